@@ -1,0 +1,149 @@
+import re
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Length
+from django.db.models.lookups import Exact
+
+from .scoping import RestrictedQuerySet
+
+CODE_RE = re.compile(r"^\d{6}$")
+
+
+class RegionLevel(models.TextChoices):
+    PROVINCE = "province", "省"
+    CITY = "city", "地市"
+    COUNTY = "county", "县"
+
+
+PARENT_LEVEL = {
+    RegionLevel.PROVINCE: None,
+    RegionLevel.CITY: RegionLevel.PROVINCE,
+    RegionLevel.COUNTY: RegionLevel.CITY,
+}
+
+
+class Region(models.Model):
+    """An administrative division (GB/T 2260): province → city → county.
+
+    ``path`` holds the codes from the province down ("510000/511100/511102/") so a subtree is one
+    indexed prefix filter on SQLite and PostgreSQL alike.
+    """
+
+    code = models.CharField("行政区划代码", max_length=6, unique=True)
+    name = models.CharField("名称", max_length=64)
+    level = models.CharField("层级", max_length=8, choices=RegionLevel.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name="上级", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    path = models.CharField("路径", max_length=24, db_index=True, editable=False)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    region_lookup = ""
+    visible_from_below = True
+
+    class Meta:
+        verbose_name = "行政区域"
+        verbose_name_plural = "行政区域"
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(level="province", parent__isnull=True)
+                | Q(level__in=["city", "county"], parent__isnull=False),
+                name="region_parent_matches_level",
+            ),
+            models.CheckConstraint(condition=Exact(Length("code"), 6), name="region_code_six_digits"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if not CODE_RE.match(self.code or ""):
+            raise ValidationError({"code": "行政区划代码必须是 6 位数字。"})
+        expected = PARENT_LEVEL[RegionLevel(self.level)]
+        actual = self.parent.level if self.parent_id else None
+        if expected != actual:
+            raise ValidationError({"parent": f"{self.get_level_display()}级区域的上级必须是{dict(RegionLevel.choices).get(expected, '空')}。"})
+
+    def save(self, *args, **kwargs):
+        self.path = (self.parent.path if self.parent_id else "") + f"{self.code}/"
+        super().save(*args, **kwargs)
+
+    def ancestor_codes(self):
+        return self.path.strip("/").split("/")[:-1]
+
+    @property
+    def full_name(self):
+        """Province, city and county together: a county's name alone is not unique."""
+        names = {r.code: r.name for r in Region.objects.filter(code__in=self.ancestor_codes())}
+        return " ".join([names[c] for c in self.ancestor_codes()] + [self.name])
+
+
+class Role(models.TextChoices):
+    COUNTY = "county", "县级填报人员"
+    CITY = "city", "地市审核人员"
+    PROVINCE = "province", "省级能源主管部门"
+    SUPPLY_COMPANY = "supply_company", "供电企业"
+    REGULATOR = "regulator", "国家能源局派出机构"
+    NATIONAL = "national", "国家能源局"
+
+
+# The region level each role works at; None means any level (supply companies serve a province,
+# a city or a county) or none (national).
+ROLE_LEVEL = {
+    Role.COUNTY: RegionLevel.COUNTY,
+    Role.CITY: RegionLevel.CITY,
+    Role.PROVINCE: RegionLevel.PROVINCE,
+    Role.REGULATOR: RegionLevel.PROVINCE,
+    Role.SUPPLY_COMPANY: None,
+    Role.NATIONAL: None,
+}
+
+
+class RestrictedUserManager(UserManager.from_queryset(RestrictedQuerySet)):
+    pass
+
+
+class User(AbstractUser):
+    role = models.CharField("角色", max_length=16, choices=Role.choices, default=Role.COUNTY)
+    region = models.ForeignKey(
+        Region, verbose_name="所属区域", null=True, blank=True, on_delete=models.PROTECT, related_name="users"
+    )
+    organisation = models.CharField("单位", max_length=128, blank=True)
+    phone = models.CharField("手机号码", max_length=20, blank=True)
+
+    objects = RestrictedUserManager()
+
+    region_lookup = "region"
+    visible_from_below = False
+
+    class Meta:
+        verbose_name = "用户"
+        verbose_name_plural = "用户"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(role="national") | Q(region__isnull=False) | Q(is_superuser=True),
+                name="user_region_required_unless_national",
+            ),
+        ]
+
+    def clean(self):
+        super().clean()
+        if self.is_superuser:
+            return
+        role = Role(self.role)
+        if role == Role.NATIONAL:
+            if self.region_id:
+                raise ValidationError({"region": "国家能源局用户不属于任何省级以下区域，请留空。"})
+            return
+        if not self.region_id:
+            raise ValidationError({"region": f"{role.label}必须选择所属区域。"})
+        level = ROLE_LEVEL[role]
+        if level and self.region.level != level:
+            raise ValidationError(
+                {"region": f"{role.label}的所属区域必须是{RegionLevel(level).label}级，而“{self.region.name}”是{self.region.get_level_display()}级。"}
+            )

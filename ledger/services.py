@@ -1,0 +1,160 @@
+"""Writes on ledgers: loading the reference documents (and, later, adapting and assigning)."""
+from datetime import date
+from pathlib import Path
+
+from django.db import transaction
+
+from accounts.models import Region
+from indicators.models import Indicator, IndicatorLevel, IndicatorSet
+from utilities.csvdata import DataError, DataFileError, read_rows
+
+from .due import DueParseError, parse_due
+from .models import Ledger, LedgerItem
+
+MANIFEST = "documents.csv"
+MANIFEST_COLUMNS = ("kind", "code", "name", "document", "region_code", "year", "file")
+LEDGER_COLUMNS = ("number", "category", "task", "responsible_units", "due_text", "due")
+INDICATOR_COLUMNS = ("number", "label", "group", "level", "encouraging", "content", "standard")
+
+
+def _int(value, errors, where, field):
+    try:
+        number = int(value)
+        if number <= 0:
+            raise ValueError
+        return number
+    except ValueError:
+        errors.append(DataError(*where, field, f"“{value}”不是正整数。"))
+        return None
+
+
+def _numbers_in_order(rows, errors, name):
+    numbers = [n for n, _ in rows]
+    if numbers != list(range(1, len(numbers) + 1)):
+        errors.append(DataError(name, None, "number", f"序号应从 1 起连续递增，实为 {numbers}。"))
+
+
+def _parse_ledger(path, year, errors):
+    header, rows = read_rows(path, LEDGER_COLUMNS)
+    name = path.name
+    extra_columns = header[len(LEDGER_COLUMNS):]
+    if header[: len(LEDGER_COLUMNS)] != list(LEDGER_COLUMNS):
+        errors.append(DataError(name, 1, None, f"表头前六列应为 {','.join(LEDGER_COLUMNS)}。"))
+    items = []
+    for line, row in rows:
+        where = (name, line)
+        number = _int(row["number"], errors, where, "number")
+        if not row["task"]:
+            errors.append(DataError(*where, "task", "工作目标任务为空。"))
+        if not row["due_text"]:
+            errors.append(DataError(*where, "due_text", "完成时间为空。"))
+            continue
+        due_override = row["due"]
+        try:
+            if due_override == "ongoing":
+                due_date, ongoing = None, True
+            elif due_override:
+                due_date, ongoing = date.fromisoformat(due_override), False
+            else:
+                due = parse_due(row["due_text"], year=year)
+                due_date, ongoing = due.date, due.ongoing
+        except ValueError as exc:  # DueParseError or a bad ISO date
+            field = "due" if due_override else "due_text"
+            reason = str(exc) if isinstance(exc, DueParseError) else f"“{due_override}”不是 YYYY-MM-DD 日期或 ongoing。"
+            errors.append(DataError(*where, field, reason))
+            continue
+        items.append((number, dict(
+            category=row["category"], task=row["task"], responsible_units=row["responsible_units"],
+            due_text=row["due_text"], due_date=due_date, ongoing=ongoing,
+            extra={c: row[c] for c in extra_columns if row[c]},
+        )))
+    _numbers_in_order(items, errors, name)
+    return extra_columns, items
+
+
+def _parse_indicators(path, errors):
+    header, rows = read_rows(path, INDICATOR_COLUMNS)
+    name = path.name
+    indicators = []
+    for line, row in rows:
+        where = (name, line)
+        number = _int(row["number"], errors, where, "number")
+        if row["level"] not in IndicatorLevel.values:
+            errors.append(DataError(*where, "level", f"“{row['level']}”不是 province/county 之一。"))
+        if row["encouraging"] not in ("0", "1"):
+            errors.append(DataError(*where, "encouraging", f"“{row['encouraging']}”应为 0 或 1。"))
+        for field in ("label", "group", "content"):
+            if not row[field]:
+                errors.append(DataError(*where, field, "不能为空。"))
+        indicators.append((number, dict(
+            label=row["label"], group=row["group"], level=row["level"],
+            encouraging=row["encouraging"] == "1", content=row["content"], standard=row["standard"],
+            responsible_units=row.get("responsible_units", ""),
+        )))
+    _numbers_in_order(indicators, errors, name)
+    return indicators
+
+
+def _parse_reference(directory):
+    directory = Path(directory)
+    _header, documents = read_rows(directory / MANIFEST, MANIFEST_COLUMNS)
+    errors, parsed = [], []
+    regions = {r.code: r for r in Region.objects.filter(code__in=[d["region_code"] for _, d in documents if d["region_code"]])}
+    for line, doc in documents:
+        where = (MANIFEST, line)
+        if doc["kind"] not in ("ledger", "indicators"):
+            errors.append(DataError(*where, "kind", f"“{doc['kind']}”应为 ledger 或 indicators。"))
+            continue
+        region = None
+        if doc["region_code"]:
+            region = regions.get(doc["region_code"])
+            if region is None:
+                errors.append(DataError(*where, "region_code", f"区域 {doc['region_code']} 不存在，请先导入行政区域。"))
+        year = _int(doc["year"], errors, where, "year")
+        try:
+            if doc["kind"] == "ledger":
+                content = _parse_ledger(directory / doc["file"], year, errors)
+            else:
+                content = _parse_indicators(directory / doc["file"], errors)
+        except DataFileError as exc:
+            errors.extend(exc.errors)
+            continue
+        parsed.append((doc, region, year, content))
+    if errors:
+        raise DataFileError(errors)
+    return parsed
+
+
+def _sync_rows(owner_filter, model, rows, key="number"):
+    """Make ``model`` rows under an owner match ``rows`` exactly (create, update, delete)."""
+    existing = {getattr(o, key): o for o in model.objects.filter(**owner_filter)}
+    for number, fields in rows:
+        obj = existing.pop(number, None) or model(**owner_filter, **{key: number})
+        for field, value in fields.items():
+            setattr(obj, field, value)
+        obj.full_clean(validate_unique=False, validate_constraints=False)
+        obj.save()
+    model.objects.filter(pk__in=[o.pk for o in existing.values()]).delete()
+
+
+@transaction.atomic
+def reference_load(*, directory):
+    """Load the seed documents' ledgers and indicator sets; all or nothing, idempotent.
+
+    Returns ``{code: row count}`` for what was loaded.
+    """
+    loaded = {}
+    for doc, region, year, content in _parse_reference(directory):
+        common = dict(name=doc["name"], document=doc["document"], region=region, year=year)
+        if doc["kind"] == "ledger":
+            extra_columns, items = content
+            ledger, _ = Ledger.objects.update_or_create(code=doc["code"], defaults={**common, "extra_columns": extra_columns})
+            ledger.full_clean()
+            _sync_rows({"ledger": ledger}, LedgerItem, items)
+            loaded[f"ledger:{doc['code']}"] = len(items)
+        else:
+            indicator_set, _ = IndicatorSet.objects.update_or_create(code=doc["code"], defaults=common)
+            indicator_set.full_clean()
+            _sync_rows({"indicator_set": indicator_set}, Indicator, content)
+            loaded[f"indicators:{doc['code']}"] = len(content)
+    return loaded
