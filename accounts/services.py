@@ -2,11 +2,12 @@
 import re
 from pathlib import Path
 
+from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
 from utilities.csvdata import DataError, DataFileError, read_rows
 
-from .models import CODE_RE, PARENT_LEVEL, Region, RegionLevel
+from .models import CODE_RE, PARENT_LEVEL, Region, RegionLevel, Role, User
 
 REGION_COLUMNS = ("code", "name", "level", "parent_code")
 NAME_RE = re.compile(r"^\S.{0,63}$")
@@ -47,31 +48,105 @@ def _parse_region_rows(path):
     return parsed
 
 
+def _paths_rebuild():
+    """A region that moved takes its subtree with it: recompute every path, parents first."""
+    paths = {}
+    for level in RegionLevel.values:
+        regions = list(Region.objects.filter(level=level).select_related("parent"))
+        for region in regions:
+            region.path = paths.get(region.parent_id, "") + f"{region.code}/"
+            paths[region.pk] = region.path
+        Region.objects.bulk_update(regions, ["path"], batch_size=500)
+
+
 @transaction.atomic
 def regions_load(*, path):
     """Create or update every region of ``path``; all or nothing.
 
     Regions in the database but not in the file are kept (users and data may hang on them) and
-    reported back. Returns ``(created, updated, unchanged, not_in_file)`` counts.
+    reported back. Returns ``(created, updated, unchanged, not_in_file)``.
     """
     parsed = _parse_region_rows(path)
-    existing = {r.code: r for r in Region.objects.select_related("parent")}
+    by_code = {r.code: r for r in Region.objects.all()}
+    existing = set(by_code)
     created = updated = 0
-    by_code = dict(existing)
-    for code, name, level, parent_code in parsed:  # parents precede children in the file
-        parent = by_code[parent_code] if parent_code else None
-        region = existing.get(code)
-        if region is None:
-            region = Region(code=code, name=name, level=level, parent=parent)
-            created += 1
-        elif (region.name, region.level, region.parent_id) != (name, level, parent.pk if parent else None):
-            region.name, region.level, region.parent = name, level, parent
-            updated += 1
-        else:
-            continue
-        region.full_clean(validate_unique=False)
-        region.save()
-        by_code[code] = region
-    in_file = {p[0] for p in parsed}
-    stale = sorted(set(existing) - in_file)
+    for level in RegionLevel.values:  # parents are saved before their children
+        new = []
+        for code, name, row_level, parent_code in parsed:
+            if row_level != level:
+                continue
+            parent = by_code[parent_code] if parent_code else None
+            region = by_code.get(code)
+            if region is None:
+                region = Region(code=code, name=name, level=level, parent=parent)
+                region.path = (parent.path if parent else "") + f"{code}/"
+                region.full_clean(validate_unique=False, validate_constraints=False)
+                new.append(region)
+                by_code[code] = region
+            elif (region.name, region.level, region.parent_id) != (name, level, parent.pk if parent else None):
+                region.name, region.level, region.parent = name, level, parent
+                region.full_clean(validate_unique=False, validate_constraints=False)
+                region.save()
+                updated += 1
+        Region.objects.bulk_create(new, batch_size=500)
+        created += len(new)
+    if updated:
+        _paths_rebuild()
+    stale = sorted(existing - {p[0] for p in parsed})
     return created, updated, len(parsed) - created - updated, stale
+
+
+@transaction.atomic
+def user_save(*, username, password, role, region=None, first_name="", last_name="", organisation="", phone="", is_staff=False, groups=()):
+    """Create a user, or reset the one of that name; role and region must agree (User.clean)."""
+    user = User.objects.filter(username=username).first() or User(username=username)
+    user.role, user.region, user.is_staff, user.is_active = role, region, is_staff, True
+    user.first_name, user.last_name, user.organisation, user.phone = first_name, last_name, organisation, phone
+    user.set_password(password)
+    user.full_clean()
+    user.save()
+    user.groups.set(groups)
+    return user
+
+
+DEMO_PASSWORD = "Demo#2026"
+# Per role: username, the region's code relative to the demo province, name, organisation.
+DEMO_PROVINCE = "510000"
+DEMO_USERS = [
+    ("demo_national", "national", None, "国家能源局", "国家能源局市场监管司"),
+    ("demo_regulator", "regulator", "510000", "四川能源监管办", "国家能源局四川监管办公室"),
+    ("demo_province", "province", "510000", "四川省能源局", "四川省能源局电力处"),
+    ("demo_supply", "supply_company", "510000", "国网四川省电力公司", "国网四川省电力公司营销部"),
+    ("demo_city", "city", "510100", "成都市", "成都市经济和信息化局"),
+    ("demo_county", "county", "510104", "锦江区", "成都市锦江区经济科技和信息化局"),
+    ("demo_county2", "county", "510105", "青羊区", "成都市青羊区经济科技和信息化局"),
+]
+
+
+def _province_admin_group():
+    """Province officials manage the users and ledgers of their province through the admin."""
+    group, _ = Group.objects.get_or_create(name="省级管理员")
+    wanted = Permission.objects.filter(
+        content_type__app_label__in=["accounts", "ledger", "indicators"],
+    ).exclude(codename__in=["add_region", "change_region", "delete_region", "delete_indicatorset", "delete_indicator"])
+    group.permissions.set(wanted)
+    return group
+
+
+@transaction.atomic
+def demo_users_create():
+    """Create (or reset) the demo users of every role in Sichuan; returns their credentials."""
+    regions = Region.objects.in_bulk([code for _u, _r, code, _n, _o in DEMO_USERS if code], field_name="code")
+    admin_group = _province_admin_group()
+    credentials = []
+    for username, role, code, name, organisation in DEMO_USERS:
+        user_save(
+            username=username, password=DEMO_PASSWORD, role=role, region=regions.get(code),
+            last_name=name, organisation=organisation, is_staff=role == "province",
+            groups=[admin_group] if role == "province" else [],
+        )
+        credentials.append((username, DEMO_PASSWORD, Role(role).label, regions[code].name if code else "全国"))
+    if not User.objects.filter(username="admin").exists():
+        User.objects.create_superuser("admin", password=DEMO_PASSWORD, role="national")
+    credentials.append(("admin", DEMO_PASSWORD, "超级管理员", "全国"))
+    return credentials

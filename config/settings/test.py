@@ -9,3 +9,6 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BROKER_URL = env("TEST_CELERY_BROKER_URL", default="memory://")
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
+# Worker and live-server threads must not keep connections open past a test (PostgreSQL
+# refuses to drop the test database while any session remains).
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

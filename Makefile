@@ -1,0 +1,32 @@
+# The two set-up commands: `make run` (portal with demo data) and `make test` (the whole suite).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+export PORT
+
+.PHONY: install setup run test worker beat clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(BIN)/.installed
+
+setup: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_regions
+	$(BIN)/python manage.py load_reference
+	$(BIN)/python manage.py seed_demo
+
+# Web server, Celery worker and beat side by side; Ctrl-C stops all three.
+run: setup
+	$(BIN)/honcho --procfile Procfile.dev start
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf var .pytest_cache
