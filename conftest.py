@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import connections
 
 from accounts.models import Region
 from accounts.services import regions_load
@@ -121,4 +122,7 @@ def browser_page(live_server, reference_data):
         yield page
         context.close()
         browser.close()
+        # ORM calls made while Playwright's loop ran opened their own connection: close it here,
+        # in that same context, or PostgreSQL cannot drop the test database afterwards.
+        connections.close_all()
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
