@@ -1,8 +1,8 @@
 from django.db import models
 from django.db.models import Q
 
-from accounts.models import Region
 from accounts.scoping import RestrictedQuerySet
+from utilities.models import RegionalDocument
 
 
 class IndicatorLevel(models.TextChoices):
@@ -10,30 +10,12 @@ class IndicatorLevel(models.TextChoices):
     COUNTY = "county", "县级"
 
 
-class IndicatorSet(models.Model):
+class IndicatorSet(RegionalDocument):
     """A set of indicator completion standards: the national 38, or a province's own variant."""
 
-    code = models.SlugField("代码", max_length=64, unique=True)
-    name = models.CharField("名称", max_length=200)
-    document = models.CharField("文件", max_length=200, blank=True)
-    region = models.ForeignKey(
-        Region, verbose_name="适用区域", null=True, blank=True, on_delete=models.PROTECT,
-        help_text="留空表示全国通用。",
-    )
-    year = models.PositiveSmallIntegerField("年度")
-
-    objects = RestrictedQuerySet.as_manager()
-
-    region_lookup = "region"
-    visible_from_below = True
-
-    class Meta:
+    class Meta(RegionalDocument.Meta):
         verbose_name = "指标体系"
         verbose_name_plural = "指标体系"
-        ordering = ["year", "code"]
-
-    def __str__(self):
-        return self.name
 
 
 class Indicator(models.Model):

@@ -2,39 +2,22 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from accounts.models import Region
 from accounts.scoping import RestrictedQuerySet
+from utilities.models import RegionalDocument
 
 from .due import DueParseError, parse_due
 
 
-class Ledger(models.Model):
+class Ledger(RegionalDocument):
     """A task ledger: the national one, a province's adaptation, a city's or a company's."""
 
-    code = models.SlugField("代码", max_length=64, unique=True)
-    name = models.CharField("名称", max_length=200)
-    document = models.CharField("文件", max_length=200, blank=True)
-    region = models.ForeignKey(
-        Region, verbose_name="所属区域", null=True, blank=True, on_delete=models.PROTECT,
-        help_text="留空表示国家层面的台账。",
-    )
-    year = models.PositiveSmallIntegerField("年度")
     extra_columns = models.JSONField(
         "附加列", default=list, blank=True, help_text="文件自带的附加列名，如“年度重点举措”。"
     )
 
-    objects = RestrictedQuerySet.as_manager()
-
-    region_lookup = "region"
-    visible_from_below = True
-
-    class Meta:
+    class Meta(RegionalDocument.Meta):
         verbose_name = "任务台账"
         verbose_name_plural = "任务台账"
-        ordering = ["year", "code"]
-
-    def __str__(self):
-        return self.name
 
     def clean(self):
         if not isinstance(self.extra_columns, list) or not all(
