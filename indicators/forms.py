@@ -1,0 +1,52 @@
+"""The sheet form: one status, month pair and note per indicator, parsed without losing anything typed."""
+from dataclasses import dataclass
+
+from .models import CheckmarkStatus
+from .periods import parse_month
+from .services import CheckmarkValue
+
+
+@dataclass
+class Typed:
+    """What the user typed for one indicator, echoed back if the save is refused."""
+
+    status: str = ""
+    done_month: str = ""
+    expected_month: str = ""
+    note: str = ""
+
+
+def typed_from_checkmark(checkmark):
+    if checkmark is None:
+        return Typed()
+    return Typed(
+        status=checkmark.status,
+        done_month=f"{checkmark.done_month:%Y-%m}" if checkmark.done_month else "",
+        expected_month=f"{checkmark.expected_month:%Y-%m}" if checkmark.expected_month else "",
+        note=checkmark.note,
+    )
+
+
+def parse_sheet(data, indicators):
+    """Return ``(values, typed, errors)``; errors map an indicator label to its messages."""
+    values, typed, errors = {}, {}, {}
+    for indicator in indicators:
+        n = indicator.number
+        entry = Typed(*(data.get(f"{name}_{n}", "").strip() for name in ("status", "done_month", "expected_month", "note")))
+        typed[n] = entry
+        if entry.status not in ("", *CheckmarkStatus.values):
+            errors[indicator.label] = [f"指标 {indicator.label}：请选择“已完成”或“未完成”。"]
+            continue
+        months = {}
+        for name, label in (("done_month", "完成月份"), ("expected_month", "预计完成月份")):
+            raw = getattr(entry, name)
+            wanted = (name == "done_month") == (entry.status == CheckmarkStatus.DONE)
+            if not raw or not wanted:
+                months[name] = None
+                continue
+            try:
+                months[name] = parse_month(raw)
+            except ValueError as exc:
+                errors.setdefault(indicator.label, []).append(f"指标 {indicator.label} 的{label}：{exc}")
+        values[n] = CheckmarkValue(entry.status, months.get("done_month"), months.get("expected_month"), entry.note)
+    return values, typed, errors

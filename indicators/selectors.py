@@ -1,0 +1,146 @@
+"""Reads for the check-mark pages: a fixed number of queries per page, whatever the region's size."""
+from collections import defaultdict
+from dataclasses import dataclass, field
+from itertools import groupby
+
+from django.db.models import Count
+from django.utils import timezone
+
+from accounts.models import Region
+
+from .models import AuditEntry, Checkmark, Evidence, Indicator, Period, Submission, SubmissionState
+
+
+@dataclass
+class SheetRow:
+    indicator: Indicator
+    checkmark: Checkmark | None
+    evidence: list = field(default_factory=list)
+    overdue: bool = False
+
+    @property
+    def missing(self):
+        return not self.indicator.encouraging and (self.checkmark is None or not self.checkmark.complete)
+
+
+@dataclass
+class Sheet:
+    region: Region
+    period: Period
+    submission: Submission
+    lock: Submission | None
+    groups: list
+
+    @property
+    def rows(self):
+        return [row for _group, rows in self.groups for row in rows]
+
+    @property
+    def missing(self):
+        return [row.indicator.label for row in self.rows if row.missing]
+
+    @property
+    def editable_by_county(self):
+        return self.lock is None and self.submission.state in (SubmissionState.DRAFT, SubmissionState.RETURNED)
+
+
+def current_period():
+    """The period people are working on: the latest one opened."""
+    return Period.objects.order_by("-ends").first()
+
+
+def province_lock(*, region, period):
+    """The province's confirmation that locks ``region``'s data of ``period``, if any."""
+    province_code = region.code if region.level == "province" else region.ancestor_codes()[0]
+    return (
+        Submission.objects.filter(region__code=province_code, period=period, state=SubmissionState.CONFIRMED)
+        .select_related("state_changed_by").first()
+    )
+
+
+def submission_of(*, region, period):
+    return (
+        Submission.objects.filter(region=region, period=period).select_related("updated_by", "state_changed_by").first()
+        or Submission(region=region, period=period)
+    )
+
+
+def sheet(*, region, period, today=None):
+    """One region's indicators of a period with their check-marks and evidence, in groups."""
+    today = today or timezone.localdate()
+    indicators = Indicator.objects.filter(indicator_set=period.indicator_set_id, level=region.level).order_by("number")
+    marks = {c.indicator_id: c for c in Checkmark.objects.filter(region=region, period=period).select_related("indicator")}
+    evidence = defaultdict(list)
+    for item in Evidence.objects.filter(checkmark__region=region, checkmark__period=period).select_related("checkmark"):
+        evidence[item.checkmark.indicator_id].append(item)
+    rows = []
+    for indicator in indicators:
+        mark = marks.get(indicator.pk)
+        rows.append(SheetRow(indicator, mark, evidence[indicator.pk], bool(mark and mark.overdue(today))))
+    groups = [(group, list(items)) for group, items in groupby(rows, key=lambda r: r.indicator.group)]
+    return Sheet(region, period, submission_of(region=region, period=period), province_lock(region=region, period=period), groups)
+
+
+@dataclass
+class MatrixRow:
+    county: Region
+    submission: Submission
+    cells: list  # per county indicator: (display, css class)
+    done: int
+
+
+def review_matrix(*, city, period, today=None):
+    """A city's counties × county indicators, with each county's review state (four queries)."""
+    today = today or timezone.localdate()
+    indicators = list(Indicator.objects.filter(indicator_set=period.indicator_set_id, level="county").order_by("number"))
+    counties = list(Region.objects.filter(parent=city).order_by("code"))
+    marks = {
+        (c.region_id, c.indicator_id): c
+        for c in Checkmark.objects.filter(region__parent=city, period=period, indicator__level="county").select_related("indicator")
+    }
+    submissions = {s.region_id: s for s in Submission.objects.filter(region__parent=city, period=period).select_related("state_changed_by")}
+    rows = []
+    for county in counties:
+        cells, done = [], 0
+        for indicator in indicators:
+            mark = marks.get((county.pk, indicator.pk))
+            if mark is None or not mark.complete:
+                cells.append(("", "missing"))
+            elif mark.status == "done":
+                cells.append(("√", "done"))
+                done += 1
+            else:
+                cells.append((f"{mark.expected_month:%Y.%m}", "overdue" if mark.overdue(today) else "pending"))
+        rows.append(MatrixRow(county, submissions.get(county.pk) or Submission(region=county, period=period), cells, done))
+    return indicators, rows
+
+
+def city_overview(*, province, period):
+    """Per city: counties, how many approved, and the city's own state (three queries)."""
+    cities = list(Region.objects.filter(parent=province).order_by("code"))
+    counts = defaultdict(lambda: defaultdict(int))
+    by_state = (
+        Submission.objects.filter(region__parent__parent=province, period=period)
+        .values_list("region__parent_id", "state").annotate(n=Count("id")).order_by()
+    )
+    for parent_id, state, n in by_state:
+        counts[parent_id][state] = n
+    totals = dict(
+        Region.objects.filter(parent__parent=province).values_list("parent_id").annotate(n=Count("id")).order_by()
+    )
+    states = {s.region_id: s for s in Submission.objects.filter(region__parent=province, period=period)}
+    return [
+        {
+            "city": city, "counties": totals.get(city.pk, 0), "approved": counts[city.pk][SubmissionState.APPROVED],
+            "submitted": counts[city.pk][SubmissionState.SUBMITTED], "returned": counts[city.pk][SubmissionState.RETURNED],
+            "submission": states.get(city.pk) or Submission(region=city, period=period),
+        }
+        for city in cities
+    ]
+
+
+def history(*, user, region, period, indicator=None):
+    entries = AuditEntry.objects.restrict(user, "view").filter(region=region, period=period)
+    if indicator is not None:
+        entries = entries.filter(indicator=indicator)
+    return entries.select_related("user", "indicator")

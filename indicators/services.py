@@ -1,0 +1,435 @@
+"""Writes on check-marks and the review flow.
+
+Every write: keyword-only arguments, the user's role and region scope checked, the period lock
+and the review state checked, values validated all-or-nothing, one transaction, an AuditEntry per
+change with its channel. Pages, the API, imports and commands all call these.
+"""
+from dataclasses import dataclass
+from datetime import date
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from accounts.models import Region, Role
+from accounts.scoping import Action
+
+from .evidence import DEFAULT_MAX_BYTES, validate_upload
+from .models import (
+    AuditAction, AuditEntry, Channel, Checkmark, CheckmarkStatus, Evidence, Indicator, Period,
+    Submission, SubmissionState, month_label,
+)
+from .periods import parse_period
+
+
+class ConflictError(Exception):
+    """The data moved on: a stale form, a locked period, a step the current state does not allow."""
+
+    def __init__(self, message):
+        self.message = message
+        super().__init__(message)
+
+
+class StaleVersion(ConflictError):
+    pass
+
+
+class PeriodLocked(ConflictError):
+    pass
+
+
+class WrongState(ConflictError):
+    pass
+
+
+@dataclass(frozen=True)
+class CheckmarkValue:
+    """What a form, an API body or an imported cell says about one indicator."""
+
+    status: str
+    done_month: date | None = None
+    expected_month: date | None = None
+    note: str = ""
+
+
+def _today():
+    return timezone.localdate()
+
+
+def _describe(status, done_month, expected_month, indicator):
+    if status == CheckmarkStatus.DONE:
+        mark = "√" if indicator.level == "county" else ("已开展" if indicator.encouraging else "已完成")
+        return f"{mark} {month_label(done_month)}" if done_month else mark
+    if status == CheckmarkStatus.NOT_DONE:
+        return f"预计 {month_label(expected_month)}" if expected_month else "未完成（未填预计月份）"
+    return ""
+
+
+def _user_name(user):
+    return (user.get_full_name() or user.username) if user else "系统"
+
+
+def _in_scope(user, region, action=Action.CHANGE):
+    if not Region.objects.restrict(user, action).filter(pk=region.pk).exists():
+        raise PermissionDenied(f"“{region.name}”不在您的管辖范围内。")
+
+
+def _require_role(user, roles, doing):
+    if not (user.is_superuser or user.role in roles):
+        raise PermissionDenied(f"{user.get_role_display()}不能{doing}。")
+
+
+def _province_of(region):
+    return region if region.level == "province" else Region.objects.get(code=region.ancestor_codes()[0])
+
+
+def _submission(region, period):
+    """The region's Submission, locked for the rest of the transaction."""
+    submission, _ = Submission.objects.select_for_update().get_or_create(region=region, period=period)
+    return submission
+
+
+def _ensure_unlocked(region, period):
+    province = _province_of(region)
+    lock = Submission.objects.filter(region=province, period=period, state=SubmissionState.CONFIRMED).select_related("state_changed_by").first()
+    if lock:
+        raise PeriodLocked(
+            f"{province.name}{period.label}数据已由{_user_name(lock.state_changed_by)}于"
+            f"{timezone.localtime(lock.state_changed_at):%Y-%m-%d %H:%M}确认锁定，不能修改；如需更正，请联系省级重新开放。"
+        )
+
+
+def _audit(*, user, channel, action, region, period, indicator=None, before="", after="", reason=""):
+    return AuditEntry(
+        user=user if user and user.is_authenticated else None, channel=Channel(channel), action=action,
+        region=region, period=period, indicator=indicator, before=before, after=after, reason=reason,
+    )
+
+
+def _move(submission, *, user, state, reason=""):
+    submission.state = state
+    submission.reason = reason
+    submission.state_changed_at = timezone.now()
+    submission.state_changed_by = user
+    submission.full_clean()
+    submission.save()
+
+
+@transaction.atomic
+def period_open(*, code, indicator_set, channel=Channel.SYSTEM, user=None):
+    """Open a period; every region starts from its last state in the previous period.
+
+    Checkmarks are copied in batches (a fixed number of queries per 2,000 rows).
+    """
+    span = parse_period(code)
+    if Period.objects.filter(code=code).exists():
+        raise ValidationError({"code": f"报告期 {code} 已经开放。"})
+    period = Period(
+        code=span.code, year=span.year, kind=span.kind, starts=span.starts, ends=span.ends,
+        deadline=span.deadline, indicator_set=indicator_set,
+    )
+    period.full_clean()
+    period.save()
+    previous = Period.objects.filter(ends__lt=period.ends).exclude(pk=period.pk).order_by("-ends").first()
+    if previous is None:
+        return period, 0
+    fields = ("region_id", "indicator_id", "status", "done_month", "expected_month", "note")
+    rows = (
+        Checkmark.objects.filter(period=previous, indicator__indicator_set=indicator_set)
+        .values_list(*fields).iterator(chunk_size=2000)
+    )
+    batch, copied = [], 0
+    for row in rows:
+        batch.append(Checkmark(period=period, **dict(zip(fields, row))))
+        if len(batch) == 2000:
+            Checkmark.objects.bulk_create(batch)
+            copied, batch = copied + len(batch), []
+    Checkmark.objects.bulk_create(batch)
+    copied += len(batch)
+    provinces = Region.objects.filter(level="province").filter(
+        Exists(Checkmark.objects.filter(period=period, region__path__startswith=OuterRef("path")))
+    )
+    AuditEntry.objects.bulk_create(
+        _audit(user=user, channel=channel, action=AuditAction.CARRY, region=province, period=period,
+               after=f"承接{previous.label}（{previous.code}）的填报") for province in provinces
+    )
+    return period, copied
+
+
+def _check_writer(user, region, period, submission):
+    """Who may write a region's check-marks, and in which review state."""
+    if region.level == "county":
+        _require_role(user, {Role.COUNTY, Role.PROVINCE}, "填报县级指标")
+        if user.role == Role.COUNTY and submission.state not in (SubmissionState.DRAFT, SubmissionState.RETURNED):
+            raise WrongState(f"{region.name}{period.label}的数据已{submission.get_state_display()}，不能再修改；如需更正，请联系地市退回。")
+    elif region.level == "province":
+        _require_role(user, {Role.PROVINCE}, "填报省级指标")
+    else:
+        raise ValidationError({"region": "指标只能由县或省填报。"})
+
+
+def _validate_values(values, indicators, region, today):
+    errors = {}
+    for number, value in values.items():
+        indicator = indicators.get(number)
+        label = indicator.label if indicator else str(number)
+        if indicator is None:
+            errors[str(number)] = [f"指标 {number} 不是本期{region.get_level_display()}级指标。"]
+            continue
+        problems = []
+        if value.status not in ("", *CheckmarkStatus.values):
+            problems.append(f"完成情况“{value.status}”无效。")
+        if indicator.encouraging and value.status == CheckmarkStatus.NOT_DONE:
+            problems.append("鼓励性指标只能填“已开展”或留空。")
+        if value.status == CheckmarkStatus.DONE and value.done_month and value.done_month > today.replace(day=1):
+            problems.append(f"完成月份 {month_label(value.done_month)} 晚于本月。")
+        if len(value.note) > 500:
+            problems.append("备注不能超过 500 字。")
+        if problems:
+            errors[label] = [f"指标 {label}：{p}" for p in problems]
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def checkmarks_set(*, user, region, period, values, expected_version=None, channel=Channel.WEB, today=None):
+    """Set some or all of a region's check-marks for a period; all or nothing.
+
+    ``values`` maps indicator numbers to CheckmarkValue. ``expected_version`` is the version the
+    form or client read; when the region's data changed since, nothing is written (StaleVersion).
+    Returns the Submission with its new version and the number of check-marks changed.
+    """
+    today = today or _today()
+    _in_scope(user, region)
+    submission = _submission(region, period)
+    _ensure_unlocked(region, period)
+    _check_writer(user, region, period, submission)
+    if expected_version is not None and expected_version != submission.version:
+        raise StaleVersion(
+            f"{region.name}的数据已被{_user_name(submission.updated_by)}于"
+            f"{timezone.localtime(submission.updated_at):%H:%M:%S}修改，您看到的不是最新内容。"
+            "您填写的内容尚未保存：请刷新页面核对后再保存。"
+        )
+    indicators = {
+        i.number: i for i in Indicator.objects.filter(indicator_set=period.indicator_set_id, level=region.level)
+    }
+    _validate_values(values, indicators, region, today)
+    existing = {
+        c.indicator_id: c
+        for c in Checkmark.objects.select_for_update().filter(region=region, period=period, indicator__in=[indicators[n].pk for n in values])
+    }
+    entries = []
+    for number, value in sorted(values.items()):
+        indicator = indicators[number]
+        checkmark = existing.get(indicator.pk) or Checkmark(region=region, period=period, indicator=indicator)
+        before = _describe(checkmark.status, checkmark.done_month, checkmark.expected_month, indicator), checkmark.note
+        checkmark.status, checkmark.note = value.status, value.note
+        checkmark.done_month = value.done_month if value.status == CheckmarkStatus.DONE else None
+        checkmark.expected_month = value.expected_month if value.status == CheckmarkStatus.NOT_DONE else None
+        checkmark.full_clean(validate_unique=False, validate_constraints=False)
+        after = _describe(checkmark.status, checkmark.done_month, checkmark.expected_month, indicator), checkmark.note
+        if checkmark.pk and before == after:
+            continue
+        if not checkmark.pk and not value.status and not value.note:
+            continue  # an untouched blank row: nothing to store
+        checkmark.updated_by = user
+        checkmark.save()
+        entries.append(_audit(
+            user=user, channel=channel, action=AuditAction.SET, region=region, period=period, indicator=indicator,
+            before=" ".join(filter(None, before)), after=" ".join(filter(None, after)),
+        ))
+    if entries:
+        AuditEntry.objects.bulk_create(entries)
+        submission.version += 1
+        submission.updated_by = user
+        submission.save()
+    return submission, len(entries)
+
+
+def checkmark_set(*, user, region, period, number, value, expected_version=None, channel=Channel.WEB, today=None):
+    """One indicator: the same rules as checkmarks_set."""
+    return checkmarks_set(
+        user=user, region=region, period=period, values={number: value},
+        expected_version=expected_version, channel=channel, today=today,
+    )
+
+
+def missing_entries(*, region, period, today=None):
+    """What stops a submission: indicators not filled, and expected months already passed."""
+    today = today or _today()
+    indicators = Indicator.objects.filter(indicator_set=period.indicator_set_id, level=region.level).order_by("number")
+    marks = {c.indicator_id: c for c in Checkmark.objects.filter(region=region, period=period).select_related("indicator")}
+    missing, passed = [], []
+    for indicator in indicators:
+        mark = marks.get(indicator.pk)
+        if indicator.encouraging:
+            continue  # 鼓励性指标 may stay blank
+        if mark is None or not mark.complete:
+            missing.append(indicator.label)
+        elif mark.overdue(today):
+            passed.append(f"{indicator.label}（{month_label(mark.expected_month)}）")
+    return missing, passed
+
+
+@transaction.atomic
+def county_submit(*, user, region, period, channel=Channel.WEB, today=None):
+    """上报: refused, with the list of what is missing, until every county indicator is filled."""
+    _in_scope(user, region)
+    _require_role(user, {Role.COUNTY}, "上报县级数据")
+    submission = _submission(region, period)
+    _ensure_unlocked(region, period)
+    if submission.state not in (SubmissionState.DRAFT, SubmissionState.RETURNED):
+        raise WrongState(f"{region.name}{period.label}的数据已{submission.get_state_display()}，不能重复上报。")
+    missing, passed = missing_entries(region=region, period=period, today=today)
+    problems = []
+    if missing:
+        problems.append(f"以下指标尚未填写完整：{'、'.join(missing)}。")
+    if passed:
+        problems.append(f"以下指标的预计完成月份已过，请更新：{'、'.join(passed)}。")
+    if problems:
+        raise ValidationError(problems)
+    _move(submission, user=user, state=SubmissionState.SUBMITTED)
+    _audit(user=user, channel=channel, action=AuditAction.SUBMIT, region=region, period=period,
+           before=SubmissionState.DRAFT.label, after=SubmissionState.SUBMITTED.label).save()
+    return submission
+
+
+def _review_county(*, user, region, period, channel, to_state, allowed_from, action, reason=""):
+    if region.level != "county":
+        raise ValidationError({"region": "只能审核县级数据。"})
+    _in_scope(user, region)
+    _require_role(user, {Role.CITY, Role.PROVINCE}, "审核县级数据")
+    submission = _submission(region, period)
+    _ensure_unlocked(region, period)
+    if submission.state not in allowed_from:
+        raise WrongState(f"{region.name}{period.label}当前为“{submission.get_state_display()}”，不能{AuditAction(action).label}。")
+    before = submission.get_state_display()
+    _move(submission, user=user, state=to_state, reason=reason)
+    _audit(user=user, channel=channel, action=action, region=region, period=period,
+           before=before, after=submission.get_state_display(), reason=reason).save()
+    if to_state == SubmissionState.RETURNED:
+        # A county sent back takes its city's acceptance with it.
+        city = _submission(region.parent, period)
+        if city.state == SubmissionState.ACCEPTED:
+            _move(city, user=user, state=SubmissionState.DRAFT, reason=f"{region.name}被退回")
+    return submission
+
+
+@transaction.atomic
+def county_return(*, user, region, period, reason, channel=Channel.WEB):
+    """退回 with a reason: the county can edit again."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "退回时必须填写原因。"})
+    return _review_county(
+        user=user, region=region, period=period, channel=channel, to_state=SubmissionState.RETURNED,
+        allowed_from=(SubmissionState.SUBMITTED, SubmissionState.APPROVED), action=AuditAction.RETURN, reason=reason,
+    )
+
+
+@transaction.atomic
+def county_approve(*, user, region, period, channel=Channel.WEB):
+    return _review_county(
+        user=user, region=region, period=period, channel=channel, to_state=SubmissionState.APPROVED,
+        allowed_from=(SubmissionState.SUBMITTED,), action=AuditAction.APPROVE,
+    )
+
+
+@transaction.atomic
+def city_accept(*, user, region, period, channel=Channel.WEB):
+    """The province accepts a city once every one of its counties is approved."""
+    if region.level != "city":
+        raise ValidationError({"region": "只能接收地市。"})
+    _in_scope(user, region)
+    _require_role(user, {Role.PROVINCE}, "接收地市数据")
+    submission = _submission(region, period)
+    _ensure_unlocked(region, period)
+    pending = list(
+        Region.objects.filter(parent=region).exclude(
+            submissions__period=period, submissions__state=SubmissionState.APPROVED
+        ).values_list("name", flat=True)
+    )
+    if pending:
+        raise ValidationError([f"{region.name}尚有 {len(pending)} 个县未经市级审核：{'、'.join(pending)}。"])
+    if submission.state == SubmissionState.ACCEPTED:
+        raise WrongState(f"{region.name}{period.label}已经接收。")
+    _move(submission, user=user, state=SubmissionState.ACCEPTED)
+    _audit(user=user, channel=channel, action=AuditAction.ACCEPT, region=region, period=period,
+           before=SubmissionState.DRAFT.label, after=SubmissionState.ACCEPTED.label).save()
+    return submission
+
+
+@transaction.atomic
+def period_confirm(*, user, region, period, channel=Channel.WEB, today=None):
+    """省级确认: every city accepted and the province indicators filled; locks the province's period."""
+    if region.level != "province":
+        raise ValidationError({"region": "只能确认省级数据。"})
+    _in_scope(user, region)
+    _require_role(user, {Role.PROVINCE}, "确认本省数据")
+    submission = _submission(region, period)
+    if submission.state == SubmissionState.CONFIRMED:
+        _ensure_unlocked(region, period)
+    pending = list(
+        Region.objects.filter(parent=region).exclude(
+            submissions__period=period, submissions__state=SubmissionState.ACCEPTED
+        ).values_list("name", flat=True)
+    )
+    missing, _passed = missing_entries(region=region, period=period, today=today)
+    problems = []
+    if pending:
+        problems.append(f"尚有 {len(pending)} 个地市未接收：{'、'.join(pending)}。")
+    if missing:
+        problems.append(f"省级指标尚未填写：{'、'.join(missing)}。")
+    if problems:
+        raise ValidationError(problems)
+    _move(submission, user=user, state=SubmissionState.CONFIRMED)
+    _audit(user=user, channel=channel, action=AuditAction.CONFIRM, region=region, period=period,
+           before=SubmissionState.DRAFT.label, after=SubmissionState.CONFIRMED.label).save()
+    return submission
+
+
+@transaction.atomic
+def period_reopen(*, user, region, period, reason, channel=Channel.WEB):
+    """重新开放 with a reason: the province's period can be corrected again."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "重新开放时必须填写原因。"})
+    if region.level != "province":
+        raise ValidationError({"region": "只能重新开放省级数据。"})
+    _in_scope(user, region)
+    _require_role(user, {Role.PROVINCE}, "重新开放本省数据")
+    submission = _submission(region, period)
+    if submission.state != SubmissionState.CONFIRMED:
+        raise WrongState(f"{region.name}{period.label}尚未确认，无需重新开放。")
+    _move(submission, user=user, state=SubmissionState.DRAFT, reason=reason)
+    _audit(user=user, channel=channel, action=AuditAction.REOPEN, region=region, period=period,
+           before=SubmissionState.CONFIRMED.label, after=SubmissionState.DRAFT.label, reason=reason).save()
+    return submission
+
+
+@transaction.atomic
+def evidence_add(*, user, region, period, number, upload, channel=Channel.WEB, max_bytes=DEFAULT_MAX_BYTES):
+    """Attach a supporting file to a check-mark; the file is checked by its content."""
+    _in_scope(user, region)
+    submission = _submission(region, period)
+    _ensure_unlocked(region, period)
+    _check_writer(user, region, period, submission)
+    indicator = Indicator.objects.filter(indicator_set=period.indicator_set_id, level=region.level, number=number).first()
+    if indicator is None:
+        raise ValidationError({str(number): [f"指标 {number} 不是本期{region.get_level_display()}级指标。"]})
+    try:
+        kind = validate_upload(upload, max_bytes=max_bytes)
+    except ValidationError as exc:
+        raise ValidationError({indicator.label: exc.messages}) from exc
+    checkmark, _ = Checkmark.objects.get_or_create(region=region, period=period, indicator=indicator)
+    evidence = Evidence(checkmark=checkmark, name=upload.name, size=upload.size, kind=kind, uploaded_by=user)
+    evidence.file.save(upload.name, upload, save=False)
+    evidence.full_clean()
+    evidence.save()
+    _audit(user=user, channel=channel, action=AuditAction.EVIDENCE, region=region, period=period,
+           indicator=indicator, after=upload.name).save()
+    submission.version += 1
+    submission.updated_by = user
+    submission.save()
+    return evidence

@@ -1,0 +1,182 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from accounts.models import Region
+from accounts.scoping import Action
+
+from . import services
+from .forms import parse_sheet, typed_from_checkmark
+from .models import Channel, Evidence, Indicator, Period
+from .selectors import city_overview, history, review_matrix, sheet
+
+
+def _period_and_region(request, code, region_code, levels):
+    period = get_object_or_404(Period, code=code)
+    region = get_object_or_404(Region.objects.restrict(request.user, Action.VIEW), code=region_code)
+    if region.level not in levels:
+        raise Http404("该页面不适用于此级区域。")
+    return period, region
+
+
+def _field_errors(exc):
+    """A service's ValidationError as (per-indicator errors, page-level messages)."""
+    if hasattr(exc, "error_dict"):
+        return {label: [str(m) for e in errors for m in e.messages] for label, errors in exc.error_dict.items()}, []
+    return {}, exc.messages
+
+
+@login_required
+def sheet_view(request, code, region_code):
+    """A county's 31 indicators (or a province's 7): fill, save, submit."""
+    period, region = _period_and_region(request, code, region_code, {"county", "province"})
+    data = sheet(region=region, period=period)
+    typed = {row.indicator.number: typed_from_checkmark(row.checkmark) for row in data.rows}
+    errors, status = {}, 200
+    if request.method == "POST":
+        values, typed, errors = parse_sheet(request.POST, [row.indicator for row in data.rows])
+        if not errors:
+            errors = _save_sheet(request, region, period, values)
+            if not errors:
+                return redirect(request.path)
+        status = 400
+    groups = [
+        (group, [{"row": row, "typed": typed[row.indicator.number], "errors": errors.get(row.indicator.label, [])} for row in rows])
+        for group, rows in data.groups
+    ]
+    return render(request, "indicators/sheet.html", {
+        "sheet": data, "groups": groups, "page_errors": errors.get("", []),
+        "can_edit": _can_edit(request.user, region, data),
+    }, status=status)
+
+
+def _can_edit(user, region, data):
+    """Whether to show an editable form; the services decide again on every write."""
+    if data.lock is not None or not Region.objects.restrict(user, Action.CHANGE).filter(pk=region.pk).exists():
+        return False
+    if region.level == "county":
+        return user.role == "county" and data.editable_by_county
+    return user.role == "province"
+
+
+def _save_sheet(request, region, period, values):
+    """Save values and files in one transaction, then submit if asked; returns field errors."""
+    try:
+        version = int(request.POST.get("version", ""))
+    except ValueError:
+        version = None
+    try:
+        with transaction.atomic():
+            _submission, changed = services.checkmarks_set(
+                user=request.user, region=region, period=period, values=values,
+                expected_version=version, channel=Channel.WEB,
+            )
+            files = [(n, f) for n in values for f in request.FILES.getlist(f"evidence_{n}")]
+            for number, upload in files:
+                services.evidence_add(user=request.user, region=region, period=period, number=number, upload=upload)
+    except ValidationError as exc:
+        errors, page = _field_errors(exc)
+        for message in page:
+            messages.error(request, message)
+        if errors:
+            messages.error(request, "有填写错误，未保存任何内容：请按提示修改后再保存。")
+        return errors or {"": page}
+    except services.ConflictError as exc:
+        messages.error(request, exc.message)
+        return {"": [exc.message]}
+    if changed or files:
+        messages.success(request, f"已保存（{changed} 项指标、{len(files)} 个佐证文件）。")
+    if request.POST.get("action") == "submit":
+        _act(request, services.county_submit, region=region, period=period, success="已上报，等待地市审核。")
+    return {}
+
+
+def _act(request, service, success, **kwargs):
+    try:
+        service(user=request.user, channel=Channel.WEB, **kwargs)
+    except ValidationError as exc:
+        errors, page = _field_errors(exc)
+        for message in page + [m for ms in errors.values() for m in ms]:
+            messages.error(request, message)
+        return False
+    except services.ConflictError as exc:
+        messages.error(request, exc.message)
+        return False
+    messages.success(request, success)
+    return True
+
+
+ACTIONS = {
+    "submit": (services.county_submit, False, "已上报，等待地市审核。"),
+    "return": (services.county_return, True, "已退回，县级可以修改后重新上报。"),
+    "approve": (services.county_approve, False, "已审核通过。"),
+    "accept": (services.city_accept, False, "已接收该地市的数据。"),
+    "confirm": (services.period_confirm, False, "已确认，本期数据已锁定。"),
+    "reopen": (services.period_reopen, True, "已重新开放，可以更正本期数据。"),
+}
+
+
+@login_required
+@require_POST
+def action_view(request, code, region_code):
+    """One review step on a region: submit, return, approve, accept, confirm or reopen."""
+    period, region = _period_and_region(request, code, region_code, {"county", "city", "province"})
+    if request.POST.get("action") not in ACTIONS:
+        raise Http404("未知的操作。")
+    service, needs_reason, success = ACTIONS[request.POST["action"]]
+    kwargs = {"region": region, "period": period}
+    if needs_reason:
+        kwargs["reason"] = request.POST.get("reason", "")
+    _act(request, service, success, **kwargs)
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        target = reverse("home")
+    return redirect(target)
+
+
+def _reviewer(request):
+    if not (request.user.is_superuser or request.user.role in ("city", "province", "national", "regulator")):
+        raise PermissionDenied("只有地市、省级和国家层面的用户可以查看审核页面。")
+
+
+@login_required
+def review_view(request, code, region_code):
+    """A city's counties × indicators, each county's state, return and approve."""
+    _reviewer(request)
+    period, city = _period_and_region(request, code, region_code, {"city"})
+    indicators, rows = review_matrix(city=city, period=period)
+    return render(request, "indicators/review.html", {"period": period, "city": city, "indicators": indicators, "rows": rows})
+
+
+@login_required
+def province_view(request, code, region_code):
+    """A province's cities, their acceptance, the province indicators, confirm and reopen."""
+    _reviewer(request)
+    period, province = _period_and_region(request, code, region_code, {"province"})
+    data = sheet(region=province, period=period)
+    return render(request, "indicators/province.html", {
+        "period": period, "province": province, "sheet": data, "cities": city_overview(province=province, period=period),
+    })
+
+
+@login_required
+def history_view(request, code, region_code):
+    """Every change and review step of a region's period, optionally of one indicator."""
+    period, region = _period_and_region(request, code, region_code, {"county", "city", "province"})
+    indicator = None
+    if request.GET.get("indicator"):
+        indicator = get_object_or_404(Indicator, indicator_set=period.indicator_set_id, number=request.GET["indicator"])
+    entries = history(user=request.user, region=region, period=period, indicator=indicator)[:500]
+    return render(request, "indicators/history.html", {"period": period, "region": region, "indicator": indicator, "entries": entries})
+
+
+@login_required
+def evidence_view(request, pk):
+    evidence = get_object_or_404(Evidence.objects.restrict(request.user, Action.VIEW), pk=pk)
+    return FileResponse(evidence.file.open("rb"), as_attachment=True, filename=evidence.name)

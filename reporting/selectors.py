@@ -1,0 +1,183 @@
+"""Reads behind the completion pictures (and, later, the statistics tables).
+
+Every function takes a ``region`` the caller has already resolved through
+``Region.objects.restrict(user, "view")``: the counties read are that region's subtree, which the
+roles allowed to see these figures may view in full. Each runs a fixed number of queries however
+many counties the region holds; the counting happens in the database.
+
+A county cell counts as done only when it is “√” with its month (``DONE``): a row whose status lacks
+its month is kept but counts as missing, as the statistics table treats it.
+"""
+from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
+
+from accounts.models import Region, RegionLevel
+from indicators.models import Checkmark, CheckmarkStatus, Indicator, IndicatorLevel, Period
+
+DONE = Q(status=CheckmarkStatus.DONE, done_month__isnull=False)
+
+
+class CellState:
+    """How a heat-map cell stands; the values are also the cells' CSS classes."""
+
+    DONE = "done"
+    PENDING = "pending"  # not done, the expected month not yet passed
+    OVERDUE = "overdue"  # not done, the expected month before the current one
+    MISSING = "missing"  # no row, a blank status, or a status without its month
+
+
+class RowCount(Subquery):
+    """The number of rows of a (usually correlated) queryset, as one SQL expression."""
+
+    template = "(SELECT COUNT(*) FROM (%(subquery)s) AS counted)"
+    output_field = IntegerField()
+
+    def __init__(self, queryset):
+        super().__init__(queryset.order_by().values("pk"))
+
+
+def percent(part, whole):
+    """A share in per cent with at most one decimal, as the tables print it (0 of nothing is 0)."""
+    return round(100 * part / whole, 1) if whole else 0.0
+
+
+def counties_of(region):
+    """The counties in ``region``'s subtree (the region itself if it is a county)."""
+    return Region.objects.filter(level=RegionLevel.COUNTY, path__startswith=region.path)
+
+
+def county_checkmarks():
+    """Check-marks of county indicators that belong to their period's own indicator set."""
+    return Checkmark.objects.filter(
+        indicator__level=IndicatorLevel.COUNTY, indicator__indicator_set=F("period__indicator_set")
+    )
+
+
+def county_indicators(period):
+    return Indicator.objects.filter(indicator_set=period.indicator_set_id, level=IndicatorLevel.COUNTY).order_by("number")
+
+
+def _done_count(period):
+    """Per county (the outer row), its done county indicators in ``period`` (an object or OuterRef)."""
+    return RowCount(county_checkmarks().filter(DONE, region=OuterRef("pk"), period=period))
+
+
+def county_done_counts(*, period, region):
+    """The counties of ``region`` in code order, each annotated ``done_count``: the number of county
+    indicators of ``period``'s set it has done. Counties without any check-mark count 0.
+
+    A queryset evaluated in one query; callers may add ``select_related`` or ``values``.
+    """
+    return counties_of(region).annotate(done_count=_done_count(period)).order_by("path")
+
+
+def heatmap(*, period, region, today):
+    """Counties × county indicators of ``period`` in ``region``, with each cell's state.
+
+    ``today`` fixes the current month: a not-done cell whose expected month is before it is overdue.
+    Returns the indicators, their group headings (runs of consecutive indicators sharing a group,
+    with their spans) and the cities in code order, each with its counties and their cells in
+    indicator order. Three queries.
+    """
+    indicators = list(county_indicators(period).values("id", "label", "group", "content"))
+    groups = []
+    for indicator in indicators:
+        if groups and groups[-1]["name"] == indicator["group"]:
+            groups[-1]["span"] += 1
+        else:
+            groups.append({"name": indicator["group"], "span": 1})
+
+    this_month = today.replace(day=1)
+    state = Case(
+        When(DONE, then=Value(CellState.DONE)),
+        When(status=CheckmarkStatus.NOT_DONE, expected_month__lt=this_month, then=Value(CellState.OVERDUE)),
+        When(status=CheckmarkStatus.NOT_DONE, expected_month__isnull=False, then=Value(CellState.PENDING)),
+        default=Value(CellState.MISSING),
+    )
+    rows = (
+        county_checkmarks()
+        .filter(period=period, region__level=RegionLevel.COUNTY, region__path__startswith=region.path)
+        .annotate(state=state)
+        .values_list("region_id", "indicator_id", "state", "done_month", "expected_month")
+    )
+    cells = {
+        (county_id, indicator_id): {"state": cell_state, "month": done_month or expected_month}
+        for county_id, indicator_id, cell_state, done_month, expected_month in rows
+    }
+    missing = {"state": CellState.MISSING, "month": None}
+
+    cities = []
+    counties = county_done_counts(period=period, region=region).values("id", "code", "name", "parent__name", "done_count")
+    for county in counties:
+        if not cities or cities[-1]["name"] != county["parent__name"]:
+            cities.append({"name": county["parent__name"], "counties": []})
+        county["cells"] = [cells.get((county["id"], indicator["id"]), missing) for indicator in indicators]
+        cities[-1]["counties"].append(county)
+    return {"indicators": indicators, "groups": groups, "cities": cities}
+
+
+def completion_by_city(*, period, region):
+    """Per city of ``region`` (code order): its counties, how many completed every county indicator
+    of ``period``, how many county × indicator cells are done, and both shares. Two queries.
+    """
+    indicator_count = county_indicators(period).count()
+    cities = (
+        county_done_counts(period=period, region=region)
+        .order_by("parent__code")
+        .values("parent__code", "parent__name")
+        .annotate(
+            county_count=Count("pk"),
+            complete_count=Count("pk", filter=Q(done_count__gte=indicator_count)),
+            done_cells=Sum("done_count"),
+        )
+    )
+    return [
+        {
+            "code": city["parent__code"],
+            "name": city["parent__name"],
+            "county_count": city["county_count"],
+            "complete_count": city["complete_count"],
+            "complete_percent": percent(city["complete_count"], city["county_count"]),
+            "done_cells": city["done_cells"],
+            "cell_count": city["county_count"] * indicator_count,
+            "done_percent": percent(city["done_cells"], city["county_count"] * indicator_count),
+        }
+        for city in cities
+    ]
+
+
+def completion_over_periods(*, region):
+    """Per Period in order: the share of ``region``'s counties that completed every county indicator
+    of the period's set, and the share of county × indicator cells done. Two queries.
+    """
+    counties = counties_of(region)
+    county_count = counties.count()
+    periods = Period.objects.order_by("ends").annotate(
+        indicator_count=RowCount(
+            Indicator.objects.filter(indicator_set=OuterRef("indicator_set"), level=IndicatorLevel.COUNTY)
+        ),
+        done_cells=RowCount(
+            county_checkmarks().filter(
+                DONE, period=OuterRef("pk"), region__level=RegionLevel.COUNTY, region__path__startswith=region.path
+            )
+        ),
+        complete_count=RowCount(
+            counties.annotate(done_count=_done_count(OuterRef(OuterRef("pk")))).filter(
+                done_count__gte=OuterRef("indicator_count")
+            )
+        ),
+    )
+    return [
+        {
+            "code": period.code,
+            "label": period.label,
+            "year": period.year,
+            "kind": period.get_kind_display(),
+            "county_count": county_count,
+            "complete_count": period.complete_count,
+            "complete_percent": percent(period.complete_count, county_count),
+            "done_cells": period.done_cells,
+            "cell_count": county_count * period.indicator_count,
+            "done_percent": percent(period.done_cells, county_count * period.indicator_count),
+        }
+        for period in periods
+    ]

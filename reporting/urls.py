@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "reporting"
+
+urlpatterns = [
+    path("pictures/", views.pictures, name="pictures"),
+]
