@@ -31,3 +31,126 @@ def test_login_page_fits_a_phone(browser_page, live_server):
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 375
     assert page.locator("button[type=submit]").is_visible()
+
+
+def _login(page, live_server, username):
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "pw-for-tests-1")
+    page.click("button[type=submit]")
+    page.wait_for_selector("h1")
+
+
+def _logout(page):
+    page.click("text=退出")
+    page.wait_for_url("**/login/")
+
+
+def test_tick_submit_return_fix_approve_confirm_then_locked(browser_page, live_server, make_user):
+    """The half-year in one go: county ticks and submits, city returns, county fixes, city approves,
+    province confirms; afterwards a change is refused with who locked it, and the audit shows it all."""
+    from django.utils import timezone
+
+    from accounts.models import Region
+    from indicators import services
+    from indicators.models import AuditEntry, IndicatorSet, Submission
+    from indicators.services import CheckmarkValue
+
+    today = timezone.localdate()
+    period = services.period_open(code=str(today.year), indicator_set=IndicatorSet.objects.get(code="national-2021"))[0]
+    make_user("jinjiang", "county", "510104", last_name="锦江填报员")
+    make_user("chengdu", "city", "510100", last_name="成都审核员")
+    province_user = make_user("sichuan", "province", "510000", last_name="省能源局处长")
+    # Every other county of the province is already approved and its city accepted; the province
+    # indicators are filled: the test walks 锦江区 and 成都市 through the flow.
+    sichuan = Region.objects.get(code="510000")
+    others = Region.objects.filter(level="county", path__startswith="510000/").exclude(code="510104")
+    Submission.objects.bulk_create([Submission(region=c, period=period, state="approved") for c in others])
+    Submission.objects.bulk_create([Submission(region=c, period=period, state="accepted") for c in Region.objects.filter(parent=sichuan).exclude(code="510100")])
+    services.checkmarks_set(user=province_user, region=sichuan, period=period,
+                            values={n: CheckmarkValue("done") for n in (21, 27, 29, 30, 33)})
+    month = f"{today:%Y-%m}"
+    sheet = f"{live_server.url}/periods/{period.code}/sheet/510104/"
+    page = browser_page
+
+    # The county ticks everything but indicator 8, saves, and is told what is missing.
+    _login(page, live_server, "jinjiang")
+    page.click(f"text=填报锦江区{period.label}指标")
+    assert page.url == sheet
+    for fieldset in page.locator("fieldset.indicator").all():
+        n = fieldset.get_attribute("id").split("-")[1]
+        if n == "8":
+            continue
+        fieldset.locator("input[value=done]").check()
+        fieldset.locator(f"input[name=done_month_{n}]").fill(month)
+    page.click("button[value=save]")
+    assert "已保存（30 项指标" in page.locator(".message.success").inner_text()
+    assert "尚未填写完整的指标（1 项）：8" in page.locator("#missing-list").inner_text()
+    page.click("button[value=submit]")
+    assert "以下指标尚未填写完整：8" in page.locator(".message.error").inner_text()
+    # Indicator 8 is not done yet: the expected month, then submit.
+    page.locator("#indicator-8 input[value=not_done]").check()
+    page.fill("input[name=expected_month_8]", f"{today.year + 1}-03")
+    page.click("button[value=submit]")
+    assert "已上报，等待地市审核" in page.locator(".message.success").last.inner_text()
+    assert page.locator("#indicator-1 input[value=done]").is_disabled()
+    _logout(page)
+
+    # The city returns it with a reason.
+    _login(page, live_server, "chengdu")
+    page.click(f"text=审核成都市各县{period.label}数据")
+    row = page.locator("#county-510104")
+    assert "已上报" in row.inner_text() and "30/31" in row.inner_text()
+    row.locator("input[name=reason]").fill("指标 8 的预计完成时间过晚，请核实")
+    row.locator("button[value=return]").click()
+    assert "已退回" in page.locator("#county-510104").inner_text()
+    _logout(page)
+
+    # The county sees the reason, fixes indicator 8 and resubmits.
+    _login(page, live_server, "jinjiang")
+    page.goto(sheet)
+    assert "退回原因：指标 8 的预计完成时间过晚，请核实" in page.locator(".meta").inner_text()
+    page.locator("#indicator-8 input[value=done]").check()
+    page.fill("input[name=done_month_8]", month)
+    page.click("button[value=submit]")
+    assert "已上报" in page.locator(".meta").inner_text()
+    _logout(page)
+
+    # The city approves.
+    _login(page, live_server, "chengdu")
+    page.goto(f"{live_server.url}/periods/{period.code}/review/510100/")
+    page.locator("#county-510104 button[value=approve]").click()
+    assert "市级已审核" in page.locator("#county-510104").inner_text()
+    _logout(page)
+
+    # The province accepts 成都 and confirms the period.
+    _login(page, live_server, "sichuan")
+    page.click(f"text=四川省{period.label}填报与确认")
+    page.locator("#city-510100 button[value=accept]").click()
+    assert "已接收该地市的数据" in page.locator(".message.success").inner_text()
+    page.click("button[value=confirm]")
+    assert "已确认，本期数据已锁定" in page.locator(".message.success").inner_text()
+    _logout(page)
+
+    # A change after that is refused, saying who locked it and when.
+    _login(page, live_server, "chengdu")
+    page.goto(f"{live_server.url}/periods/{period.code}/review/510100/")
+    page.locator("#county-510104 input[name=reason]").fill("还想再改")
+    page.locator("#county-510104 button[value=return]").click()
+    assert "已由省能源局处长于" in page.locator(".message.error").inner_text()
+    assert "确认锁定" in page.locator(".message.error").inner_text()
+    _logout(page)
+    _login(page, live_server, "jinjiang")
+    page.goto(sheet)
+    assert "确认锁定" in page.locator(".banner.locked").inner_text()
+    assert page.locator("#indicator-1 input[value=done]").is_disabled()
+
+    # The audit shows every step.
+    page.click("text=操作记录")
+    history = page.locator("table.history").inner_text()
+    for step in ("上报", "退回", "审核通过"):
+        assert step in history
+    assert "指标 8 的预计完成时间过晚，请核实" in history
+    actions = list(AuditEntry.objects.filter(region__code__in=["510104", "510100", "510000"]).exclude(action="set")
+                   .order_by("pk").values_list("action", flat=True))
+    assert actions == ["submit", "return", "submit", "approve", "accept", "confirm"]

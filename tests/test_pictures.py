@@ -23,7 +23,7 @@ def plan_2022s1(i, j):
     kind = (i + j) % 6
     if kind < 3:
         # A √ without its month is incomplete: it counts as missing, not done.
-        return ("done", None if (i % 7 == 3 and j == 0) else date(2022, 4, 1), None)
+        return ("done", None if (kind == 2 and j == 1) else date(2022, 4, 1), None)
     if kind == 3:
         return ("not_done", None, date(2022, 5, 1))  # before July: overdue
     if kind == 4:
@@ -72,7 +72,9 @@ def data():
 
 
 def done_count(plan, i, indicator_count):
-    return sum(1 for j in range(indicator_count) if (plan(i, j) or ("",))[0] == "done" and plan(i, j)[1])
+    """County i's √ with their month."""
+    return sum(values is not None and values[0] == "done" and values[1] is not None
+               for values in (plan(i, j) for j in range(indicator_count)))
 
 
 def expected_completion(data, code, city_code=None):
@@ -104,12 +106,13 @@ def test_county_done_counts_match_the_plan(data):
 def test_heatmap_cells_states_and_headings(data):
     heatmap = selectors.heatmap(period=data["periods"]["2022S1"], region=Region.objects.get(code="510000"), today=TODAY)
     assert [(g["name"], g["span"]) for g in heatmap["groups"]] == [("2020年指标", 20), ("2021年指标", 8), ("2022年指标", 3)]
-    assert "21" not in [i["label"] for i in heatmap["indicators"]] and "*21" not in [i["label"] for i in heatmap["indicators"]]
+    assert len(heatmap["indicators"]) == 31 and not any(i["label"].startswith("*") for i in heatmap["indicators"])
     assert [c["name"] for c in heatmap["cities"]][:3] == ["成都市", "自贡市", "攀枝花市"]
     assert len(heatmap["cities"]) == 21
     # Known cells (county index i in code order: 510105 is 1, 510106 is 2; indicator j = number - 1).
     assert cell_of(heatmap, "510104", 36)["state"] == "done"
     assert cell_of(heatmap, "510105", 1) == {"state": "done", "month": date(2022, 4, 1)}  # (1+0)%6 = 1
+    assert cell_of(heatmap, "510105", 2) == {"state": "missing", "month": None}  # √ without its month
     assert cell_of(heatmap, "510105", 3) == {"state": "overdue", "month": date(2022, 5, 1)}  # (1+2)%6 = 3
     assert cell_of(heatmap, "510105", 4) == {"state": "pending", "month": date(2022, 7, 1)}  # (1+3)%6 = 4
     assert cell_of(heatmap, "510105", 5)["state"] == "missing"  # (1+4)%6 = 5, j = 4 even: status ""
