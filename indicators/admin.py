@@ -1,8 +1,8 @@
 from django.contrib import admin
 
-from utilities.admin import RestrictedModelAdmin
+from utilities.admin import ReadOnlyRestrictedAdmin, RestrictedModelAdmin
 
-from .models import Indicator, IndicatorSet
+from .models import AuditEntry, Checkmark, Evidence, Indicator, IndicatorSet, Period, Submission
 
 
 class IndicatorInline(admin.TabularInline):
@@ -22,3 +22,49 @@ class IndicatorAdmin(RestrictedModelAdmin):
     list_display = ("indicator_set", "label", "group", "level", "encouraging", "content")
     list_filter = ("indicator_set", "level", "group")
     search_fields = ("content", "standard")
+
+
+@admin.register(Period)
+class PeriodAdmin(admin.ModelAdmin):
+    """Periods are opened with `manage.py open_period`, which carries every region forward."""
+
+    list_display = ("code", "label", "starts", "ends", "deadline", "indicator_set")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Checkmark)
+class CheckmarkAdmin(ReadOnlyRestrictedAdmin):
+    list_display = ("region", "period", "indicator", "status", "done_month", "expected_month", "updated_by", "updated_at")
+    list_filter = ("period", "status", "indicator__level")
+    search_fields = ("region__name", "region__code")
+    list_select_related = ("region", "period", "indicator", "updated_by")
+
+
+@admin.register(Submission)
+class SubmissionAdmin(ReadOnlyRestrictedAdmin):
+    list_display = ("region", "period", "state", "reason", "state_changed_by", "state_changed_at")
+    list_filter = ("period", "state", "region__level")
+    search_fields = ("region__name", "region__code")
+    list_select_related = ("region", "period", "state_changed_by")
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyRestrictedAdmin):
+    list_display = ("at", "user", "channel", "action", "region", "period", "indicator", "before", "after", "reason")
+    list_filter = ("channel", "action", "period")
+    search_fields = ("region__name", "region__code", "user__username")
+    list_select_related = ("user", "region", "period", "indicator")
+
+
+@admin.register(Evidence)
+class EvidenceAdmin(ReadOnlyRestrictedAdmin):
+    list_display = ("name", "kind", "size", "checkmark", "uploaded_by", "uploaded_at")
+    list_select_related = ("checkmark__region", "checkmark__period", "checkmark__indicator", "uploaded_by")

@@ -40,7 +40,20 @@ def percent(part, whole):
     return round(100 * part / whole, 1) if whole else 0.0
 
 
-def counties_of(region):
+def _completion(*, county_count, complete_count, done_cells, indicator_count):
+    """Counties complete and cells done, with their shares of the counties and of the cells."""
+    cell_count = county_count * indicator_count
+    return {
+        "county_count": county_count,
+        "complete_count": complete_count,
+        "complete_percent": percent(complete_count, county_count),
+        "done_cells": done_cells,
+        "cell_count": cell_count,
+        "done_percent": percent(done_cells, cell_count),
+    }
+
+
+def counties_of(*, region):
     """The counties in ``region``'s subtree (the region itself if it is a county)."""
     return Region.objects.filter(level=RegionLevel.COUNTY, path__startswith=region.path)
 
@@ -52,7 +65,8 @@ def county_checkmarks():
     )
 
 
-def county_indicators(period):
+def county_indicators(*, period):
+    """The county indicators of ``period``'s set, in number order."""
     return Indicator.objects.filter(indicator_set=period.indicator_set_id, level=IndicatorLevel.COUNTY).order_by("number")
 
 
@@ -67,7 +81,7 @@ def county_done_counts(*, period, region):
 
     A queryset evaluated in one query; callers may add ``select_related`` or ``values``.
     """
-    return counties_of(region).annotate(done_count=_done_count(period)).order_by("path")
+    return counties_of(region=region).annotate(done_count=_done_count(period)).order_by("path")
 
 
 def heatmap(*, period, region, today):
@@ -78,7 +92,7 @@ def heatmap(*, period, region, today):
     with their spans) and the cities in code order, each with its counties and their cells in
     indicator order. Three queries.
     """
-    indicators = list(county_indicators(period).values("id", "label", "group", "content"))
+    indicators = list(county_indicators(period=period).values("id", "label", "group", "content"))
     groups = []
     for indicator in indicators:
         if groups and groups[-1]["name"] == indicator["group"]:
@@ -95,7 +109,7 @@ def heatmap(*, period, region, today):
     )
     rows = (
         county_checkmarks()
-        .filter(period=period, region__level=RegionLevel.COUNTY, region__path__startswith=region.path)
+        .filter(period=period, region__in=counties_of(region=region))
         .annotate(state=state)
         .values_list("region_id", "indicator_id", "state", "done_month", "expected_month")
     )
@@ -119,7 +133,7 @@ def completion_by_city(*, period, region):
     """Per city of ``region`` (code order): its counties, how many completed every county indicator
     of ``period``, how many county × indicator cells are done, and both shares. Two queries.
     """
-    indicator_count = county_indicators(period).count()
+    indicator_count = county_indicators(period=period).count()
     cities = (
         county_done_counts(period=period, region=region)
         .order_by("parent__code")
@@ -134,12 +148,10 @@ def completion_by_city(*, period, region):
         {
             "code": city["parent__code"],
             "name": city["parent__name"],
-            "county_count": city["county_count"],
-            "complete_count": city["complete_count"],
-            "complete_percent": percent(city["complete_count"], city["county_count"]),
-            "done_cells": city["done_cells"],
-            "cell_count": city["county_count"] * indicator_count,
-            "done_percent": percent(city["done_cells"], city["county_count"] * indicator_count),
+            **_completion(
+                county_count=city["county_count"], complete_count=city["complete_count"],
+                done_cells=city["done_cells"], indicator_count=indicator_count,
+            ),
         }
         for city in cities
     ]
@@ -149,16 +161,14 @@ def completion_over_periods(*, region):
     """Per Period in order: the share of ``region``'s counties that completed every county indicator
     of the period's set, and the share of county × indicator cells done. Two queries.
     """
-    counties = counties_of(region)
+    counties = counties_of(region=region)
     county_count = counties.count()
     periods = Period.objects.order_by("ends").annotate(
         indicator_count=RowCount(
             Indicator.objects.filter(indicator_set=OuterRef("indicator_set"), level=IndicatorLevel.COUNTY)
         ),
         done_cells=RowCount(
-            county_checkmarks().filter(
-                DONE, period=OuterRef("pk"), region__level=RegionLevel.COUNTY, region__path__startswith=region.path
-            )
+            county_checkmarks().filter(DONE, period=OuterRef("pk"), region__in=counties)
         ),
         complete_count=RowCount(
             counties.annotate(done_count=_done_count(OuterRef(OuterRef("pk")))).filter(
@@ -172,12 +182,10 @@ def completion_over_periods(*, region):
             "label": period.label,
             "year": period.year,
             "kind": period.get_kind_display(),
-            "county_count": county_count,
-            "complete_count": period.complete_count,
-            "complete_percent": percent(period.complete_count, county_count),
-            "done_cells": period.done_cells,
-            "cell_count": county_count * period.indicator_count,
-            "done_percent": percent(period.done_cells, county_count * period.indicator_count),
+            **_completion(
+                county_count=county_count, complete_count=period.complete_count,
+                done_cells=period.done_cells, indicator_count=period.indicator_count,
+            ),
         }
         for period in periods
     ]

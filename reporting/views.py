@@ -61,7 +61,9 @@ def _chosen_period(periods, code, today):
                 return period
         raise Http404("没有这个报告期。")
     begun = [period for period in periods if period.starts <= today]
-    return begun[-1] if begun else next(iter(periods), None)
+    if begun:
+        return begun[-1]
+    return periods[0] if periods else None
 
 
 def _line_chart(points):

@@ -217,3 +217,28 @@ def test_evidence_is_checked_by_content_and_audited(people, period, settings, tm
     with pytest.raises(ValidationError, match="超过上限"):
         services.evidence_add(user=people["county"], region=county(), period=period, number=8, upload=_pdf(), max_bytes=10)
     assert Evidence.objects.count() == 1
+
+
+def test_open_period_command(capsys):
+    from django.core.management import CommandError, call_command
+
+    call_command("open_period", "2023S1")
+    assert "已开放 2023年上半年（2023S1）" in capsys.readouterr().out
+    with pytest.raises(CommandError, match="已经开放"):
+        call_command("open_period", "2023S1")
+    with pytest.raises(CommandError, match="格式不对"):
+        call_command("open_period", "2023H1")
+
+
+def test_admin_shows_checkmarks_read_only_and_scoped(client, people, period):
+    from accounts.services import demo_users_create
+
+    fill(people["county"], county(), period)
+    fill(people["other_county"], county("500103"), period)
+    demo_users_create()
+    from accounts.models import User
+
+    client.force_login(User.objects.get(username="demo_province"))
+    page = client.get("/admin/indicators/checkmark/").content.decode()
+    assert "锦江区" in page and "渝中区" not in page
+    assert client.get("/admin/indicators/checkmark/add/").status_code == 403

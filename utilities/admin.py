@@ -31,3 +31,16 @@ class RestrictedModelAdmin(admin.ModelAdmin):
         # out of the user's scope is rolled back rather than stored.
         super().save_model(request, obj, form, change)
         ensure_in_scope(request.user, obj, Action.CHANGE)
+
+
+class ReadOnlyRestrictedAdmin(RestrictedModelAdmin):
+    """Data written only through the services (which validate, lock and audit): the admin shows it."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
