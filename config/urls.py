@@ -6,6 +6,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("ledgers/", include("ledger.urls")),
     path("", include("indicators.urls")),
+    path("reporting/", include("reporting.urls")),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -10,7 +10,7 @@ from accounts.models import Region
 from indicators.models import Checkmark, Indicator, IndicatorSet, Period
 from reporting import selectors
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.urls_pictures")]
+pytestmark = pytest.mark.django_db
 
 URL = "/reporting/pictures/"
 TODAY = date(2022, 7, 10)

@@ -1,0 +1,136 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+
+from accounts.models import Region
+from accounts.scoping import RestrictedQuerySet
+from indicators.models import Period
+
+from .tables import BENEFIT_CATEGORIES
+
+
+class Benefit(models.Model):
+    """A power-supply company's “三零”“三省” figures for its area, one half-year and one category."""
+
+    region = models.ForeignKey(Region, verbose_name="区域", on_delete=models.PROTECT, related_name="benefits")
+    year = models.PositiveSmallIntegerField("年度")
+    half = models.PositiveSmallIntegerField("半年", choices=[(1, "上半年"), (2, "下半年")])
+    category = models.CharField("类别", max_length=16, choices=BENEFIT_CATEGORIES)
+    households = models.PositiveIntegerField("受益户数（户）", default=0)
+    investment = models.DecimalField("节省投资（万元）", max_digits=14, decimal_places=2, default=0)
+    sales = models.DecimalField("增加售电量（万千瓦时）", max_digits=14, decimal_places=2, default=0)
+    capacity = models.DecimalField("增加容量（万千瓦安）", max_digits=14, decimal_places=2, default=0)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="更新人", null=True, on_delete=models.SET_NULL, related_name="+")
+
+    objects = RestrictedQuerySet.as_manager()
+
+    region_lookup = "region"
+    visible_from_below = False
+
+    class Meta:
+        verbose_name = "服务效益"
+        verbose_name_plural = "服务效益"
+        constraints = [
+            models.UniqueConstraint(fields=["region", "year", "half", "category"], name="benefit_unique"),
+            models.CheckConstraint(
+                condition=Q(investment__gte=0, sales__gte=0, capacity__gte=0), name="benefit_not_negative"
+            ),
+        ]
+
+
+class ReportKind(models.TextChoices):
+    ATTACHMENT2 = "attachment2", "附件2 任务指标完成情况统计表"
+    ATTACHMENT3 = "attachment3", "附件3 “三零”“三省”服务效益统计表"
+    NATIONAL = "national", "全国汇总"
+
+
+def snapshot_path(instance, filename):
+    return f"reports/{instance.period.code}/{filename}"
+
+
+class ReportSnapshot(models.Model):
+    """A compiled table kept as it was: its data, its .xlsx, who compiled it, when and from what state.
+
+    Recompiling makes a new snapshot; a confirmed one is never changed.
+    """
+
+    kind = models.CharField("报表", max_length=12, choices=ReportKind.choices)
+    region = models.ForeignKey(
+        Region, verbose_name="省份", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="全国汇总时为空。",
+    )
+    period = models.ForeignKey(Period, verbose_name="报告期", on_delete=models.PROTECT, related_name="+")
+    data = models.JSONField("表格数据")
+    xlsx = models.FileField("Excel 文件", upload_to=snapshot_path, max_length=300)
+    data_state = models.CharField("数据状态", max_length=64, help_text="编制时数据的标识：操作记录的最新编号与数量。")
+    compiled_at = models.DateTimeField("编制时间", auto_now_add=True)
+    compiled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="编制人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    confirmed_at = models.DateTimeField("确认时间", null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="确认人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = RestrictedQuerySet.as_manager()
+
+    region_lookup = "region"
+    visible_from_below = False
+
+    class Meta:
+        verbose_name = "报表快照"
+        verbose_name_plural = "报表快照"
+        ordering = ["-compiled_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="national", region__isnull=True) | (~Q(kind="national") & Q(region__isnull=False)),
+                name="snapshot_region_matches_kind",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.region or '全国'} {self.period}"
+
+    def save(self, *args, **kwargs):
+        if self.pk and ReportSnapshot.objects.filter(pk=self.pk, confirmed_at__isnull=False).exists():
+            raise ValidationError("已确认的报表快照不能修改，请重新编制。")
+        super().save(*args, **kwargs)
+
+
+class JobState(models.TextChoices):
+    QUEUED = "queued", "排队中"
+    RUNNING = "running", "编制中"
+    DONE = "done", "已完成"
+    FAILED = "failed", "失败"
+
+
+class ReportJob(models.Model):
+    """A compile run on a Celery worker; the page polls its progress."""
+
+    region = models.ForeignKey(
+        Region, verbose_name="省份", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    period = models.ForeignKey(Period, verbose_name="报告期", on_delete=models.PROTECT, related_name="+")
+    state = models.CharField("状态", max_length=8, choices=JobState.choices, default=JobState.QUEUED)
+    progress = models.PositiveSmallIntegerField("进度（%）", default=0)
+    message = models.CharField("说明", max_length=500, blank=True)
+    snapshots = models.ManyToManyField(ReportSnapshot, verbose_name="报表快照", blank=True, related_name="jobs")
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="创建人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    task_id = models.CharField("任务编号", max_length=64, blank=True)
+    attempts = models.PositiveSmallIntegerField("尝试次数", default=0)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    region_lookup = "region"
+    visible_from_below = False
+
+    class Meta:
+        verbose_name = "编制任务"
+        verbose_name_plural = "编制任务"
+        ordering = ["-created_at", "-pk"]

@@ -1,0 +1,245 @@
+"""The two official statistics tables as plain functions of data (domain.md §5–§6).
+
+Nothing here touches the database: ``selectors`` reads the inputs in a fixed number of queries,
+and the Celery task, the pages, the API and the commands all call these same builders. The result
+is a JSON-ready dataclass that the Excel writer lays out and the pages show.
+"""
+from dataclasses import asdict, dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+DONE_MARK = "√"
+NOT_APPLICABLE = "/"
+GROUP_ORDER = ("2020年指标", "2021年指标", "2022年指标", "持续推进指标")
+
+
+def format_percent(part, whole):
+    """At most one decimal, as the tables print it: 90.3%, 72%, 100%; “/” when there is no whole."""
+    if not whole:
+        return NOT_APPLICABLE
+    value = (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return f"{value.normalize():f}%"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One indicator column: the number, the label as printed (“*21”), its group and level."""
+
+    number: int
+    label: str
+    group: str
+    level: str
+
+
+@dataclass
+class Row:
+    kind: str  # province | city | county | subtotal | stat
+    serial: str
+    province: str
+    city: str
+    county: str
+    cells: list
+    done: object = ""
+    not_done: object = ""
+    percent: str = ""
+    region_code: str = ""
+
+
+@dataclass
+class Header:
+    """Title, period line and the people lines of both tables."""
+
+    title: str
+    period_line: str
+    province_code: str
+    province_name: str
+    period_code: str
+    filled_by: str = ""
+    reviewed_by: str = ""
+    filled_on: str = ""
+
+
+@dataclass
+class Attachment2:
+    header: Header
+    columns: list
+    rows: list
+    exceptions: list = field(default_factory=list)
+
+    @property
+    def groups(self):
+        """(group name, number of columns) in table order."""
+        spans = []
+        for column in self.columns:
+            if spans and spans[-1][0] == column.group:
+                spans[-1][1] += 1
+            else:
+                spans.append([column.group, 1])
+        return [tuple(s) for s in spans]
+
+    def as_dict(self):
+        return asdict(self)
+
+
+@dataclass
+class CountyInput:
+    code: str
+    name: str
+    cells: dict  # indicator number → "√", "2021年8月" or "" (missing)
+
+
+@dataclass
+class CityInput:
+    code: str
+    name: str
+    counties: list
+
+
+def build_attachment2(*, header, columns, province_cells, cities):
+    """附件2: the province row, per city its row, county rows and 小计, then the three statistics rows.
+
+    ``province_cells`` maps the starred indicators to “已完成”, “已开展”, an expected month or "".
+    Counts follow the 填报说明: a county row counts its √; a 小计 counts per indicator the counties
+    with √ and, in the last columns, the counties with all county indicators done; the province row
+    the same over every county; the statistics rows per indicator across the province.
+    """
+    county_columns = [c for c in columns if c.level == "county"]
+    total = len(county_columns)
+
+    def county_row(serial, city, county):
+        cells, done = [], 0
+        for column in columns:
+            if column.level != "county":
+                cells.append(NOT_APPLICABLE)
+                continue
+            value = county.cells.get(column.number, "")
+            done += value == DONE_MARK
+            cells.append(value)
+        return Row("county", serial, "", city.name, county.name, cells, done, total - done,
+                   format_percent(done, total), county.code)
+
+    rows, county_rows_all = [], []
+    body = []
+    for k, city in enumerate(cities, start=1):
+        county_rows = [county_row(f"{k}.{i}", city, c) for i, c in enumerate(city.counties, start=1)]
+        county_rows_all.extend(county_rows)
+        body.append(Row("city", str(k), "", city.name, f"{len(city.counties)}个县", [""] * len(columns), region_code=city.code))
+        body.extend(county_rows)
+        body.append(_summary_row("subtotal", f"{k}.{len(county_rows) + 1}", city.name, f"{city.name}小计", columns, county_rows, total, city.code))
+    complete = sum(r.done == total for r in county_rows_all)
+    province_row = Row(
+        "province", "", header.province_name, f"共{len(cities)}个地市", f"共{len(county_rows_all)}个县",
+        [province_cells.get(c.number, "") if c.level == "province" else NOT_APPLICABLE for c in columns],
+        complete, len(county_rows_all) - complete, format_percent(complete, len(county_rows_all)), header.province_code,
+    )
+    rows = [province_row, *body, *_statistics_rows(columns, county_rows_all)]
+    return Attachment2(header, list(columns), rows)
+
+
+def _column_done(columns, county_rows):
+    return [
+        sum(r.cells[i] == DONE_MARK for r in county_rows) if c.level == "county" else None
+        for i, c in enumerate(columns)
+    ]
+
+
+def _summary_row(kind, serial, city, label, columns, county_rows, total, code):
+    per_column = _column_done(columns, county_rows)
+    complete = sum(r.done == total for r in county_rows)
+    cells = [NOT_APPLICABLE if n is None else n for n in per_column]
+    return Row(kind, serial, "", city, label, cells, complete, len(county_rows) - complete,
+               format_percent(complete, len(county_rows)), code)
+
+
+STAT_LABELS = ("已完成县个数", "未完成县个数", "完成百分比")
+
+
+def _statistics_rows(columns, county_rows):
+    """全省各指标的完成情况统计: per county indicator, counties with √, without, and the share."""
+    per_column = _column_done(columns, county_rows)
+    counties = len(county_rows)
+    rows = []
+    for label in STAT_LABELS:
+        cells = []
+        for done in per_column:
+            if done is None:
+                cells.append(NOT_APPLICABLE)
+            elif label == STAT_LABELS[0]:
+                cells.append(done)
+            elif label == STAT_LABELS[1]:
+                cells.append(counties - done)
+            else:
+                cells.append(format_percent(done, counties))
+        rows.append(Row("stat", "", "全省各指标的完成情况统计", "", label, cells, NOT_APPLICABLE, NOT_APPLICABLE, NOT_APPLICABLE))
+    return rows
+
+
+# 附件3
+BENEFIT_MEASURES = (
+    ("households", "受益户数（户）", 0),
+    ("investment", "节省投资（万元）", 2),
+    ("sales", "增加售电量（万千瓦时）", 2),
+    ("capacity", "增加容量（万千瓦安）", 2),
+)
+BENEFIT_CATEGORIES = (
+    ("residential", "居民用户"),
+    ("small_business", "160kW及以下的企业用户"),
+    ("other", "其他用户"),
+    ("sansheng", "“三省”服务效益"),
+)
+
+
+@dataclass
+class Attachment3:
+    header: Header
+    rows: list  # per measure: (label, [four category values], total), values as Decimal strings
+
+    def as_dict(self):
+        return asdict(self)
+
+
+def build_attachment3(*, header, totals):
+    """附件3: ``totals`` maps (measure, category) → Decimal; each row adds the 合计 of its four columns.
+
+    Households are whole numbers, the other three rows carry two decimals.
+    """
+    rows = []
+    for measure, label, places in BENEFIT_MEASURES:
+        quantum = Decimal(1).scaleb(-places)
+        values = [Decimal(totals.get((measure, category), 0)).quantize(quantum) for category, _ in BENEFIT_CATEGORIES]
+        rows.append((label, [str(v) for v in values], str(sum(values, Decimal(0)).quantize(quantum))))
+    return Attachment3(header, rows)
+
+
+@dataclass
+class NationalRow:
+    province_code: str
+    province_name: str
+    counties: int
+    complete: int
+    percent: str
+    indicator_percents: list
+
+
+@dataclass
+class NationalRollup:
+    period_code: str
+    period_line: str
+    columns: list
+    rows: list
+
+    def as_dict(self):
+        return asdict(self)
+
+
+def build_national_rollup(*, period_code, period_line, columns, provinces):
+    """One row per province: counties, counties complete, percent; per county indicator the share done.
+
+    ``provinces`` is a list of (code, name, county count, complete count, {number: counties done}).
+    """
+    county_columns = [c for c in columns if c.level == "county"]
+    rows = [
+        NationalRow(code, name, counties, complete, format_percent(complete, counties),
+                    [format_percent(done.get(c.number, 0), counties) for c in county_columns])
+        for code, name, counties, complete, done in provinces
+    ]
+    return NationalRollup(period_code, period_line, county_columns, rows)
