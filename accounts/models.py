@@ -147,3 +147,37 @@ class User(AbstractUser):
             raise ValidationError(
                 {"region": f"{role.label}的所属区域必须是{RegionLevel(level).label}级，而“{self.region.name}”是{self.region.get_level_display()}级。"}
             )
+
+
+class NotificationLevel(models.TextChoices):
+    INFO = "info", "提示"
+    BLUE = "blue", "蓝色提醒"
+    YELLOW = "yellow", "黄色提醒"
+    RED = "red", "红色提醒"
+
+
+class Notification(models.Model):
+    """An in-portal message to one user: a reminder, an overdue item, a finished job."""
+
+    user = models.ForeignKey(User, verbose_name="接收人", on_delete=models.CASCADE, related_name="notifications")
+    level = models.CharField("级别", max_length=8, choices=NotificationLevel.choices, default=NotificationLevel.INFO)
+    title = models.CharField("标题", max_length=200)
+    body = models.TextField("内容", blank=True)
+    link = models.CharField("链接", max_length=300, blank=True)
+    key = models.CharField(
+        "去重键", max_length=120, blank=True, db_index=True,
+        help_text="同一提醒只发一次：如“remind:2022S1:510104:7”。",
+    )
+    created_at = models.DateTimeField("时间", auto_now_add=True)
+    read_at = models.DateTimeField("已读时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "站内通知"
+        verbose_name_plural = "站内通知"
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], condition=~Q(key=""), name="notification_once_per_key"),
+        ]
+
+    def __str__(self):
+        return self.title
