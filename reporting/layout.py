@@ -41,3 +41,28 @@ def attachment3_title(province_name):
 
 # 全国汇总
 NATIONAL_SHEET = "全国汇总"
+
+
+# Added with the Excel writer (reporting/excel.py); additions only, the constants above stay as they are.
+
+def people_segments(total_columns):
+    """The (first, last) columns of the 填报人, 审核人 and 填报日期 segments of a people row, in thirds."""
+    bounds = [1 + round(total_columns * i / 3) for i in range(4)]
+    return [(bounds[i], bounds[i + 1] - 1) for i in range(3)]
+
+
+def foot_row(last_table_row):
+    """填报单位盖章处 stands in column 1 after one blank row below the table."""
+    return last_table_row + 2
+
+
+A3_COL_LABEL = 1        # 统计内容: 受益户数（户）…
+A3_FIRST_VALUE_COL = 2  # 居民用户, 160kW及以下的企业用户, 其他用户, “三省”服务效益
+A3_TOTAL_COL = 6        # 合计
+
+# 全国汇总: no people row, so the two header rows start on row 3
+NATIONAL_TITLE = "全国“获得电力”任务指标完成情况汇总表"
+NATIONAL_HEADER_TOP_ROW = 3   # 序号 | 省 | 县个数 | 全部完成县个数 | 完成百分比 | 各指标完成县占比
+NATIONAL_LABEL_ROW = 4        # the county indicators' labels under 各指标完成县占比
+NATIONAL_FIRST_DATA_ROW = 5   # one row per province
+NATIONAL_FIRST_INDICATOR_COL = 6

@@ -8,10 +8,15 @@ many counties the region holds; the counting happens in the database.
 A county cell counts as done only when it is “√” with its month (``DONE``): a row whose status lacks
 its month is kept but counts as missing, as the statistics table treats it.
 """
-from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
+from collections import defaultdict
+
+from django.db.models import Case, Count, F, IntegerField, Max, OuterRef, Q, Subquery, Sum, Value, When
 
 from accounts.models import Region, RegionLevel
-from indicators.models import Checkmark, CheckmarkStatus, Indicator, IndicatorLevel, Period
+from indicators.models import AuditEntry, Checkmark, CheckmarkStatus, Indicator, IndicatorLevel, Period, month_label
+
+from .models import Benefit
+from .tables import BENEFIT_MEASURES, DONE_MARK, CityInput, Column, CountyInput
 
 DONE = Q(status=CheckmarkStatus.DONE, done_month__isnull=False)
 
@@ -189,3 +194,91 @@ def completion_over_periods(*, region):
         }
         for period in periods
     ]
+
+
+def _cell_text(status, done_month, expected_month, indicator):
+    """A check-mark as the statistics table writes it ("" when missing)."""
+    if status == CheckmarkStatus.DONE:
+        if indicator.level == IndicatorLevel.COUNTY:
+            return DONE_MARK if done_month else ""
+        return "已开展" if indicator.encouraging else "已完成"
+    if status == CheckmarkStatus.NOT_DONE and expected_month:
+        return month_label(expected_month)
+    return ""
+
+
+def table_columns(*, period):
+    """The 38 (or a set's own) indicators as table columns, in number order. One query."""
+    return [
+        Column(i.number, i.label, i.group, i.level)
+        for i in Indicator.objects.filter(indicator_set=period.indicator_set_id).order_by("number")
+    ]
+
+
+def attachment2_input(*, province, period):
+    """What 附件2 is built from: columns, the province's starred values, its cities and counties
+    with their cells. Three queries, whatever the number of counties."""
+    indicators = {i.pk: i for i in Indicator.objects.filter(indicator_set=period.indicator_set_id)}
+    columns = [Column(i.number, i.label, i.group, i.level) for i in sorted(indicators.values(), key=lambda i: i.number)]
+    regions = list(
+        Region.objects.filter(path__startswith=province.path).exclude(pk=province.pk).order_by("path").values_list("pk", "code", "name", "level")
+    )
+    cells = defaultdict(dict)
+    marks = Checkmark.objects.filter(period=period, region__path__startswith=province.path, indicator__in=indicators)
+    for region_id, indicator_id, status, done_month, expected_month in marks.values_list(
+        "region_id", "indicator_id", "status", "done_month", "expected_month"
+    ):
+        indicator = indicators[indicator_id]
+        cells[region_id][indicator.number] = _cell_text(status, done_month, expected_month, indicator)
+    cities = []
+    for pk, code, name, level in regions:  # path order: each city, then its counties
+        if level == RegionLevel.CITY:
+            cities.append(CityInput(code, name, []))
+        else:
+            cities[-1].counties.append(CountyInput(code, name, cells.get(pk, {})))
+    return columns, cells.get(province.pk, {}), cities
+
+
+def attachment3_totals(*, province, period):
+    """附件3's figures: the province's Benefit rows of the period's halves summed per category. One query."""
+    halves = [1] if period.kind == "half" else [1, 2]
+    sums = (
+        Benefit.objects.filter(region__path__startswith=province.path, year=period.year, half__in=halves)
+        .values("category").annotate(**{m: Sum(m) for m, _label, _places in BENEFIT_MEASURES}).order_by()
+    )
+    return {(measure, row["category"]): row[measure] or 0 for row in sums for measure, _l, _p in BENEFIT_MEASURES}
+
+
+def national_input(*, period):
+    """Per province: counties, counties complete and counties done per county indicator. Three queries."""
+    indicator_count = county_indicators(period=period).count()
+    provinces = (
+        Region.objects.filter(level=RegionLevel.COUNTY).annotate(done_count=_done_count(period))
+        .values("parent__parent__code", "parent__parent__name")
+        .annotate(counties=Count("pk"), complete=Count("pk", filter=Q(done_count__gte=indicator_count)))
+        .order_by("parent__parent__code")
+    )
+    done = defaultdict(dict)
+    per_indicator = (
+        county_checkmarks().filter(DONE, period=period)
+        .values_list("region__parent__parent__code", "indicator__number").annotate(n=Count("pk")).order_by()
+    )
+    for code, number, n in per_indicator:
+        done[code][number] = n
+    return [
+        (p["parent__parent__code"], p["parent__parent__name"], p["counties"], p["complete"], done[p["parent__parent__code"]])
+        for p in provinces
+    ]
+
+
+def data_state(*, region, period):
+    """An identifier of the data a table was compiled from: it changes with every recorded change."""
+    audit = AuditEntry.objects.filter(period=period)
+    benefits = Benefit.objects.filter(year=period.year)
+    if region is not None:
+        audit = audit.filter(region__path__startswith=region.path)
+        benefits = benefits.filter(region__path__startswith=region.path)
+    a = audit.aggregate(last=Max("pk"), n=Count("pk"))
+    b = benefits.aggregate(last=Max("updated_at"))
+    stamp = b["last"].strftime("%Y%m%d%H%M%S") if b["last"] else "0"
+    return f"audit:{a['last'] or 0}/{a['n']};benefit:{stamp}"

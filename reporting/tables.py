@@ -205,7 +205,7 @@ def build_attachment3(*, header, totals):
     rows = []
     for measure, label, places in BENEFIT_MEASURES:
         quantum = Decimal(1).scaleb(-places)
-        values = [Decimal(totals.get((measure, category), 0)).quantize(quantum) for category, _ in BENEFIT_CATEGORIES]
+        values = [Decimal(totals.get((measure, category), 0)).quantize(quantum, ROUND_HALF_UP) for category, _ in BENEFIT_CATEGORIES]
         rows.append((label, [str(v) for v in values], str(sum(values, Decimal(0)).quantize(quantum))))
     return Attachment3(header, rows)
 

@@ -1,16 +1,27 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
-from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Region, RegionLevel, Role
 from accounts.scoping import Action
 from indicators.models import Period
 
-from . import selectors
+from . import selectors, services
+from .models import Benefit, ReportJob, ReportKind, ReportSnapshot
+from .tables import BENEFIT_CATEGORIES, BENEFIT_MEASURES
 
-PICTURE_ROLES = frozenset({Role.PROVINCE, Role.NATIONAL, Role.REGULATOR})
+REPORT_ROLES = frozenset({Role.PROVINCE, Role.NATIONAL, Role.REGULATOR})
+
+
+def _report_reader(user):
+    if not (user.is_superuser or user.role in REPORT_ROLES):
+        raise PermissionDenied("完成情况图示和统计报表仅向省级能源主管部门、国家能源局及其派出机构开放。")
+
 
 # The over-periods chart's canvas, in SVG user units; the plot sits inside the margins.
 CHART_WIDTH, CHART_HEIGHT = 640, 260
@@ -20,8 +31,7 @@ CHART_LEFT, CHART_RIGHT, CHART_TOP, CHART_BOTTOM = 48, 24, 16, 44
 @login_required
 def pictures(request):
     user = request.user
-    if not (user.is_superuser or user.role in PICTURE_ROLES):
-        return render(request, "reporting/forbidden.html", status=403)
+    _report_reader(user)
     today = timezone.localdate()
     regions = Region.objects.restrict(user, Action.VIEW).filter(level__in=[RegionLevel.PROVINCE, RegionLevel.CITY])
     region = _chosen_region(regions, request.GET.get("region"))
@@ -90,3 +100,141 @@ def _line_chart(points):
         "complete_line": " ".join(f"{p['x']},{p['complete_y']}" for p in points),
         "done_line": " ".join(f"{p['x']},{p['done_y']}" for p in points),
     }
+
+
+
+
+@login_required
+def reports(request):
+    """A province's compiled tables for a period (a national official may pick any province, or 全国)."""
+    user = request.user
+    _report_reader(user)
+    provinces = Region.objects.restrict(user, Action.VIEW).filter(level=RegionLevel.PROVINCE)
+    national = request.GET.get("region") == "national"
+    region = None if national else _chosen_region(provinces, request.GET.get("region"))
+    periods = list(Period.objects.order_by("ends"))
+    period = _chosen_period(periods, request.GET.get("period"), timezone.localdate())
+    if period is None:
+        raise Http404("尚未开放任何报告期。")
+    if request.method == "POST":
+        try:
+            job = services.report_job_start(user=user, province=region, period=period)
+        except PermissionDenied as exc:
+            messages.error(request, str(exc))
+            return redirect(request.get_full_path())
+        return redirect("reporting:job", pk=job.pk)
+    snapshots = ReportSnapshot.objects.restrict(user, Action.VIEW).filter(period=period, region=region)
+    jobs = ReportJob.objects.restrict(user, Action.VIEW).filter(period=period, region=region)[:10]
+    return render(request, "reporting/reports.html", {
+        "region": region, "period": period, "periods": periods, "provinces": provinces.order_by("code"),
+        "snapshots": snapshots.select_related("compiled_by", "confirmed_by")[:30], "jobs": jobs,
+        "can_compile": user.is_superuser or (user.role == Role.NATIONAL if region is None else user.role in (Role.PROVINCE, Role.NATIONAL)),
+    })
+
+
+def _job(request, pk):
+    return get_object_or_404(ReportJob.objects.restrict(request.user, Action.VIEW).select_related("region", "period"), pk=pk)
+
+
+@login_required
+def job(request, pk):
+    """The job's page: a progress bar that follows the worker, then the compiled tables."""
+    return render(request, "reporting/job.html", {"job": _job(request, pk)})
+
+
+@login_required
+def job_status(request, pk):
+    job = _job(request, pk)
+    return JsonResponse({
+        "state": job.state, "state_display": job.get_state_display(), "progress": job.progress, "message": job.message,
+        "snapshots": [
+            {"id": s.pk, "kind": s.get_kind_display(), "url": reverse("reporting:snapshot", args=[s.pk])}
+            for s in job.snapshots.all()
+        ],
+    })
+
+
+def _snapshot(request, pk):
+    return get_object_or_404(ReportSnapshot.objects.restrict(request.user, Action.VIEW).select_related("region", "period"), pk=pk)
+
+
+@login_required
+def snapshot(request, pk):
+    """A compiled table on screen, as it will print; confirm it, download it."""
+    _report_reader(request.user)
+    item = _snapshot(request, pk)
+    if request.method == "POST":
+        try:
+            services.snapshot_confirm(user=request.user, snapshot=item)
+            messages.success(request, "已确认该报表，此快照今后不会再被修改。")
+        except (PermissionDenied, ValidationError) as exc:
+            messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        return redirect("reporting:snapshot", pk=item.pk)
+    data = item.data
+    context = {"snapshot": item, "data": data}
+    if item.kind == ReportKind.ATTACHMENT2:
+        context["groups"] = _group_spans(data["columns"])
+        context["summary_done"] = sum(1 for r in data["rows"] if r["kind"] == "county" and r["not_done"] == 0)
+    elif item.kind == ReportKind.NATIONAL:
+        context["groups"] = _group_spans(data["columns"])
+    return render(request, "reporting/snapshot.html", context)
+
+
+def _group_spans(columns):
+    spans = []
+    for column in columns:
+        if spans and spans[-1]["name"] == column["group"]:
+            spans[-1]["span"] += 1
+        else:
+            spans.append({"name": column["group"], "span": 1})
+    return spans
+
+
+@login_required
+def snapshot_download(request, pk):
+    _report_reader(request.user)
+    item = _snapshot(request, pk)
+    region = item.region.name if item.region else "全国"
+    name = f"{region}{item.period.label}{item.get_kind_display().split()[0]}.xlsx"
+    return FileResponse(item.xlsx.open("rb"), as_attachment=True, filename=name)
+
+
+@login_required
+def benefits(request):
+    """A supply company enters its area's 附件3 figures for one half-year."""
+    user = request.user
+    if not (user.is_superuser or user.role == Role.SUPPLY_COMPANY) or user.region is None:
+        raise PermissionDenied("只有供电企业用户可以填报服务效益。")
+    today = timezone.localdate()
+    try:
+        year = int(request.GET.get("year", today.year))
+        half = int(request.GET.get("half", 1 if today.month <= 6 else 2))
+    except ValueError:
+        raise Http404("年度或半年不正确。") from None
+    stored = {
+        (b.category, m): getattr(b, m)
+        for b in Benefit.objects.restrict(user, Action.VIEW).filter(region=user.region, year=year, half=half)
+        for m, _label, _places in BENEFIT_MEASURES
+    }
+    typed, errors, status = {}, {}, 200
+    if request.method == "POST":
+        typed = {(c, m): request.POST.get(f"{c}-{m}", "").strip() for c, _ in BENEFIT_CATEGORIES for m, _l, _p in BENEFIT_MEASURES}
+        try:
+            services.benefits_set(user=user, region=user.region, year=year, half=half, figures=typed)
+        except ValidationError as exc:
+            errors = {key: msgs for key, msgs in exc.message_dict.items()} if hasattr(exc, "error_dict") else {"": exc.messages}
+            messages.error(request, "有填写错误，未保存任何内容。")
+            status = 400
+        else:
+            messages.success(request, f"已保存{user.region.name}{year}年{'上' if half == 1 else '下'}半年的服务效益。")
+            return redirect(request.get_full_path())
+    rows = [
+        {"measure": m, "label": label, "step": "1" if places == 0 else "0.01", "cells": [
+            {"name": f"{c}-{m}", "value": typed.get((c, m), stored.get((c, m), "")), "errors": errors.get(f"{c}-{m}", [])}
+            for c, _ in BENEFIT_CATEGORIES
+        ]}
+        for m, label, places in BENEFIT_MEASURES
+    ]
+    return render(request, "reporting/benefits.html", {
+        "year": year, "half": half, "rows": rows, "categories": BENEFIT_CATEGORIES, "page_errors": errors.get("", []),
+    }, status=status)

@@ -1,0 +1,197 @@
+"""Writes of the statistics tables: compile (one function for pages, API, Celery and commands),
+confirm a snapshot, start a compile job, and the benefit figures of 附件3."""
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Region, Role
+from accounts.scoping import Action
+
+from . import excel, layout
+from .models import Benefit, JobState, ReportJob, ReportKind, ReportSnapshot
+from .selectors import attachment2_input, attachment3_totals, data_state, national_input, table_columns
+from .tables import BENEFIT_CATEGORIES, BENEFIT_MEASURES, Header, build_attachment2, build_attachment3, build_national_rollup
+
+
+def _header(*, title, province, period, user, on):
+    contact = ""
+    if user is not None:
+        contact = " ".join(filter(None, [user.get_full_name() or user.username, user.phone]))
+    return Header(
+        title=title, period_line=period.span_label, province_code=province.code if province else "",
+        province_name=province.name if province else "全国", period_code=period.code,
+        filled_by=contact, filled_on=f"{on.year}年{on.month}月{on.day}日",
+    )
+
+
+def attachment2_compile(*, province, period, user=None, on=None):
+    """附件2 of a province and period, from the data as it stands."""
+    columns, province_cells, cities = attachment2_input(province=province, period=period)
+    header = _header(title=layout.attachment2_title(province.name), province=province, period=period,
+                     user=user, on=on or timezone.localdate())
+    return build_attachment2(header=header, columns=columns, province_cells=province_cells, cities=cities)
+
+
+def attachment3_compile(*, province, period, user=None, on=None):
+    header = _header(title=layout.attachment3_title(province.name), province=province, period=period,
+                     user=user, on=on or timezone.localdate())
+    return build_attachment3(header=header, totals=attachment3_totals(province=province, period=period))
+
+
+def national_compile(*, period):
+    return build_national_rollup(
+        period_code=period.code, period_line=period.span_label,
+        columns=table_columns(period=period), provinces=national_input(period=period),
+    )
+
+
+WRITERS = {
+    ReportKind.ATTACHMENT2: (attachment2_compile, excel.attachment2_workbook),
+    ReportKind.ATTACHMENT3: (attachment3_compile, excel.attachment3_workbook),
+}
+
+
+def _require_compiler(user, region):
+    if user.is_superuser:
+        return
+    if region is None:
+        if user.role != Role.NATIONAL:
+            raise PermissionDenied("只有国家能源局用户可以编制全国汇总。")
+        return
+    if user.role not in (Role.PROVINCE, Role.NATIONAL) or not Region.objects.restrict(user, Action.VIEW).filter(pk=region.pk).exists():
+        raise PermissionDenied(f"您不能编制{region.name}的统计表。")
+
+
+def _snapshot(*, kind, region, period, table, workbook, state, user):
+    snapshot = ReportSnapshot(kind=kind, region=region, period=period, data=table.as_dict(), data_state=state, compiled_by=user)
+    name = f"{kind}-{region.code if region else 'national'}-{period.code}-{timezone.now():%Y%m%d%H%M%S}.xlsx"
+    snapshot.xlsx.save(name, ContentFile(workbook), save=False)
+    snapshot.full_clean()
+    snapshot.save()
+    return snapshot
+
+
+def report_compile(*, user, province, period, progress=None):
+    """Compile a province's 附件2 and 附件3 (or, with no province, the national roll-up) as new snapshots.
+
+    ``progress(percent, message)`` is told how far it got. The snapshots are written in one
+    transaction at the end: a compile stopped half-way leaves none behind.
+    """
+    progress = progress or (lambda percent, message: None)
+    if user is not None:
+        _require_compiler(user, province)
+    state = data_state(region=province, period=period)
+    built = []
+    if province is None:
+        progress(10, "汇总各省数据")
+        table = national_compile(period=period)
+        built.append((ReportKind.NATIONAL, table, excel.national_workbook(table)))
+    else:
+        for step, (kind, (compile_table, write)) in enumerate(WRITERS.items()):
+            progress(10 + 40 * step, f"编制{ReportKind(kind).label}")
+            table = compile_table(province=province, period=period, user=user)
+            progress(30 + 40 * step, f"生成{ReportKind(kind).label}的 Excel 文件")
+            built.append((kind, table, write(table)))
+    progress(90, "保存报表快照")
+    with transaction.atomic():
+        snapshots = [
+            _snapshot(kind=kind, region=province, period=period, table=table, workbook=workbook, state=state, user=user)
+            for kind, table, workbook in built
+        ]
+    progress(100, "编制完成")
+    return snapshots
+
+
+@transaction.atomic
+def snapshot_confirm(*, user, snapshot):
+    """An official confirms a reviewed snapshot: from then on it is never changed."""
+    _require_compiler(user, snapshot.region)
+    snapshot = ReportSnapshot.objects.select_for_update().get(pk=snapshot.pk)
+    if snapshot.confirmed_at:
+        raise ValidationError("该报表快照已经确认。")
+    ReportSnapshot.objects.filter(pk=snapshot.pk).update(confirmed_at=timezone.now(), confirmed_by=user)
+    snapshot.refresh_from_db()
+    return snapshot
+
+
+def report_job_start(*, user, province, period):
+    """Queue a compile on a Celery worker; the returned job reports its progress."""
+    _require_compiler(user, province)
+    from .tasks import compile_reports  # the task module imports these services
+
+    with transaction.atomic():
+        job = ReportJob.objects.create(region=province, period=period, created_by=user)
+        transaction.on_commit(lambda: compile_reports.delay(job.pk))
+    return job
+
+
+def report_job_run(*, job_id):
+    """Run a queued job (called by the Celery task): progress, snapshots and the outcome on the job."""
+    job = ReportJob.objects.select_related("region", "period", "created_by").get(pk=job_id)
+    if job.state == JobState.DONE:
+        return job
+    ReportJob.objects.filter(pk=job.pk).update(state=JobState.RUNNING, attempts=job.attempts + 1, message="开始编制")
+
+    def progress(percent, message):
+        ReportJob.objects.filter(pk=job.pk).update(progress=percent, message=message)
+
+    try:
+        snapshots = report_compile(user=job.created_by, province=job.region, period=job.period, progress=progress)
+    except Exception as exc:
+        ReportJob.objects.filter(pk=job.pk).update(state=JobState.FAILED, message=f"编制失败：{exc}"[:500], finished_at=timezone.now())
+        raise
+    job.snapshots.set(snapshots)
+    ReportJob.objects.filter(pk=job.pk).update(state=JobState.DONE, progress=100, message="编制完成", finished_at=timezone.now())
+    job.refresh_from_db()
+    return job
+
+
+def _decimal(value, *, places, label):
+    try:
+        number = Decimal(str(value).strip() or "0")
+    except InvalidOperation:
+        raise ValueError(f"{label}“{value}”不是数字。") from None
+    if number < 0:
+        raise ValueError(f"{label}不能为负数。")
+    if places == 0 and number != number.to_integral_value():
+        raise ValueError(f"{label}必须是整数。")
+    if number.as_tuple().exponent < -places:
+        raise ValueError(f"{label}最多保留 {places} 位小数。")
+    return number
+
+
+@transaction.atomic
+def benefits_set(*, user, region, year, half, figures):
+    """A supply company's figures for its area and half-year; ``figures`` maps (category, measure) → value.
+
+    All or nothing: every error is reported, keyed ``category-measure``, and nothing is stored.
+    """
+    if not (user.is_superuser or user.role == Role.SUPPLY_COMPANY):
+        raise PermissionDenied("只有供电企业用户可以填报服务效益。")
+    if not Region.objects.restrict(user, Action.CHANGE).filter(pk=region.pk).exists():
+        raise PermissionDenied(f"“{region.name}”不在您的管辖范围内。")
+    if half not in (1, 2) or not 2000 <= year <= date.today().year + 1:
+        raise ValidationError("年度或半年不正确。")
+    categories = dict(BENEFIT_CATEGORIES)
+    errors, values = {}, {}
+    for category, category_label in BENEFIT_CATEGORIES:
+        for measure, measure_label, places in BENEFIT_MEASURES:
+            label = f"{category_label}的{measure_label}"
+            try:
+                values[(category, measure)] = _decimal(figures.get((category, measure), 0), places=places, label=label)
+            except ValueError as exc:
+                errors[f"{category}-{measure}"] = [str(exc)]
+    if errors:
+        raise ValidationError(errors)
+    for category in categories:
+        fields = {measure: values[(category, measure)] for measure, _l, _p in BENEFIT_MEASURES}
+        fields["households"] = int(fields["households"])
+        benefit, _ = Benefit.objects.update_or_create(
+            region=region, year=year, half=half, category=category, defaults={**fields, "updated_by": user}
+        )
+        benefit.full_clean()
+    return values
