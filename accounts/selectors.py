@@ -19,6 +19,8 @@ def work_link(*, user, period):
         return reverse("indicators:review", args=[period.code, region.code]), f"审核{region.name}各县{period.label}数据"
     if user.role == "province":
         return reverse("indicators:province", args=[period.code, region.code]), f"{region.name}{period.label}填报与确认"
+    if user.role == "supply_company":
+        return reverse("reporting:benefits"), f"填报{region.name}“三零”“三省”服务效益"
     return None
 
 
