@@ -6,6 +6,7 @@ filesystem transport with results in the database, so one `make run` gives a wor
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -62,6 +63,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "accounts.context_processors.notifications",
             ],
         },
     },
@@ -139,6 +141,10 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = False
 
+# Reminders and notifications: in the portal always, by e-mail too when NOTIFY_BY_EMAIL is set.
+NOTIFY_BY_EMAIL = env.bool("NOTIFY_BY_EMAIL", default=False)
+REMINDER_DAYS_BEFORE = env.int("REMINDER_DAYS_BEFORE", default=7)
+SITE_URL = env("SITE_URL", default="")  # e.g. https://dianli.example.gov.cn, for links in e-mails
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
@@ -156,4 +162,11 @@ LOGGING = {
 
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "utilities.heartbeat", "schedule": 60.0},
+    # Drafts of every province's tables right after each half-year ends (1 July, 1 January).
+    "draft-compile": {
+        "task": "reporting.draft_compile_all",
+        "schedule": crontab(minute=30, hour=1, day_of_month=1, month_of_year="1,7"),
+    },
+    # Every morning: reminders to counties and cities that have not submitted, as deadlines near.
+    "deadline-reminders": {"task": "accounts.deadline_reminders", "schedule": crontab(minute=0, hour=8)},
 }

@@ -1,0 +1,11 @@
+"""Celery tasks of the accounts app (beat runs them; see CELERY_BEAT_SCHEDULE)."""
+from celery import shared_task
+from django.utils import timezone
+
+from .notifications import deadline_reminders_send
+
+
+@shared_task(name="accounts.deadline_reminders")
+def deadline_reminders(days_before=None):
+    """Daily: remind the counties not yet submitted, and their cities, of the coming deadline."""
+    return deadline_reminders_send(today=timezone.localdate(), days_before=days_before).as_dict()
