@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_import
 
 app_name = "reporting"
 
@@ -11,5 +11,7 @@ urlpatterns = [
     path("jobs/<int:pk>/status/", views.job_status, name="job-status"),
     path("snapshots/<int:pk>/", views.snapshot, name="snapshot"),
     path("snapshots/<int:pk>/download/", views.snapshot_download, name="snapshot-download"),
+    path("export/<str:kind>/", views.export, name="export"),
     path("benefits/", views.benefits, name="benefits"),
+    path("import/attachment2/", views_import.import_attachment2, name="import-attachment2"),
 ]

@@ -1,3 +1,5 @@
+from io import BytesIO
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -238,3 +240,18 @@ def benefits(request):
     return render(request, "reporting/benefits.html", {
         "year": year, "half": half, "rows": rows, "categories": BENEFIT_CATEGORIES, "page_errors": errors.get("", []),
     }, status=status)
+
+
+@login_required
+def export(request, kind):
+    """The table as it stands now, without keeping a snapshot: the form to fill offline and import."""
+    _report_reader(request.user)
+    if kind not in services.WRITERS:
+        raise Http404("未知的报表。")
+    provinces = Region.objects.restrict(request.user, Action.VIEW).filter(level=RegionLevel.PROVINCE)
+    region = get_object_or_404(provinces, code=request.GET.get("region", ""))
+    period = get_object_or_404(Period, code=request.GET.get("period", ""))
+    compile_table, write = services.WRITERS[kind]
+    content = write(compile_table(province=region, period=period, user=request.user))
+    name = f"{region.name}{period.label}{ReportKind(kind).label.split()[0]}.xlsx"
+    return FileResponse(BytesIO(content), as_attachment=True, filename=name)

@@ -79,3 +79,16 @@ def test_benefits_page(client, make_user):
     assert Benefit.objects.get(category="residential").households == 15
     client.force_login(make_user("k", "county", "640104"))
     assert client.get("/reporting/benefits/").status_code == 403
+
+
+def test_export_of_the_current_table_to_fill_offline(official, client, make_user):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    response = official.get("/reporting/export/attachment2/?period=2022S1&region=640000")
+    assert response.status_code == 200
+    sheet = load_workbook(BytesIO(b"".join(response.streaming_content))).active
+    assert sheet["A1"].value == "宁夏回族自治区“获得电力”任务指标完成情况统计表"
+    assert official.get("/reporting/export/attachment9/?period=2022S1&region=640000").status_code == 404
+    assert official.get("/reporting/export/attachment2/?period=2022S1&region=510000").status_code == 404

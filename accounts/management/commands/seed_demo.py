@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from accounts.models import Region
 from accounts.services import DEMO_PROVINCE, demo_users_create
 from indicators.demo import demo_progress_create
+from reporting.demo import demo_reports_create
 
 
 class Command(BaseCommand):
@@ -17,3 +18,5 @@ class Command(BaseCommand):
             self.stdout.write(f"  {username:<16} {password:<10} {role}（{region}）")
         written = demo_progress_create(province_code=DEMO_PROVINCE)
         self.stdout.write(f"演示填报数据：写入 {written} 条指标填报（已有数据时不重复生成）。")
+        snapshots = demo_reports_create(province_code=DEMO_PROVINCE)
+        self.stdout.write(f"演示服务效益与统计表：编制 {len(snapshots)} 份报表快照。")
