@@ -149,6 +149,13 @@ class User(AbstractUser):
             )
 
 
+def person_name(user, nobody="系统"):
+    """A user as people call them: full name, else the login name; ``nobody`` when there is none."""
+    if user is None:
+        return nobody
+    return user.get_full_name() or user.username
+
+
 class NotificationLevel(models.TextChoices):
     INFO = "info", "提示"
     BLUE = "blue", "蓝色提醒"

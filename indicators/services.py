@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from accounts.models import Region, Role
+from accounts.models import Region, Role, person_name
 from accounts.scoping import Action
 
 from .evidence import DEFAULT_MAX_BYTES, validate_upload
@@ -66,10 +66,6 @@ def _describe(status, done_month, expected_month, indicator):
     return ""
 
 
-def _user_name(user):
-    return (user.get_full_name() or user.username) if user else "系统"
-
-
 def _in_scope(user, region, action=Action.CHANGE):
     if not Region.objects.restrict(user, action).filter(pk=region.pk).exists():
         raise PermissionDenied(f"“{region.name}”不在您的管辖范围内。")
@@ -95,7 +91,7 @@ def _ensure_unlocked(region, period):
     lock = Submission.objects.filter(region=province, period=period, state=SubmissionState.CONFIRMED).select_related("state_changed_by").first()
     if lock:
         raise PeriodLocked(
-            f"{province.name}{period.label}数据已由{_user_name(lock.state_changed_by)}于"
+            f"{province.name}{period.label}数据已由{person_name(lock.state_changed_by)}于"
             f"{timezone.localtime(lock.state_changed_at):%Y-%m-%d %H:%M}确认锁定，不能修改；如需更正，请联系省级重新开放。"
         )
 
@@ -207,7 +203,7 @@ def checkmarks_set(*, user, region, period, values, expected_version=None, chann
     _check_writer(user, region, period, submission)
     if expected_version is not None and expected_version != submission.version:
         raise StaleVersion(
-            f"{region.name}的数据已被{_user_name(submission.updated_by)}于"
+            f"{region.name}的数据已被{person_name(submission.updated_by)}于"
             f"{timezone.localtime(submission.updated_at):%H:%M:%S}修改，您看到的不是最新内容。"
             "您填写的内容尚未保存：请刷新页面核对后再保存。"
         )

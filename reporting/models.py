@@ -64,7 +64,7 @@ class ReportSnapshot(models.Model):
     period = models.ForeignKey(Period, verbose_name="报告期", on_delete=models.PROTECT, related_name="+")
     data = models.JSONField("表格数据")
     xlsx = models.FileField("Excel 文件", upload_to=snapshot_path, max_length=300)
-    data_state = models.CharField("数据状态", max_length=64, help_text="编制时数据的标识：操作记录的最新编号与数量。")
+    data_state = models.CharField("数据状态", max_length=120, help_text="编制时的数据：最新的操作记录编号与条数，服务效益的最后更新时间。")
     compiled_at = models.DateTimeField("编制时间", auto_now_add=True)
     compiled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="编制人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"

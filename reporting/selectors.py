@@ -10,6 +10,8 @@ its month is kept but counts as missing, as the statistics table treats it.
 """
 from collections import defaultdict
 
+from django.utils import timezone
+
 from django.db.models import Case, Count, F, IntegerField, Max, OuterRef, Q, Subquery, Sum, Value, When
 
 from accounts.models import Region, RegionLevel
@@ -280,5 +282,5 @@ def data_state(*, region, period):
         benefits = benefits.filter(region__path__startswith=region.path)
     a = audit.aggregate(last=Max("pk"), n=Count("pk"))
     b = benefits.aggregate(last=Max("updated_at"))
-    stamp = b["last"].strftime("%Y%m%d%H%M%S") if b["last"] else "0"
-    return f"audit:{a['last'] or 0}/{a['n']};benefit:{stamp}"
+    stamp = timezone.localtime(b["last"]).strftime("%Y-%m-%d %H:%M:%S") if b["last"] else "无"
+    return f"操作记录至 #{a['last'] or 0}（共 {a['n']} 条）；服务效益更新于 {stamp}"

@@ -8,7 +8,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Region, Role
+from accounts.models import Region, Role, person_name
 from accounts.scoping import Action
 
 from . import excel, layout
@@ -20,7 +20,7 @@ from .tables import BENEFIT_CATEGORIES, BENEFIT_MEASURES, Header, build_attachme
 def _header(*, title, province, period, user, on):
     contact = ""
     if user is not None:
-        contact = " ".join(filter(None, [user.get_full_name() or user.username, user.phone]))
+        contact = " ".join(filter(None, [person_name(user), user.phone]))
     return Header(
         title=title, period_line=period.span_label, province_code=province.code if province else "",
         province_name=province.name if province else "全国", period_code=period.code,
