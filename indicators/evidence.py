@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 
+from utilities.formatting import file_size_label
+
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 MAX_NAME_LENGTH = 200
 
@@ -87,7 +89,7 @@ def validate_upload(upload, *, max_bytes=DEFAULT_MAX_BYTES):
     if upload.size == 0:
         raise ValidationError(f"文件“{shown}”是空文件。", code="empty")
     if upload.size > max_bytes:
-        size, limit = _size(upload.size), _size(max_bytes)
+        size, limit = file_size_label(upload.size), file_size_label(max_bytes)
         if size == limit:  # e.g. 20.01 MB shown as "20 MB": say it in bytes instead
             size, limit = f"{upload.size} 字节", f"{max_bytes} 字节"
         raise ValidationError(f"文件“{shown}”大小 {size}，超过上限 {limit}。", code="too_large")
@@ -125,12 +127,6 @@ def _shown(name):
         f"\\u{ord(c):04x}" if unicodedata.category(c) in _FORBIDDEN_IN_NAMES else c for c in name
     )
 
-
-def _size(n):
-    for unit, scale in (("MB", 1024 * 1024), ("KB", 1024)):
-        if n >= scale:
-            return f"{n / scale:.1f}".removesuffix(".0") + f" {unit}"
-    return f"{n} 字节"
 
 
 def _detect(upload, expected):

@@ -44,6 +44,7 @@ from accounts.scoping import Action
 from indicators.models import Channel, Checkmark, CheckmarkStatus, Indicator, Submission, month_label
 from indicators.periods import parse_month
 from indicators.services import CheckmarkValue, checkmarks_set
+from utilities.formatting import file_size_label
 
 from . import layout
 from .tables import DONE_MARK, NOT_APPLICABLE, STAT_LABELS
@@ -192,12 +193,6 @@ def read_attachment2(file, *, province, period, max_bytes=DEFAULT_MAX_BYTES, tod
     return preview
 
 
-def _shown_size(n):
-    for unit, scale in (("MB", 1024 * 1024), ("KB", 1024)):
-        if n >= scale:
-            return f"{n / scale:.1f}".removesuffix(".0") + f" {unit}"
-    return f"{n} 字节"
-
 
 def _read_bytes(file, max_bytes):
     """The file's name and content, its size checked before anything is parsed."""
@@ -230,7 +225,7 @@ def _read_bytes(file, max_bytes):
 def _check_size(name, size, max_bytes):
     if size > max_bytes:
         raise ImportFileError([
-            f"文件“{name or '上传文件'}”大小 {_shown_size(size)}，超过上限 {_shown_size(max_bytes)}"
+            f"文件“{name or '上传文件'}”大小 {file_size_label(size)}，超过上限 {file_size_label(max_bytes)}"
             "：附件2 通常只有几十 KB，请确认选对了文件。"
         ])
 
@@ -249,7 +244,7 @@ def _load_rows(name, data):
         with zipfile.ZipFile(buffer) as archive:
             entries = archive.infolist()
             if len(entries) > MAX_ZIP_ENTRIES or sum(e.file_size for e in entries) > MAX_UNCOMPRESSED_BYTES:
-                raise ImportFileError([f"{shown}解压后过大（超过 {_shown_size(MAX_UNCOMPRESSED_BYTES)}），不像是附件2。"])
+                raise ImportFileError([f"{shown}解压后过大（超过 {file_size_label(MAX_UNCOMPRESSED_BYTES)}），不像是附件2。"])
             names = {e.filename for e in entries}
             if not {"[Content_Types].xml", "xl/workbook.xml"} <= names:
                 raise ImportFileError([f"{shown}不是 Excel 工作簿（.xlsx）：缺少工作簿内容。"])

@@ -18,7 +18,7 @@ from accounts.models import Region, RegionLevel
 from indicators.models import AuditEntry, Checkmark, CheckmarkStatus, Indicator, IndicatorLevel, Period, month_label
 
 from .models import Benefit
-from .tables import BENEFIT_MEASURES, DONE_MARK, CityInput, Column, CountyInput
+from .tables import BENEFIT_MEASURES, DONE_MARK, CityInput, Column, CountyInput, group_spans
 
 DONE = Q(status=CheckmarkStatus.DONE, done_month__isnull=False)
 
@@ -100,12 +100,7 @@ def heatmap(*, period, region, today):
     indicator order. Three queries.
     """
     indicators = list(county_indicators(period=period).values("id", "label", "group", "content"))
-    groups = []
-    for indicator in indicators:
-        if groups and groups[-1]["name"] == indicator["group"]:
-            groups[-1]["span"] += 1
-        else:
-            groups.append({"name": indicator["group"], "span": 1})
+    groups = group_spans(indicator["group"] for indicator in indicators)
 
     this_month = today.replace(day=1)
     state = Case(

@@ -20,6 +20,17 @@ def format_percent(part, whole):
     return f"{value.normalize():f}%"
 
 
+def group_spans(groups):
+    """Runs of consecutive equal group names as heading cells: [{"name", "span"}, …] in order."""
+    spans = []
+    for name in groups:
+        if spans and spans[-1]["name"] == name:
+            spans[-1]["span"] += 1
+        else:
+            spans.append({"name": name, "span": 1})
+    return spans
+
+
 @dataclass(frozen=True)
 class Column:
     """One indicator column: the number, the label as printed (“*21”), its group and level."""
@@ -68,13 +79,7 @@ class Attachment2:
     @property
     def groups(self):
         """(group name, number of columns) in table order."""
-        spans = []
-        for column in self.columns:
-            if spans and spans[-1][0] == column.group:
-                spans[-1][1] += 1
-            else:
-                spans.append([column.group, 1])
-        return [tuple(s) for s in spans]
+        return [(g["name"], g["span"]) for g in group_spans(c.group for c in self.columns)]
 
     def as_dict(self):
         return asdict(self)

@@ -15,7 +15,7 @@ from indicators.models import Period
 
 from . import selectors, services
 from .models import Benefit, ReportJob, ReportKind, ReportSnapshot
-from .tables import BENEFIT_CATEGORIES, BENEFIT_MEASURES
+from .tables import BENEFIT_CATEGORIES, BENEFIT_MEASURES, group_spans
 
 REPORT_ROLES = frozenset({Role.PROVINCE, Role.NATIONAL, Role.REGULATOR})
 
@@ -175,21 +175,11 @@ def snapshot(request, pk):
     data = item.data
     context = {"snapshot": item, "data": data}
     if item.kind == ReportKind.ATTACHMENT2:
-        context["groups"] = _group_spans(data["columns"])
+        context["groups"] = group_spans(c["group"] for c in data["columns"])
         context["summary_done"] = sum(1 for r in data["rows"] if r["kind"] == "county" and r["not_done"] == 0)
     elif item.kind == ReportKind.NATIONAL:
-        context["groups"] = _group_spans(data["columns"])
+        context["groups"] = group_spans(c["group"] for c in data["columns"])
     return render(request, "reporting/snapshot.html", context)
-
-
-def _group_spans(columns):
-    spans = []
-    for column in columns:
-        if spans and spans[-1]["name"] == column["group"]:
-            spans[-1]["span"] += 1
-        else:
-            spans.append({"name": column["group"], "span": 1})
-    return spans
 
 
 @login_required
