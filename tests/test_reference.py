@@ -250,3 +250,26 @@ def test_command_reports_errors(tmp_path, settings):
     _rewrite(directory / "ledger_national_2021.csv", 1, "due_text", "")
     with pytest.raises(CommandError, match="ledger_national_2021.csv 第 2 行 字段“due_text”：完成时间为空"):
         call_command("load_reference", str(directory))
+
+
+def test_items_link_to_the_indicators_that_measure_them():
+    item = LedgerItem.objects.get(ledger__code="national-2021", number=3)
+    assert sorted(item.indicators.values_list("number", flat=True)) == [3, 4, 5]
+    indicator = Indicator.objects.get(indicator_set__code="national-2021", number=22)
+    assert list(indicator.ledger_items.values_list("number", flat=True)) == [5]
+    linked = set(Indicator.objects.filter(indicator_set__code="national-2021", ledger_items__isnull=False).values_list("number", flat=True))
+    assert linked == set(range(1, 39))  # every indicator measures some item
+
+
+def test_a_link_to_an_unknown_item_is_refused(tmp_path, settings):
+    directory = _copy_reference(tmp_path, settings)
+    (directory / "links_national_2021.csv").write_text("item,indicators\n99,1\n3,3 77\n", encoding="utf-8")
+    with pytest.raises(DataFileError) as exc:
+        reference_load(directory=directory)
+    assert "links_national_2021.csv 第 2 行 字段“item”：台账 national-2021 没有第 99 项" in str(exc.value)
+    assert "第 3 行 字段“indicators”：指标体系 national-2021 没有指标 77" in str(exc.value)
+    assert LedgerItem.objects.get(ledger__code="national-2021", number=3).indicators.count() == 3
+
+
+def test_reference_ledgers_are_read_only():
+    assert not Ledger.objects.filter(is_reference=False).exists()
