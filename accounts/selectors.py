@@ -1,9 +1,10 @@
 from django.db.models import Count
 from django.urls import reverse
+from django.utils import timezone
 
-from ledger.models import Ledger
 from indicators.models import IndicatorSet
 from indicators.selectors import current_period
+from ledger.selectors import assignments_to_do, assignments_to_press, is_official, ledgers_for
 
 from .scoping import Action
 
@@ -24,11 +25,20 @@ def work_link(*, user, period):
     return None
 
 
+# The home page shows the first overdue/due-soon assignments; the 督办 page lists them all.
+HOME_PRESS_ROWS = 10
+
+
 def home_overview(*, user):
-    """What a user's home page lists: their work, the ledgers and indicator sets in their scope."""
-    ledgers = Ledger.objects.restrict(user, Action.VIEW).select_related("region").annotate(item_count=Count("items"))
+    """What a user's home page lists: their work, their region's ledger to-do list, for officials
+    the assignments to press, and the ledgers and indicator sets in their scope."""
     indicator_sets = (
         IndicatorSet.objects.restrict(user, Action.VIEW).select_related("region").annotate(indicator_count=Count("indicators"))
     )
     period = current_period()
-    return {"ledgers": ledgers, "indicator_sets": indicator_sets, "period": period, "work": work_link(user=user, period=period)}
+    today = timezone.localdate()
+    return {
+        "ledgers": ledgers_for(user), "indicator_sets": indicator_sets, "period": period,
+        "work": work_link(user=user, period=period), "todo": assignments_to_do(user=user, today=today),
+        "is_official": is_official(user), "to_press": assignments_to_press(user=user, today=today, limit=HOME_PRESS_ROWS),
+    }

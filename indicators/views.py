@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Region
 from accounts.scoping import Action
+from ledger.selectors import attach_measured_by
 
 from . import services
 from .forms import parse_sheet, typed_from_checkmark
@@ -36,16 +37,19 @@ def _field_errors(exc):
 def sheet_view(request, code, region_code):
     """A county's 31 indicators (or a province's 7): fill, save, submit."""
     period, region = _period_and_region(request, code, region_code, {"county", "province"})
-    data = sheet(region=region, period=period)
-    typed = {row.indicator.number: typed_from_checkmark(row.checkmark) for row in data.rows}
-    errors, status = {}, 200
+    typed, errors, status = None, {}, 200
     if request.method == "POST":
-        values, typed, errors = parse_sheet(request.POST, [row.indicator for row in data.rows])
+        # A save that succeeds redirects: only the indicators are needed to read the form.
+        indicators = Indicator.objects.filter(indicator_set=period.indicator_set_id, level=region.level).order_by("number")
+        values, typed, errors = parse_sheet(request.POST, list(indicators))
         if not errors:
             errors = _save_sheet(request, region, period, values)
             if not errors:
                 return redirect(request.path)
         status = 400
+    data = sheet(region=region, period=period)
+    if typed is None:
+        typed = {row.indicator.number: typed_from_checkmark(row.checkmark) for row in data.rows}
     groups = [
         (group, [{"row": row, "typed": typed[row.indicator.number], "errors": errors.get(row.indicator.label, [])} for row in rows])
         for group, rows in data.groups

@@ -266,10 +266,17 @@ def ledger_adapt(*, user, region, year, source, name=None):
 
 
 @transaction.atomic
-def ledger_item_save(*, user, ledger, number, category="", task, responsible_units="", due_text, extra=None, indicators=None):
-    """Add an item, or change the item of that number; the due text is parsed (“2021年4月底前”, “持续推进”…)."""
+def ledger_item_save(*, user, ledger, number, category="", task, responsible_units="", due_text, extra=None, indicators=None, item=None):
+    """Add an item, or change the item of that number; the due text is parsed (“2021年4月底前”, “持续推进”…).
+
+    With ``item``, that item is changed, its number too (a taken number is refused by the unique check).
+    """
     _can_edit_ledger(user, ledger)
-    item = LedgerItem.objects.filter(ledger=ledger, number=number).first() or LedgerItem(ledger=ledger, number=number)
+    if item is None:
+        item = LedgerItem.objects.filter(ledger=ledger, number=number).first() or LedgerItem(ledger=ledger)
+    elif item.ledger_id != ledger.pk:
+        raise PermissionDenied(f"事项 {item.number} 不属于“{ledger.name}”。")
+    item.number = number
     item.category, item.task, item.responsible_units, item.due_text = category, task, responsible_units, due_text
     item.extra = extra if extra is not None else item.extra
     item.due_date, item.ongoing = None, False
@@ -283,7 +290,9 @@ def ledger_item_save(*, user, ledger, number, category="", task, responsible_uni
 @transaction.atomic
 def ledger_item_delete(*, user, item):
     _can_edit_ledger(user, item.ledger)
-    if item.assignments.exclude(status=AssignmentStatus.NOT_STARTED).exists():
+    # Progress is what a region reported: an assignment's status alone (持续推进 from the start,
+    # 逾期 set by the job) is not.
+    if ProgressUpdate.objects.filter(assignment__item=item, kind=ProgressKind.REPORT).exists():
         raise ValidationError(f"事项 {item.number} 已有进展，不能删除。")
     item.delete()
 
@@ -302,8 +311,7 @@ def assignment_create(*, user, item, region, responsible_unit, lead=False, conta
     The ledger's officials assign to their regions; a city breaks down its own assignment.
     """
     if parent is not None:
-        if not (user.is_superuser or (user.role == Role.CITY and user.region_id == parent.region_id)):
-            raise PermissionDenied(f"只有{parent.region.name}可以继续分解这项任务。")
+        _breaker(user, parent)
     else:
         _can_edit_ledger(user, item.ledger)
     if not Region.objects.restrict(user, Action.CHANGE).filter(pk=region.pk).exists():
@@ -320,6 +328,12 @@ def assignment_create(*, user, item, region, responsible_unit, lead=False, conta
     _progress(assignment, user=user, kind=ProgressKind.ASSIGN, after=assignment.status, channel=channel,
               note=f"分解至{region.name}（{responsible_unit}{'，牵头' if lead else ''}）")
     return assignment
+
+
+def _breaker(user, assignment):
+    """Who breaks an assignment down further: the city it was given to."""
+    if not (user.is_superuser or (user.role == Role.CITY and user.region_id == assignment.region_id)):
+        raise PermissionDenied(f"只有{assignment.region.name}可以继续分解这项任务。")
 
 
 def _reporter(user, assignment):

@@ -2,7 +2,18 @@ from django.urls import path
 
 from . import views
 
+app_name = "ledger"
+
+# Fixed paths first: a ledger code is a slug and would match them.
 urlpatterns = [
-    path("", views.ledger_list, name="ledger-list"),
-    path("<slug:code>/", views.ledger_detail, name="ledger-detail"),
+    path("", views.ledger_list, name="list"),
+    path("pressing/", views.pressing_list, name="pressing-list"),
+    path("assignments/<int:pk>/", views.assignment_detail, name="assignment"),
+    path("evidence/<int:pk>/", views.evidence_download, name="evidence"),
+    path("<slug:code>/", views.ledger_detail, name="detail"),
+    path("<slug:code>/adapt/", views.ledger_adapt, name="adapt"),
+    path("<slug:code>/items/new/", views.item_edit, name="item-add"),
+    path("<slug:code>/items/<int:number>/", views.item_detail, name="item"),
+    path("<slug:code>/items/<int:number>/edit/", views.item_edit, name="item-edit"),
+    path("<slug:code>/items/<int:number>/delete/", views.item_delete, name="item-delete"),
 ]

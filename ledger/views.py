@@ -1,19 +1,202 @@
+"""The ledger pages: the board, adaptation, items, breakdown, progress and 督办.
+
+Reads come from ``selectors`` (scoped, a fixed number of queries), writes go through ``services``;
+a service's refusal is shown at the form's fields with HTTP 400 and nothing typed is lost.
+"""
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count
-from django.shortcuts import get_object_or_404, render
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.scoping import Action
+from accounts.models import RegionLevel
 
-from .models import Ledger
+from . import forms, selectors, services
+
+
+def _submit(form, service, *args, **kwargs):
+    """Run a write service; a ValidationError goes onto the form (the service stored nothing)."""
+    try:
+        return service(*args, **kwargs)
+    except ValidationError as exc:
+        forms.add_service_errors(form, exc)
+        return None
+
+
+def _status(*page_forms):
+    return 400 if any(form.errors for form in page_forms if form is not None) else 200
 
 
 @login_required
 def ledger_list(request):
-    ledgers = Ledger.objects.restrict(request.user, Action.VIEW).select_related("region").annotate(item_count=Count("items"))
-    return render(request, "ledger/ledger_list.html", {"ledgers": ledgers})
+    return render(request, "ledger/ledger_list.html", {"ledgers": selectors.ledgers_for(request.user)})
 
 
 @login_required
 def ledger_detail(request, code):
-    ledger = get_object_or_404(Ledger.objects.restrict(request.user, Action.VIEW).select_related("region"), code=code)
-    return render(request, "ledger/ledger_detail.html", {"ledger": ledger, "items": ledger.items.all()})
+    """The ledger as a board: items with their assignments, late ones first, with filters."""
+    ledger = selectors.ledger_for(user=request.user, code=code)
+    filters = forms.BoardFilterForm(request.GET or None, categories=selectors.categories(user=request.user, ledger=ledger))
+    rows = selectors.ledger_board(user=request.user, ledger=ledger, today=timezone.localdate(), **filters.criteria())
+    return render(request, "ledger/ledger_detail.html", {
+        "ledger": ledger, "rows": rows, "filters": filters,
+        "can_edit": selectors.can_edit(request.user, ledger), "can_adapt": selectors.can_adapt(request.user),
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def ledger_adapt(request, code):
+    """A province (or city) makes its own ledger for a year from this one."""
+    source = selectors.ledger_for(user=request.user, code=code)
+    if not selectors.can_adapt(request.user):
+        raise PermissionDenied("只有省级或地市主管部门可以制定本地台账。")
+    year = timezone.localdate().year if source.is_reference else source.year + 1
+    form = forms.AdaptForm(request.POST or None, initial={"year": year})
+    if form.is_valid():
+        ledger = _submit(
+            form, services.ledger_adapt, user=request.user, region=request.user.region, source=source,
+            year=form.cleaned_data["year"], name=form.cleaned_data["name"] or None,
+        )
+        if ledger is not None:
+            messages.success(request, f"已据“{source.name}”制定“{ledger.name}”，共 {ledger.items.count()} 项。")
+            return redirect("ledger:detail", ledger.code)
+    return render(request, "ledger/adapt.html", {"source": source, "form": form}, status=_status(form))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def item_detail(request, code, number):
+    """An item: its indicators, assignments and timeline; the ledger's officials assign it here."""
+    ledger = selectors.ledger_for(user=request.user, code=code)
+    item = selectors.item_for(user=request.user, ledger=ledger, number=number)
+    form = None
+    if selectors.can_edit(request.user, ledger) and ledger.region is not None:
+        regions = selectors.assignable_regions(user=request.user, within=ledger.region, levels=[RegionLevel.CITY, RegionLevel.COUNTY])
+        form = forms.AssignmentForm(request.POST or None, prefix="assign", regions=regions, milestone=item.due_date)
+    elif request.method == "POST":
+        raise PermissionDenied(f"您不能分解“{ledger.name}”的事项。")
+    if form is not None and form.is_valid():
+        assignment = _submit(form, services.assignment_create, user=request.user, item=item, **form.cleaned_data)
+        if assignment is not None:
+            messages.success(request, f"已分解至{assignment.region.name}（{assignment.responsible_unit}）。")
+            return redirect(request.path)
+    page = selectors.item_page(user=request.user, item=item, today=timezone.localdate())
+    return render(request, "ledger/item.html", {"ledger": ledger, "item": item, "form": form, **page}, status=_status(form))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def item_edit(request, code, number=None):
+    """Change an item of one's own ledger, or add one (no ``number``)."""
+    ledger = selectors.ledger_for(user=request.user, code=code)
+    item = None if number is None else selectors.item_for(user=request.user, ledger=ledger, number=number)
+    selectors.ensure_can_edit(request.user, ledger)
+    form = forms.ItemForm(
+        request.POST or None, ledger=ledger, item=item, taken=ledger.items.values_list("number", flat=True),
+        indicators=selectors.indicator_choices(user=request.user, ledger=ledger),
+    )
+    if form.is_valid():
+        data = form.cleaned_data
+        saved = _submit(
+            form, services.ledger_item_save, user=request.user, ledger=ledger, item=item, number=data["number"],
+            category=data["category"], task=data["task"], responsible_units=data["responsible_units"],
+            due_text=data["due_text"], extra=form.extra(), indicators=data["indicators"],
+        )
+        if saved is not None:
+            messages.success(request, f"已保存事项 {saved.number}（完成期限：{saved.due_display}）。")
+            return redirect("ledger:item", ledger.code, saved.number)
+    return render(request, "ledger/item_form.html", {"ledger": ledger, "item": item, "form": form}, status=_status(form))
+
+
+@login_required
+@require_POST
+def item_delete(request, code, number):
+    ledger = selectors.ledger_for(user=request.user, code=code)
+    item = selectors.item_for(user=request.user, ledger=ledger, number=number)
+    try:
+        services.ledger_item_delete(user=request.user, item=item)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("ledger:item", ledger.code, number)
+    messages.success(request, f"已删除事项 {number}。")
+    return redirect("ledger:detail", ledger.code)
+
+
+# What each button of the assignment page does: the form it submits, the service, what to say.
+ASSIGNMENT_ACTIONS = {
+    "report": ("report", lambda user, a, d: services.progress_report(
+        user=user, assignment=a, status=d["status"], note=d["note"], progress_on=d["progress_on"],
+        uploads=d["evidence"], expected_version=d["version"],
+    ), "进展已报送。"),
+    "comment": ("review", lambda user, a, d: services.progress_review(user=user, assignment=a, note=d["note"]), "审阅意见已记录。"),
+    "send_back": ("review", lambda user, a, d: services.progress_review(user=user, assignment=a, note=d["note"], send_back=True),
+                  "已退回，责任区域将看到退回原因。"),
+    "press": ("press", lambda user, a, d: services.press(user=user, assignment=a, note=d["note"]), "已督办，责任区域已收到通知。"),
+    "break_down": ("break_down", lambda user, a, d: services.assignment_create(user=user, item=a.item, parent=a, **d),
+                   "已分解至{result.region.name}。"),
+}
+
+
+def _assignment_forms(page, request, bound):
+    """The forms the user may use on this assignment; ``bound`` names the one submitted."""
+    assignment = page.assignment
+
+    def make(key, form_class, **kwargs):
+        data = (request.POST, request.FILES) if key == bound else (None, None)
+        return form_class(*data, prefix=key, **kwargs)
+
+    page_forms = {}
+    if page.can_report:
+        page_forms["report"] = make("report", forms.ReportForm, assignment=assignment)
+    if page.can_review:
+        page_forms["review"] = make("review", forms.ReviewForm)
+        page_forms["press"] = make("press", forms.PressForm)
+    if page.can_break_down:
+        page_forms["break_down"] = make("break_down", forms.AssignmentForm, regions=page.regions, milestone=assignment.milestone)
+    return page_forms
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def assignment_detail(request, pk):
+    """An assignment: its facts, history and 督办; report progress, review, press, break down."""
+    page = selectors.assignment_page(user=request.user, pk=pk, today=timezone.localdate())
+    action = request.POST.get("action") if request.method == "POST" else None
+    if action is not None and action not in ASSIGNMENT_ACTIONS:
+        raise PermissionDenied("未知的操作。")
+    key, run, success = ASSIGNMENT_ACTIONS[action] if action else (None, None, None)
+    page_forms = _assignment_forms(page, request, key)
+    if action is not None:
+        form = page_forms.get(key)
+        if form is None:
+            raise PermissionDenied("您不能对这项任务执行该操作。")
+        if form.is_valid():
+            result = _submit(form, run, request.user, page.assignment, form.cleaned_data)
+            if result is not None:
+                messages.success(request, success.format(result=result))
+                return redirect(_next(request) or request.path)
+    return render(request, "ledger/assignment.html", {"page": page, "a": page.assignment, **page_forms}, status=_status(*page_forms.values()))
+
+
+def _next(request):
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return None
+
+
+@login_required
+def evidence_download(request, pk):
+    evidence = selectors.evidence_for(user=request.user, pk=pk)
+    return FileResponse(evidence.file.open("rb"), as_attachment=True, filename=evidence.name)
+
+
+@login_required
+def pressing_list(request):
+    """Overdue and due-soon assignments in the official's scope, each with a 督办 button."""
+    rows = selectors.assignments_to_press(user=request.user, today=timezone.localdate())
+    return render(request, "ledger/pressing_list.html", {"rows": rows})
