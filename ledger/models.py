@@ -77,6 +77,12 @@ class LedgerItem(models.Model):
     def __str__(self):
         return f"{self.number}. {self.task[:40]}"
 
+    def validate_constraints(self, exclude=None):
+        # An unreadable due text already says why there is no due date: don't add the constraint's own message.
+        if exclude and "due_text" in exclude:
+            exclude = {*exclude, "due_date", "ongoing"}
+        super().validate_constraints(exclude)
+
     @property
     def extra_values(self):
         return [self.extra.get(column, "") for column in self.ledger.extra_columns]

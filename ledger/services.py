@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts.models import Region, Role, User, person_name
 from accounts.notifications import notify
 from accounts.scoping import Action
+from indicators.applications import rules_parse, rules_sync
 from indicators.evidence import DEFAULT_MAX_BYTES, validate_upload
 from indicators.models import Indicator, IndicatorLevel, IndicatorSet
 from utilities.csvdata import DataError, DataFileError, read_rows
@@ -142,8 +143,8 @@ def _parse_reference(directory):
     regions = {r.code: r for r in Region.objects.filter(code__in=[d["region_code"] for _, d in documents if d["region_code"]])}
     for line, doc in documents:
         where = (MANIFEST, line)
-        if doc["kind"] not in ("ledger", "indicators", "links"):
-            errors.append(DataError(*where, "kind", f"“{doc['kind']}”应为 ledger、indicators 或 links。"))
+        if doc["kind"] not in ("ledger", "indicators", "links", "rules"):
+            errors.append(DataError(*where, "kind", f"“{doc['kind']}”应为 ledger、indicators、links 或 rules。"))
             continue
         region = None
         if doc["region_code"]:
@@ -156,6 +157,8 @@ def _parse_reference(directory):
                 content = _parse_ledger(directory / doc["file"], year, errors)
             elif doc["kind"] == "indicators":
                 content = _parse_indicators(directory / doc["file"], errors)
+            elif doc["kind"] == "rules":
+                content = rules_parse(directory / doc["file"], errors)
             else:
                 content = _parse_links(directory / doc["file"], errors)
         except DataFileError as exc:
@@ -181,7 +184,8 @@ def _sync_rows(owner_filter, model, rows, key="number"):
 
 @transaction.atomic
 def reference_load(*, directory):
-    """Load the seed documents' ledgers, indicator sets and the links between them; all or nothing, idempotent.
+    """Load the seed documents' ledgers, indicator sets, the links between them and the sets'
+    application rules; all or nothing, idempotent.
 
     Returns ``{code: row count}`` for what was loaded.
     """
@@ -190,6 +194,8 @@ def reference_load(*, directory):
         common = dict(name=doc["name"], document=doc["document"], region=region, year=year)
         if doc["kind"] == "links":
             loaded[f"links:{doc['code']}"] = _link_items(doc["code"], content, doc["file"])
+        elif doc["kind"] == "rules":
+            loaded[f"rules:{doc['code']}"] = rules_sync(content, doc["file"])
         elif doc["kind"] == "ledger":
             extra_columns, items = content
             ledger, _ = Ledger.objects.update_or_create(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_excel
 
 app_name = "ledger"
 
@@ -16,4 +16,8 @@ urlpatterns = [
     path("<slug:code>/items/<int:number>/", views.item_detail, name="item"),
     path("<slug:code>/items/<int:number>/edit/", views.item_edit, name="item-edit"),
     path("<slug:code>/items/<int:number>/delete/", views.item_delete, name="item-delete"),
+    path("<slug:code>/import/", views_excel.import_page, name="import"),
+    path("<slug:code>/progress-import/", views_excel.import_page, {"progress": True}, name="progress-import"),
+    path("<slug:code>/export.xlsx", views_excel.export, name="export"),
+    path("<slug:code>/progress.xlsx", views_excel.export, {"progress": True}, name="progress-export"),
 ]

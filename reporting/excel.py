@@ -3,12 +3,14 @@
 Each writer takes the dataclass that ``reporting.tables`` builds and returns the file's bytes; where
 things stand comes from ``reporting.layout``, which the importer reads too, so a form filled in and sent
 back is read at the places it was written. Values go in as given: integers stay numbers, “√”, months,
-“/” and “72%” stay text, and every cell passes through ``_put``, which keeps text from being read as a
-formula (see ``_put``).
+“/” and “72%” stay text, and every cell passes through ``put``, which keeps text from being read as a
+formula (see ``put``).
 """
 import io
 import math
 import unicodedata
+import weakref
+from copy import copy
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
@@ -60,7 +62,7 @@ def _alignment(horizontal="center", wrap=True):
     return Alignment(horizontal=horizontal, vertical="center", wrap_text=wrap)
 
 
-def _put(ws, row, column, value, *, size=DATA_SIZE, bold=False, horizontal="center", wrap=True,
+def put(ws, row, column, value, *, size=DATA_SIZE, bold=False, horizontal="center", wrap=True,
          fill=None, number_format=None):
     """Write one value with its style; the only place a value enters a sheet.
 
@@ -80,55 +82,84 @@ def _put(ws, row, column, value, *, size=DATA_SIZE, bold=False, horizontal="cent
     if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
         cell.data_type = "s"
         cell.quotePrefix = True
+    _style(cell, size, bold, horizontal, wrap, fill, number_format)
+    return cell
+
+
+# workbook → {(the cell's style ids before, the style asked for): (fill, the style ids after)}
+_STYLES = weakref.WeakKeyDictionary()
+
+
+def _style(cell, size, bold, horizontal, wrap, fill, number_format):
+    """Give ``cell`` its font, alignment, fill and number format.
+
+    openpyxl hashes each style object, field by field, on every assignment: that was most of the
+    time a styled 附件2 took to write. So each combination (from each starting style) is assigned
+    once per workbook, and the array of style ids it produced is copied to the next cells — the
+    same ids openpyxl would have found, at a fraction of the cost.
+    """
+    cache = _STYLES.setdefault(cell.parent.parent, {})
+    key = (tuple(cell._style or ()), size, bold, horizontal, wrap, id(fill), number_format)
+    known = cache.get(key)
+    if known is not None and known[0] is fill:  # the cache keeps the fill alive: its id stays its own
+        cell._style = copy(known[1])
+        return
     cell.font = _font(size, bold)
     cell.alignment = _alignment(horizontal, wrap)
     if fill is not None:
         cell.fill = fill
     if number_format is not None:
         cell.number_format = number_format
-    return cell
+    cache[key] = (fill, copy(cell._style))
 
 
-def _merge(ws, first_row, first_column, last_row, last_column):
+def merge(ws, first_row, first_column, last_row, last_column):
     if (first_row, first_column) != (last_row, last_column):
         ws.merge_cells(start_row=first_row, start_column=first_column, end_row=last_row, end_column=last_column)
 
 
 def _put_merged(ws, first_row, first_column, last_row, last_column, value, **style):
     """A value in the top-left cell of a merged range, where Excel shows it and the importer reads it."""
-    cell = _put(ws, first_row, first_column, value, **style)
-    _merge(ws, first_row, first_column, last_row, last_column)
+    cell = put(ws, first_row, first_column, value, **style)
+    merge(ws, first_row, first_column, last_row, last_column)
     return cell
 
 
-def _frame(ws, first_row, first_column, last_row, last_column):
+def frame(ws, first_row, first_column, last_row, last_column):
     """Thin borders on every cell of the table, merged ones included: Excel draws a merged range's
     outline from the borders of the cells along its edges, not from the top-left cell alone."""
+    framed = {}  # a cell's style ids → the same with the border (see ``_style``)
     for cells in ws.iter_rows(min_row=first_row, max_row=last_row, min_col=first_column, max_col=last_column):
         for cell in cells:
-            cell.border = BORDER
+            key = tuple(cell._style or ())
+            if key in framed:
+                cell._style = copy(framed[key])
+            else:
+                cell.border = BORDER
+                framed[key] = copy(cell._style)
 
 
-def _set_widths(ws, widths):
+def set_widths(ws, widths):
     for column, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(column)].width = width
 
 
-def _text_width(text):
+@lru_cache(maxsize=4096)  # the same few texts (“√”, “/”, months, counts) fill most cells
+def text_width(text):
     """Width in column units: CJK (and ambiguous, e.g. “√” and “”, wide in 宋体) characters count two."""
     return sum(2 if unicodedata.east_asian_width(ch) in "WFA" else 1 for ch in text)
 
 
-def _fit_height(ws, row, values_and_widths, size=DATA_SIZE):
+def fit_height(ws, row, values_and_widths, size=DATA_SIZE):
     """Set a row tall enough for its wrapped text: Excel does not re-measure rows of a written file."""
     lines = 1
     for value, width in values_and_widths:
         if isinstance(value, str) and value:
-            lines = max(lines, math.ceil(_text_width(value) / max(width, 1)))
+            lines = max(lines, math.ceil(text_width(value) / max(width, 1)))
     ws.row_dimensions[row].height = round(lines * size * 1.4 + 4)
 
 
-def _head(ws, *, width, title, period_line, people=None):
+def head(ws, *, width, title, period_line, people=None):
     """Title, period line and (for the forms to be signed) the people row, merged across the table."""
     _put_merged(ws, layout.TITLE_ROW, 1, layout.TITLE_ROW, width, title, size=TITLE_SIZE, bold=True)
     ws.row_dimensions[layout.TITLE_ROW].height = 36
@@ -148,11 +179,11 @@ def _people(header, filled_by_label):
 
 def _foot(ws, last_table_row):
     row = layout.foot_row(last_table_row)
-    _put(ws, row, 1, layout.FOOT_TEXT, size=PEOPLE_SIZE, horizontal="left", wrap=False)
+    put(ws, row, 1, layout.FOOT_TEXT, size=PEOPLE_SIZE, horizontal="left", wrap=False)
     ws.row_dimensions[row].height = 30  # room for the seal
 
 
-def _print_setup(ws, *, paper, title_rows=None, freeze=None):
+def print_setup(ws, *, paper, title_rows=None, freeze=None):
     """Landscape, one page wide and as many pages long as needed, header rows repeated, centred."""
     ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
     ws.page_setup.paperSize = paper
@@ -168,13 +199,13 @@ def _print_setup(ws, *, paper, title_rows=None, freeze=None):
         ws.freeze_panes = freeze
 
 
-def _save(workbook):
+def save(workbook):
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
 
 
-def _sheet(title):
+def sheet(title):
     workbook = Workbook()
     ws = workbook.active
     ws.title = title
@@ -185,16 +216,16 @@ def _sheet(title):
 
 def attachment2_workbook(table):
     """附件2 “获得电力”任务指标完成情况统计表 of one province and period, in the official layout."""
-    workbook, ws = _sheet(layout.ATTACHMENT2_SHEET)
+    workbook, ws = sheet(layout.ATTACHMENT2_SHEET)
     count = len(table.columns)
     last_indicator = layout.FIRST_INDICATOR_COL + count - 1
     done_col, not_done_col, percent_col = layout.summary_columns(count)
     width = percent_col
     widths = [6, 10, 13, 13] + [INDICATOR_WIDTH] * count + [8, 8, 8]
-    _set_widths(ws, widths)
+    set_widths(ws, widths)
 
-    _head(ws, width=width, title=table.header.title, period_line=table.header.period_line,
-          people=_people(table.header, "填报人及手机联系方式"))
+    head(ws, width=width, title=table.header.title, period_line=table.header.period_line,
+         people=_people(table.header, "填报人及手机联系方式"))
 
     top, group_row, label_row = layout.HEADER_TOP_ROW, layout.GROUP_ROW, layout.LABEL_ROW
     heading = {"bold": True, "fill": HEADER_FILL}
@@ -207,7 +238,7 @@ def attachment2_workbook(table):
         _put_merged(ws, group_row, column, group_row, column + span - 1, name, **heading)
         column += span
     for offset, indicator in enumerate(table.columns):
-        _put(ws, label_row, layout.FIRST_INDICATOR_COL + offset, indicator.label, **heading)
+        put(ws, label_row, layout.FIRST_INDICATOR_COL + offset, indicator.label, **heading)
     _put_merged(ws, top, done_col, top, percent_col, "省、地市、县指标完成情况", **heading)
     for column, text in ((done_col, "完成个数"), (not_done_col, "未完成个数"), (percent_col, "完成百分比")):
         _put_merged(ws, group_row, column, label_row, column, text, **heading)
@@ -228,24 +259,24 @@ def attachment2_workbook(table):
         if row.kind in ("county", "subtotal") and city_start is not None:
             values[layout.COL_CITY - 1] = None  # inside the city's merged cell
         for column, value in enumerate(values, start=1):
-            _put(ws, row_number, column, value, **style)
+            put(ws, row_number, column, value, **style)
         if row.kind == "subtotal" and city_start is not None:
-            _merge(ws, city_start, layout.COL_CITY, row_number, layout.COL_CITY)
+            merge(ws, city_start, layout.COL_CITY, row_number, layout.COL_CITY)
             city_start = None
         measured = list(zip(values, widths))
         if row.kind == "city":
             measured[layout.COL_CITY - 1] = (None, 0)  # the name has the whole merged block
         elif row.kind == "stat":
             measured[0] = (layout.STATISTICS_LABEL, sum(widths[:layout.COL_CITY]))
-        _fit_height(ws, row_number, measured)
+        fit_height(ws, row_number, measured)
     if statistics:
-        _merge(ws, statistics[0], layout.COL_SERIAL, statistics[-1], layout.COL_CITY)
+        merge(ws, statistics[0], layout.COL_SERIAL, statistics[-1], layout.COL_CITY)
 
-    _frame(ws, top, 1, row_number, width)
+    frame(ws, top, 1, row_number, width)
     _foot(ws, row_number)
-    _print_setup(ws, paper=ws.PAPERSIZE_A3, title_rows=f"{top}:{label_row}",
-                 freeze=f"{get_column_letter(layout.FIRST_INDICATOR_COL)}{layout.FIRST_DATA_ROW}")
-    return _save(workbook)
+    print_setup(ws, paper=ws.PAPERSIZE_A3, title_rows=f"{top}:{label_row}",
+                freeze=f"{get_column_letter(layout.FIRST_INDICATOR_COL)}{layout.FIRST_DATA_ROW}")
+    return save(workbook)
 
 
 # --- 附件3 ------------------------------------------------------------------------------------------
@@ -270,12 +301,12 @@ def attachment3_workbook(table):
     A4 landscape: six columns fit at full size, A4 is the paper every office prints and files the
     signed forms on; landscape leaves the long column headings room on one or two lines.
     """
-    workbook, ws = _sheet(layout.ATTACHMENT3_SHEET)
+    workbook, ws = sheet(layout.ATTACHMENT3_SHEET)
     width = layout.A3_TOTAL_COL
     size = PEOPLE_SIZE  # a small table: print it at 11 pt
-    _set_widths(ws, [26, 14, 16, 14, 16, 14])
-    _head(ws, width=width, title=table.header.title, period_line=table.header.period_line,
-          people=_people(table.header, "填报人及联系方式"))
+    set_widths(ws, [26, 14, 16, 14, 16, 14])
+    head(ws, width=width, title=table.header.title, period_line=table.header.period_line,
+         people=_people(table.header, "填报人及联系方式"))
 
     top, sub = layout.A3_HEADER_TOP_ROW, layout.A3_HEADER_SUB_ROW
     first, total = layout.A3_FIRST_VALUE_COL, layout.A3_TOTAL_COL
@@ -283,7 +314,7 @@ def attachment3_workbook(table):
     _put_merged(ws, top, layout.A3_COL_LABEL, sub, layout.A3_COL_LABEL, "统计内容", **heading)
     _put_merged(ws, top, first, top, first + 2, "“三零”服务效益", **heading)
     for offset, (_, name) in enumerate(BENEFIT_CATEGORIES[:3]):
-        _put(ws, sub, first + offset, name, **heading)
+        put(ws, sub, first + offset, name, **heading)
     _put_merged(ws, top, first + 3, sub, first + 3, BENEFIT_CATEGORIES[3][1], **heading)
     _put_merged(ws, top, total, sub, total, "合计", **heading)
     ws.row_dimensions[top].height = 24
@@ -291,30 +322,30 @@ def attachment3_workbook(table):
 
     row_number = sub
     for row_number, (label, values, row_total) in enumerate(table.rows, start=layout.A3_FIRST_DATA_ROW):
-        _put(ws, row_number, layout.A3_COL_LABEL, label, size=size, bold=True)
+        put(ws, row_number, layout.A3_COL_LABEL, label, size=size, bold=True)
         for column, text in enumerate([*values, row_total], start=first):
             value, number_format = _benefit_number(text)
-            _put(ws, row_number, column, value, size=size, horizontal="right",
-                 number_format=number_format, bold=column == total)
+            put(ws, row_number, column, value, size=size, horizontal="right",
+                number_format=number_format, bold=column == total)
         ws.row_dimensions[row_number].height = 26
 
-    _frame(ws, top, 1, row_number, width)
+    frame(ws, top, 1, row_number, width)
     _foot(ws, row_number)
-    _print_setup(ws, paper=ws.PAPERSIZE_A4, title_rows=f"{top}:{sub}")
-    return _save(workbook)
+    print_setup(ws, paper=ws.PAPERSIZE_A4, title_rows=f"{top}:{sub}")
+    return save(workbook)
 
 
 # --- 全国汇总 ---------------------------------------------------------------------------------------
 
 def national_workbook(rollup):
     """全国汇总: per province its counties, those with every county indicator done, and per indicator the share."""
-    workbook, ws = _sheet(layout.NATIONAL_SHEET)
+    workbook, ws = sheet(layout.NATIONAL_SHEET)
     first = layout.NATIONAL_FIRST_INDICATOR_COL
     count = len(rollup.columns)
     width = first - 1 + count
     widths = [6, 12, 8, 10, 8] + [INDICATOR_WIDTH] * count
-    _set_widths(ws, widths)
-    _head(ws, width=width, title=layout.NATIONAL_TITLE, period_line=rollup.period_line)
+    set_widths(ws, widths)
+    head(ws, width=width, title=layout.NATIONAL_TITLE, period_line=rollup.period_line)
 
     top, label_row = layout.NATIONAL_HEADER_TOP_ROW, layout.NATIONAL_LABEL_ROW
     heading = {"bold": True, "fill": HEADER_FILL}
@@ -323,7 +354,7 @@ def national_workbook(rollup):
     if count:
         _put_merged(ws, top, first, top, first + count - 1, "各指标完成县占比", **heading)
     for offset, indicator in enumerate(rollup.columns):
-        _put(ws, label_row, first + offset, indicator.label, **heading)
+        put(ws, label_row, first + offset, indicator.label, **heading)
     ws.row_dimensions[top].height = 24
     ws.row_dimensions[label_row].height = 30
 
@@ -332,10 +363,10 @@ def national_workbook(rollup):
         row_number = layout.NATIONAL_FIRST_DATA_ROW + serial - 1
         values = [serial, row.province_name, row.counties, row.complete, row.percent, *row.indicator_percents]
         for column, value in enumerate(values, start=1):
-            _put(ws, row_number, column, value)
-        _fit_height(ws, row_number, list(zip(values, widths)))
+            put(ws, row_number, column, value)
+        fit_height(ws, row_number, list(zip(values, widths)))
 
-    _frame(ws, top, 1, row_number, width)
-    _print_setup(ws, paper=ws.PAPERSIZE_A3, title_rows=f"{top}:{label_row}",
-                 freeze=f"{get_column_letter(first)}{layout.NATIONAL_FIRST_DATA_ROW}")
-    return _save(workbook)
+    frame(ws, top, 1, row_number, width)
+    print_setup(ws, paper=ws.PAPERSIZE_A3, title_rows=f"{top}:{label_row}",
+                freeze=f"{get_column_letter(first)}{layout.NATIONAL_FIRST_DATA_ROW}")
+    return save(workbook)

@@ -185,7 +185,7 @@ def read_attachment2(file, *, province, period, max_bytes=DEFAULT_MAX_BYTES, tod
     through ``Region.objects.restrict(user, "view")``. Reads the database, writes nothing.
     """
     today = today or timezone.localdate()
-    name, data = _read_bytes(file, max_bytes)
+    name, data = read_bytes(file, max_bytes)
     rows = _load_rows(name, data)
     reader = _Reader(province=province, period=period, rows=rows, today=today)
     preview = reader.read()
@@ -194,8 +194,11 @@ def read_attachment2(file, *, province, period, max_bytes=DEFAULT_MAX_BYTES, tod
 
 
 
-def _read_bytes(file, max_bytes):
-    """The file's name and content, its size checked before anything is parsed."""
+def read_bytes(file, max_bytes, *, document="附件2"):
+    """The file's name and content, its size checked before anything is parsed.
+
+    ``document`` names what the file should be in the messages (“附件2”, “任务台账”).
+    """
     if isinstance(file, (str, os.PathLike)):
         path = Path(file)
         name = path.name
@@ -203,7 +206,7 @@ def _read_bytes(file, max_bytes):
             size = path.stat().st_size
         except OSError as exc:
             raise ImportFileError([f"无法读取文件“{path}”：{exc.strerror or exc}。"]) from exc
-        _check_size(name, size, max_bytes)
+        _check_size(name, size, max_bytes, document)
         with path.open("rb") as handle:
             data = handle.read(max_bytes + 1)
     else:
@@ -212,39 +215,48 @@ def _read_bytes(file, max_bytes):
         if size is None:
             file.seek(0, os.SEEK_END)
             size = file.tell()
-        _check_size(name, size, max_bytes)
+        _check_size(name, size, max_bytes, document)
         file.seek(0)
         data = file.read(max_bytes + 1)
         file.seek(0)
-    _check_size(name, len(data), max_bytes)  # what was actually read, whatever was claimed
+    _check_size(name, len(data), max_bytes, document)  # what was actually read, whatever was claimed
     if not data:
         raise ImportFileError([f"文件“{name or '上传文件'}”是空文件。"])
     return name, data
 
 
-def _check_size(name, size, max_bytes):
+def _spaced(word):
+    """“附件2 模板” but “任务台账模板”: a space only between a Latin letter or digit and Chinese."""
+    return f"{word} " if word[-1:].isascii() else word
+
+
+def _check_size(name, size, max_bytes, document):
     if size > max_bytes:
         raise ImportFileError([
             f"文件“{name or '上传文件'}”大小 {file_size_label(size)}，超过上限 {file_size_label(max_bytes)}"
-            "：附件2 通常只有几十 KB，请确认选对了文件。"
+            f"：{_spaced(document)}通常只有几十 KB，请确认选对了文件。"
         ])
 
 
-def _load_rows(name, data):
-    """The 附件2 sheet's cell values, row by row (1-based through the list index + 1)."""
+def open_workbook(name, data, *, document="附件2", max_uncompressed=MAX_UNCOMPRESSED_BYTES, read_only=True):
+    """Open an uploaded .xlsx after checking its package: format, zip-bomb limits, every entry's CRC.
+
+    Raises ImportFileError with one plain message; the caller closes the workbook.
+    """
     shown = f"文件“{name}”" if name else "上传的文件"
+    template = f"请上传按{_spaced(document)}模板填写的 .xlsx 文件。"
     if data.startswith(OLE2_MAGIC):
         raise ImportFileError([f"{shown}是旧版 Excel（.xls）格式：请在 Excel 中“另存为” .xlsx 后再导入。"])
     if not data.startswith(ZIP_MAGIC):
-        raise ImportFileError([f"{shown}不是 Excel 工作簿（.xlsx）：请上传按附件2 模板填写的 .xlsx 文件。"])
+        raise ImportFileError([f"{shown}不是 Excel 工作簿（.xlsx）：{template}"])
     if name and not name.lower().endswith(".xlsx"):
-        raise ImportFileError([f"{shown}的扩展名不是 .xlsx：请上传按附件2 模板填写的 .xlsx 文件。"])
+        raise ImportFileError([f"{shown}的扩展名不是 .xlsx：{template}"])
     buffer = io.BytesIO(data)
     try:
         with zipfile.ZipFile(buffer) as archive:
             entries = archive.infolist()
-            if len(entries) > MAX_ZIP_ENTRIES or sum(e.file_size for e in entries) > MAX_UNCOMPRESSED_BYTES:
-                raise ImportFileError([f"{shown}解压后过大（超过 {file_size_label(MAX_UNCOMPRESSED_BYTES)}），不像是附件2。"])
+            if len(entries) > MAX_ZIP_ENTRIES or sum(e.file_size for e in entries) > max_uncompressed:
+                raise ImportFileError([f"{shown}解压后过大（超过 {file_size_label(max_uncompressed)}），不像是{document}。"])
             names = {e.filename for e in entries}
             if not {"[Content_Types].xml", "xl/workbook.xml"} <= names:
                 raise ImportFileError([f"{shown}不是 Excel 工作簿（.xlsx）：缺少工作簿内容。"])
@@ -257,9 +269,15 @@ def _load_rows(name, data):
         raise ImportFileError([f"{shown}已损坏或不完整（可能上传中断）：{type(exc).__name__}。请重新保存或重新上传。"]) from exc
     buffer.seek(0)
     try:
-        workbook = load_workbook(buffer, read_only=True, data_only=True)
+        return load_workbook(buffer, read_only=read_only, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds on a damaged package
         raise ImportFileError([f"{shown}无法作为 Excel 工作簿打开（{type(exc).__name__}），可能已损坏。"]) from exc
+
+
+def _load_rows(name, data):
+    """The 附件2 sheet's cell values, row by row (1-based through the list index + 1)."""
+    shown = f"文件“{name}”" if name else "上传的文件"
+    workbook = open_workbook(name, data)
     try:
         if layout.ATTACHMENT2_SHEET not in workbook.sheetnames:
             raise ImportFileError([

@@ -311,7 +311,7 @@ def test_neutralising_concerns_text_only():
     ws = Workbook().active
     cases = {1: -5, 2: "-", 3: Decimal("-1.50"), 4: "√", 5: "", 6: "a\x07b", 7: 0, 8: "=1"}
     for column, value in cases.items():
-        excel._put(ws, 1, column, value)
+        excel.put(ws, 1, column, value)
     assert ws["A1"].value == -5 and ws["A1"].data_type == "n" and not ws["A1"].quotePrefix
     assert ws["B1"].value == "-" and ws["B1"].data_type == "s"
     assert ws["C1"].data_type == "n" and not ws["C1"].quotePrefix
