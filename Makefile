@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: install setup run test worker beat clean
+.PHONY: install setup run test bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ run: setup
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Speed and memory against measured floors; figures go to docs/benchmarks.md.
+# make bench BENCH_ARGS="--quick" or BENCH_ARGS="--database-url postgres://portal:portal@127.0.0.1:5432/postgres"
+bench: install
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf var .pytest_cache

@@ -87,9 +87,13 @@ def _submission(region, period):
 
 
 def _ensure_unlocked(region, period):
-    province = _province_of(region)
-    lock = Submission.objects.filter(region=province, period=period, state=SubmissionState.CONFIRMED).select_related("state_changed_by").first()
+    province_code = region.code if region.level == "province" else region.ancestor_codes()[0]
+    lock = (
+        Submission.objects.filter(region__code=province_code, period=period, state=SubmissionState.CONFIRMED)
+        .select_related("region", "state_changed_by").first()
+    )  # one query: the province is read with its lock, only when there is one
     if lock:
+        province = lock.region
         raise PeriodLocked(
             f"{province.name}{period.label}数据已由{person_name(lock.state_changed_by)}于"
             f"{timezone.localtime(lock.state_changed_at):%Y-%m-%d %H:%M}确认锁定，不能修改；如需更正，请联系省级重新开放。"
@@ -215,26 +219,33 @@ def checkmarks_set(*, user, region, period, values, expected_version=None, chann
         c.indicator_id: c
         for c in Checkmark.objects.select_for_update().filter(region=region, period=period, indicator__in=[indicators[n].pk for n in values])
     }
-    entries = []
+    entries, changed, created = [], [], []
+    now = timezone.now()
     for number, value in sorted(values.items()):
         indicator = indicators[number]
         checkmark = existing.get(indicator.pk) or Checkmark(region=region, period=period, indicator=indicator)
+        # The related rows were read above: cached, clean() reads them without a query per check-mark.
+        checkmark.region, checkmark.period, checkmark.indicator = region, period, indicator
         before = _describe(checkmark.status, checkmark.done_month, checkmark.expected_month, indicator), checkmark.note
         checkmark.status, checkmark.note = value.status, value.note
         checkmark.done_month = value.done_month if value.status == CheckmarkStatus.DONE else None
         checkmark.expected_month = value.expected_month if value.status == CheckmarkStatus.NOT_DONE else None
-        checkmark.full_clean(validate_unique=False, validate_constraints=False)
+        # The foreign keys are the objects checked above, not ids to look up again (one query each).
+        checkmark.full_clean(exclude=["region", "period", "indicator", "updated_by"], validate_unique=False, validate_constraints=False)
         after = _describe(checkmark.status, checkmark.done_month, checkmark.expected_month, indicator), checkmark.note
         if checkmark.pk and before == after:
             continue
         if not checkmark.pk and not value.status and not value.note:
             continue  # an untouched blank row: nothing to store
-        checkmark.updated_by = user
-        checkmark.save()
+        checkmark.updated_by, checkmark.updated_at = user, now
+        (changed if checkmark.pk else created).append(checkmark)
         entries.append(_audit(
             user=user, channel=channel, action=AuditAction.SET, region=region, period=period, indicator=indicator,
             before=" ".join(filter(None, before)), after=" ".join(filter(None, after)),
         ))
+    # One statement each, whatever the number of indicators written (bulk_update skips auto_now: set above).
+    Checkmark.objects.bulk_update(changed, ["status", "done_month", "expected_month", "note", "updated_by", "updated_at"])
+    Checkmark.objects.bulk_create(created)
     if entries:
         AuditEntry.objects.bulk_create(entries)
         submission.version += 1

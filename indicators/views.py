@@ -48,6 +48,7 @@ def sheet_view(request, code, region_code):
                 return redirect(request.path)
         status = 400
     data = sheet(region=region, period=period)
+    attach_measured_by(user=request.user, region=region, indicators=[row.indicator for row in data.rows])
     if typed is None:
         typed = {row.indicator.number: typed_from_checkmark(row.checkmark) for row in data.rows}
     groups = [

@@ -1,0 +1,1 @@
+"""Benchmarks against measured floors: ``python benchmarks/run.py [--quick] [--database-url URL]``."""
