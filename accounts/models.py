@@ -104,7 +104,13 @@ ROLE_LEVEL = {
 }
 
 
-class RestrictedUserManager(UserManager.from_queryset(RestrictedQuerySet)):
+class UserQuerySet(RestrictedQuerySet):
+    def people(self):
+        """Active people: not the service accounts of API clients, which get no notifications."""
+        return self.filter(is_active=True, api_token__isnull=True)
+
+
+class RestrictedUserManager(UserManager.from_queryset(UserQuerySet)):
     pass
 
 
@@ -188,3 +194,43 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.title
+
+
+class TokenAccess(models.TextChoices):
+    READ = "read", "只读"
+    WRITE = "write", "读写"
+
+
+class ApiToken(models.Model):
+    """A 政务平台 client's key to the REST API, scoped to one region.
+
+    Only the SHA-256 of the secret is kept; the secret is shown once, when the token is created.
+    The token acts as its own service ``user`` (role and region from the token), so scoping,
+    the services' checks and the audit trail treat an API client like any other user.
+    """
+
+    name = models.CharField("名称", max_length=100, help_text="调用方，如“四川省政务服务平台”。")
+    region = models.ForeignKey(Region, verbose_name="授权区域", on_delete=models.PROTECT, related_name="api_tokens")
+    access = models.CharField("权限", max_length=8, choices=TokenAccess.choices, default=TokenAccess.READ)
+    key_hash = models.CharField("密钥摘要", max_length=64, unique=True, editable=False)
+    prefix = models.CharField("密钥前缀", max_length=8, unique=True, editable=False, help_text="密钥的前 8 位，用于识别。")
+    user = models.OneToOneField(
+        User, verbose_name="服务账号", on_delete=models.PROTECT, related_name="api_token", editable=False
+    )
+    created_by = models.ForeignKey(User, verbose_name="创建人", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    last_used_at = models.DateTimeField("最近使用时间", null=True, blank=True)
+    revoked_at = models.DateTimeField("吊销时间", null=True, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    region_lookup = "region"
+    visible_from_below = False
+
+    class Meta:
+        verbose_name = "接口令牌"
+        verbose_name_plural = "接口令牌"
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.name}（{self.prefix}…）"

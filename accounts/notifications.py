@@ -210,7 +210,7 @@ def _pending_counties(period):
 
 
 def _active(role, region_ref):
-    return User.objects.filter(is_active=True, role=role, region=region_ref)
+    return User.objects.people().filter(role=role, region=region_ref)
 
 
 def _period_reminders(period, *, today, days_before, result, mails):
@@ -239,7 +239,7 @@ def _period_reminders(period, *, today, days_before, result, mails):
 
     # 2. Their recipients: one query.
     recipients = list(
-        User.objects.filter(is_active=True).filter(
+        User.objects.people().filter(
             Q(role=Role.COUNTY, region__in=pending.values("pk")) | Q(role=Role.CITY, region__in=pending.values("parent_id"))
         ).only("pk", "email", "role", "region").order_by("pk")
     )

@@ -1,13 +1,18 @@
 """Writes on regions and users. Each is atomic and validated; callers pass keyword arguments."""
+import hashlib
 import re
+import secrets
 from pathlib import Path
 
 from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from utilities.csvdata import DataError, DataFileError, read_rows
 
-from .models import CODE_RE, PARENT_LEVEL, Region, RegionLevel, Role, User
+from .models import CODE_RE, PARENT_LEVEL, ApiToken, Region, RegionLevel, Role, User
+from .scoping import Action, ensure_in_scope
 
 REGION_COLUMNS = ("code", "name", "level", "parent_code")
 NAME_RE = re.compile(r"^\S.{0,63}$")
@@ -150,3 +155,66 @@ def demo_users_create():
         User.objects.create_superuser("admin", password=DEMO_PASSWORD, role="national")
     credentials.append(("admin", DEMO_PASSWORD, "超级管理员", "全国"))
     return credentials
+
+
+# The service user's role when the token is not a supply company's: the role of its region's level.
+LEVEL_ROLE = {RegionLevel.COUNTY: Role.COUNTY, RegionLevel.CITY: Role.CITY, RegionLevel.PROVINCE: Role.PROVINCE}
+
+
+def api_token_digest(secret):
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _require_token_admin(user):
+    if not (user.is_superuser or user.role == Role.PROVINCE):
+        raise PermissionDenied("只有省级能源主管部门可以管理接口令牌。")
+
+
+@transaction.atomic
+def api_token_create(*, user, name, region, access, role=None):
+    """A client token for ``region``, acting as a new service user; returns ``(token, secret)``.
+
+    The secret is returned here and nowhere else: only its SHA-256 is stored. ``role`` is the
+    region level's role unless ``supply_company`` is asked for.
+    """
+    _require_token_admin(user)
+    if not Region.objects.restrict(user, Action.CHANGE).filter(pk=region.pk).exists():
+        raise PermissionDenied(f"“{region.name}”不在您的管辖范围内。")
+    own_role = LEVEL_ROLE[region.level]
+    role = role or own_role
+    if role not in (own_role, Role.SUPPLY_COMPANY):
+        raise ValidationError({"role": f"{region.name}的令牌只能以{own_role.label}或供电企业的身份使用。"})
+    prefix = secrets.token_hex(4)
+    while ApiToken.objects.filter(prefix=prefix).exists():
+        prefix = secrets.token_hex(4)
+    secret = prefix + secrets.token_urlsafe(32)
+    service_user = User(
+        username=f"api-{prefix}", role=role, region=region, last_name=f"接口：{name}"[:150], organisation=name[:128],
+    )
+    service_user.set_unusable_password()
+    service_user.full_clean()
+    service_user.save()
+    token = ApiToken(
+        name=name, region=region, access=access, key_hash=api_token_digest(secret), prefix=prefix,
+        user=service_user, created_by=user,
+    )
+    token.full_clean()
+    token.save()
+    ensure_in_scope(user, token)
+    return token, secret
+
+
+@transaction.atomic
+def api_token_revoke(*, user, token):
+    """Revoke a token at once: it no longer authenticates and its service user is deactivated."""
+    _require_token_admin(user)
+    token = ApiToken.objects.restrict(user, Action.CHANGE).select_for_update().filter(pk=token.pk).first()
+    if token is None:
+        raise PermissionDenied("该令牌不在您的管辖范围内。")
+    if token.revoked_at is not None:
+        raise ValidationError("该令牌已经吊销。")
+    token.revoked_at = timezone.now()
+    token.full_clean()
+    token.save(update_fields=["revoked_at"])
+    User.objects.filter(pk=token.user_id).update(is_active=False)
+    return token

@@ -2,7 +2,10 @@ from django.contrib import admin
 
 from utilities.admin import ReadOnlyRestrictedAdmin, RestrictedModelAdmin
 
-from .models import AuditEntry, Checkmark, Evidence, Indicator, IndicatorSet, Period, Submission
+from .models import (
+    Application, ApplicationBatch, ApplicationRule, AuditEntry, Checkmark, Evidence, Indicator, IndicatorSet, Period,
+    Submission,
+)
 
 
 class IndicatorInline(admin.TabularInline):
@@ -68,3 +71,28 @@ class AuditEntryAdmin(ReadOnlyRestrictedAdmin):
 class EvidenceAdmin(ReadOnlyRestrictedAdmin):
     list_display = ("name", "kind", "size", "checkmark", "uploaded_by", "uploaded_at")
     list_select_related = ("checkmark__region", "checkmark__period", "checkmark__indicator", "uploaded_by")
+
+
+@admin.register(ApplicationRule)
+class ApplicationRuleAdmin(ReadOnlyRestrictedAdmin):
+    """Rules are data of the indicator sets, loaded with `manage.py load_reference`."""
+
+    list_display = ("indicator", "customer_type", "measure", "stages", "limit", "documents", "excludes_force_majeure", "source")
+    list_filter = ("indicator__indicator_set", "measure", "customer_type")
+    list_select_related = ("indicator__indicator_set",)
+
+
+@admin.register(ApplicationBatch)
+class ApplicationBatchAdmin(ReadOnlyRestrictedAdmin):
+    list_display = ("region", "period", "file_name", "row_count", "state", "progress", "uploaded_by", "uploaded_at")
+    list_filter = ("period", "state")
+    search_fields = ("region__name", "region__code", "file_name")
+    list_select_related = ("region", "period", "uploaded_by")
+
+
+@admin.register(Application)
+class ApplicationAdmin(ReadOnlyRestrictedAdmin):
+    list_display = ("number", "region", "period", "customer_type", "acceptance_start", "connection_end", "days_elapsed", "stage_count", "force_majeure")
+    list_filter = ("period", "customer_type", "force_majeure")
+    search_fields = ("number", "region__name", "region__code")
+    list_select_related = ("region", "period")

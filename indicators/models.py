@@ -2,10 +2,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from accounts.models import Region
 from accounts.scoping import RestrictedQuerySet
 from utilities.models import RegionalDocument
+
+from .workdays import CalendarRangeError, check_covered
 
 
 class IndicatorLevel(models.TextChoices):
@@ -253,6 +256,7 @@ class AuditAction(models.TextChoices):
     ACCEPT = "accept", "省级接收"
     CONFIRM = "confirm", "确认"
     REOPEN = "reopen", "重新开放"
+    RECORDS = "records", "导入报装记录"
 
 
 class AuditEntry(models.Model):
@@ -315,3 +319,268 @@ class Evidence(models.Model):
 
     def __str__(self):
         return self.name
+
+
+# --- Application records (用电报装) and the rules they prove indicators by (domain.md §8) ------------
+
+class CustomerType(models.TextChoices):
+    RESIDENTIAL = "residential", "居民用户"
+    LOW_VOLTAGE_THREE_ZERO = "low_voltage_three_zero", "实行“三零”服务的低压非居民用户"
+    LOW_VOLTAGE_OTHER = "low_voltage_other", "未实行“三零”服务的低压非居民用户"
+    HIGH_VOLTAGE_SINGLE = "high_voltage_single", "高压单电源用户"
+    HIGH_VOLTAGE_DUAL = "high_voltage_dual", "高压双电源用户"
+    SMALL_BUSINESS_URBAN = "small_business_urban", "城市地区160kW及以下小微企业"
+    SMALL_BUSINESS_RURAL = "small_business_rural", "农村地区100kW及以下小微企业"
+
+
+class Stage(models.TextChoices):
+    """The stages of an application in the order they happen (37号文 附件2-2, indicators 3–5)."""
+
+    ACCEPTANCE = "acceptance", "业务受理"
+    SCHEME = "scheme", "供电方案答复"
+    DESIGN_REVIEW = "design_review", "设计审查"
+    MIDWAY_CHECK = "midway_check", "中间检查"
+    COMPLETION_CHECK = "completion_check", "竣工检验"
+    CONNECTION = "connection", "装表接电"
+
+
+# Every application is accepted and, to be on record, connected; the stages between depend on the
+# customer type (a residential one has none of them).
+REQUIRED_STAGES = (Stage.ACCEPTANCE, Stage.CONNECTION)
+
+
+class RuleMeasure(models.TextChoices):
+    STAGE_DAYS = "stage_days", "环节办理时间"
+    TOTAL_DAYS = "total_days", "各环节合计办理时间"
+    ELAPSED_DAYS = "elapsed_days", "全过程办电时间"
+    STAGE_COUNT = "stage_count", "办电环节数"
+    DOCUMENTS = "documents", "受理环节申请资料"
+    ZERO_INVESTMENT = "zero_investment", "用户零投资"
+
+
+DAY_MEASURES = frozenset({RuleMeasure.STAGE_DAYS, RuleMeasure.TOTAL_DAYS, RuleMeasure.ELAPSED_DAYS})
+
+
+class ApplicationRule(models.Model):
+    """What the application records of one customer type must show for an indicator of a set.
+
+    Data of the indicator set (fixtures/reference/application_rules.csv, loaded by load_reference),
+    so a province's stricter limits apply to its own set. An application counts for an indicator
+    when a rule of the indicator is for its customer type (and, where the standard says 除不可抗力外,
+    it is no force-majeure case); it meets the indicator when it meets every such rule.
+    """
+
+    indicator = models.ForeignKey(Indicator, verbose_name="指标", on_delete=models.CASCADE, related_name="application_rules")
+    customer_type = models.CharField("用户类型", max_length=24, choices=CustomerType.choices)
+    measure = models.CharField("考核内容", max_length=16, choices=RuleMeasure.choices)
+    stages = models.CharField(
+        "环节", max_length=100, blank=True,
+        help_text="环节办理时间：一个环节，或以“+”相连、合计考核的几个环节，如“completion_check+connection”。",
+    )
+    limit = models.PositiveSmallIntegerField("上限", null=True, blank=True, help_text="工作日数或环节数。")
+    documents = models.CharField("允许的申请资料", max_length=200, blank=True, help_text="以“、”分隔。")
+    excludes_force_majeure = models.BooleanField("不可抗力除外", default=False)
+    source = models.CharField("出处", max_length=200)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    region_lookup = "indicator__indicator_set__region"
+    visible_from_below = True
+
+    class Meta:
+        verbose_name = "报装考核规则"
+        verbose_name_plural = "报装考核规则"
+        ordering = ["indicator", "customer_type", "measure", "stages"]
+        constraints = [
+            models.UniqueConstraint(fields=["indicator", "customer_type", "measure", "stages"], name="application_rule_unique"),
+        ]
+
+    def __str__(self):
+        return f"指标 {self.indicator.label} {self.get_customer_type_display()}：{self.describe()}"
+
+    @property
+    def stage_list(self):
+        return [Stage(s) for s in self.stages.split("+")] if self.stages else []
+
+    @property
+    def document_list(self):
+        return [d for d in self.documents.split("、") if d]
+
+    @property
+    def subject(self):
+        """What a limited rule measures: “供电方案答复用时”, “全过程办电时间”, “办电环节”."""
+        if self.measure == RuleMeasure.STAGE_DAYS:
+            return "和".join(s.label for s in self.stage_list) + "用时"
+        return "办电环节" if self.measure == RuleMeasure.STAGE_COUNT else self.get_measure_display()
+
+    @property
+    def unit(self):
+        return "个工作日" if self.measure in DAY_MEASURES else "个"
+
+    def describe(self):
+        """The rule as a sentence: “供电方案答复用时 ≤ 3 个工作日”."""
+        if self.measure == RuleMeasure.DOCUMENTS:
+            return f"受理环节仅需{'、'.join(self.document_list)}"
+        if self.measure == RuleMeasure.ZERO_INVESTMENT:
+            return "用户投资为 0"
+        return f"{self.subject} ≤ {self.limit} {self.unit}"
+
+    def clean(self):
+        errors = {}
+        if self.measure == RuleMeasure.STAGE_DAYS:
+            try:
+                stages = self.stage_list
+            except ValueError:
+                stages = None
+            if not stages:
+                errors["stages"] = f"环节办理时间须写明环节（{'、'.join(Stage.values)}，多个以“+”相连）。"
+        elif self.stages:
+            errors["stages"] = "只有“环节办理时间”规则填写环节。"
+        needs_limit = self.measure in DAY_MEASURES or self.measure == RuleMeasure.STAGE_COUNT
+        if needs_limit and self.limit is None:
+            errors["limit"] = "须填写上限。"
+        if not needs_limit and self.limit is not None:
+            errors["limit"] = f"“{self.get_measure_display()}”规则不填上限。"
+        if (self.measure == RuleMeasure.DOCUMENTS) != bool(self.documents):
+            errors["documents"] = "只有且必须为“受理环节申请资料”规则填写允许的资料。"
+        if errors:
+            raise ValidationError(errors)
+
+
+class BatchState(models.TextChoices):
+    QUEUED = "queued", "排队中"
+    RUNNING = "running", "导入中"
+    DONE = "done", "已导入"
+    FAILED = "failed", "未导入"
+
+
+def application_file_path(instance, filename):
+    return f"applications/{instance.period.code}/{instance.region.code}/{filename}"
+
+
+class ApplicationBatch(models.Model):
+    """One upload of a county's application records for a period: the file as received, who sent it,
+    and how reading it went. A batch that is read without error replaces the county's records of
+    the period; a large one is read by a Celery worker and reports its progress here."""
+
+    region = models.ForeignKey(Region, verbose_name="县", on_delete=models.PROTECT, related_name="+")
+    period = models.ForeignKey(Period, verbose_name="报告期", on_delete=models.PROTECT, related_name="+")
+    file = models.FileField("文件", upload_to=application_file_path, max_length=300)
+    file_name = models.CharField("原文件名", max_length=200)
+    row_count = models.PositiveIntegerField("记录数", default=0)
+    state = models.CharField("状态", max_length=8, choices=BatchState.choices, default=BatchState.QUEUED)
+    progress = models.PositiveSmallIntegerField("进度（%）", default=0)
+    message = models.CharField("说明", max_length=500, blank=True)
+    errors = models.JSONField("错误", default=list, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="上传人", on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    region_lookup = "region"
+    visible_from_below = False
+
+    class Meta:
+        verbose_name = "报装记录导入"
+        verbose_name_plural = "报装记录导入"
+        ordering = ["-uploaded_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.region} {self.period} {self.file_name}"
+
+
+class Application(models.Model):
+    """One application (用电报装) of a county's records for a period, as the supply company's
+    system exported it. The working days are worked out on import (indicators.workdays) and stored,
+    so the portal counts compliance in SQL."""
+
+    region = models.ForeignKey(Region, verbose_name="县", on_delete=models.PROTECT, related_name="applications")
+    period = models.ForeignKey(Period, verbose_name="报告期", on_delete=models.PROTECT, related_name="+")
+    batch = models.ForeignKey(ApplicationBatch, verbose_name="导入批次", on_delete=models.CASCADE, related_name="applications")
+    number = models.CharField("报装编号", max_length=64)
+    customer_type = models.CharField("用户类型", max_length=24, choices=CustomerType.choices)
+    acceptance_start = models.DateField("业务受理开始日期", null=True, blank=True)
+    acceptance_end = models.DateField("业务受理结束日期", null=True, blank=True)
+    scheme_start = models.DateField("供电方案答复开始日期", null=True, blank=True)
+    scheme_end = models.DateField("供电方案答复结束日期", null=True, blank=True)
+    design_review_start = models.DateField("设计审查开始日期", null=True, blank=True)
+    design_review_end = models.DateField("设计审查结束日期", null=True, blank=True)
+    midway_check_start = models.DateField("中间检查开始日期", null=True, blank=True)
+    midway_check_end = models.DateField("中间检查结束日期", null=True, blank=True)
+    completion_check_start = models.DateField("竣工检验开始日期", null=True, blank=True)
+    completion_check_end = models.DateField("竣工检验结束日期", null=True, blank=True)
+    connection_start = models.DateField("装表接电开始日期", null=True, blank=True)
+    connection_end = models.DateField("装表接电结束日期", null=True, blank=True)
+    stage_count = models.PositiveSmallIntegerField("办电环节数")
+    documents = models.CharField("受理环节所需资料", max_length=500)
+    investment = models.DecimalField("用户投资（元）", max_digits=14, decimal_places=2)
+    force_majeure = models.BooleanField("不可抗力", default=False)
+    # Worked out on import; 0 for a stage the application did not go through.
+    days_acceptance = models.PositiveSmallIntegerField("业务受理（工作日）", default=0, editable=False)
+    days_scheme = models.PositiveSmallIntegerField("供电方案答复（工作日）", default=0, editable=False)
+    days_design_review = models.PositiveSmallIntegerField("设计审查（工作日）", default=0, editable=False)
+    days_midway_check = models.PositiveSmallIntegerField("中间检查（工作日）", default=0, editable=False)
+    days_completion_check = models.PositiveSmallIntegerField("竣工检验（工作日）", default=0, editable=False)
+    days_connection = models.PositiveSmallIntegerField("装表接电（工作日）", default=0, editable=False)
+    days_total = models.PositiveSmallIntegerField("各环节合计（工作日）", default=0, editable=False)
+    days_elapsed = models.PositiveSmallIntegerField("全过程（工作日）", default=0, editable=False)
+    document_set = models.CharField(
+        "申请资料（规范名称）", max_length=500, editable=False,
+        help_text="所需资料换成规范名称后去重、排序，以“、”相连，供规则比对。",
+    )
+
+    objects = RestrictedQuerySet.as_manager()
+
+    region_lookup = "region"
+    visible_from_below = False
+
+    class Meta:
+        verbose_name = "报装记录"
+        verbose_name_plural = "报装记录"
+        ordering = ["region", "period", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["region", "period", "number"], name="application_number_unique"),
+            models.CheckConstraint(condition=Q(investment__gte=0), name="application_investment_not_negative"),
+        ]
+        indexes = [models.Index(fields=["period", "region"], name="application_period_region")]
+
+    def __str__(self):
+        return f"{self.region} {self.number}"
+
+    def dates(self, stage):
+        return getattr(self, f"{stage}_start"), getattr(self, f"{stage}_end")
+
+    def clean(self):
+        """Every stage gone through has both dates, ends after it starts, starts after the one
+        before it ended, and lies in the past and within the holiday calendar's years."""
+        today = timezone.localdate()
+        errors, previous = {}, None
+        for stage in Stage:
+            start, end = self.dates(stage)
+            start_field, end_field = f"{stage}_start", f"{stage}_end"
+            if start is None and end is None:
+                if stage in REQUIRED_STAGES:
+                    errors[start_field] = f"{stage.label}的开始和结束日期必须填写。"
+                continue
+            if start is None or end is None:
+                missing = start_field if start is None else end_field
+                errors[missing] = f"{stage.label}只填了{'结束' if start is None else '开始'}日期：两个日期都要填，没有此环节的都留空。"
+                continue
+            for field, day in ((start_field, start), (end_field, end)):
+                if day > today:
+                    errors.setdefault(field, f"日期 {day:%Y-%m-%d} 晚于今天（{today:%Y-%m-%d}）。")
+                try:
+                    check_covered(day)
+                except CalendarRangeError as exc:
+                    errors.setdefault(field, str(exc))
+            if end < start:
+                errors.setdefault(end_field, f"{stage.label}结束于 {end:%Y-%m-%d}，早于它的开始日期 {start:%Y-%m-%d}。")
+            elif previous is not None and start < previous[1]:
+                errors.setdefault(
+                    start_field,
+                    f"{stage.label}开始于 {start:%Y-%m-%d}，早于上一环节{previous[0].label}的结束日期 {previous[1]:%Y-%m-%d}：环节顺序不对。",
+                )
+            previous = (stage, end)
+        if errors:
+            raise ValidationError(errors)

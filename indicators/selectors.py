@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from accounts.models import Region
 
+from .applications import tallies
 from .models import AuditEntry, Checkmark, Evidence, Indicator, Period, Submission, SubmissionState
 
 
@@ -17,6 +18,11 @@ class SheetRow:
     checkmark: Checkmark | None
     evidence: list = field(default_factory=list)
     overdue: bool = False
+    records: object = None  # applications.Tally: what the county's application records say, if they cover it
+
+    @property
+    def records_conflict(self):
+        return self.records.conflict(self.checkmark) if self.records else ""
 
     @property
     def missing(self):
@@ -73,10 +79,11 @@ def sheet(*, region, period, today=None):
     evidence = defaultdict(list)
     for item in Evidence.objects.filter(checkmark__region=region, checkmark__period=period).select_related("checkmark"):
         evidence[item.checkmark.indicator_id].append(item)
+    records = tallies(regions=[region], period=period) if region.level == "county" else {}
     rows = []
     for indicator in indicators:
         mark = marks.get(indicator.pk)
-        rows.append(SheetRow(indicator, mark, evidence[indicator.pk], bool(mark and mark.overdue(today))))
+        rows.append(SheetRow(indicator, mark, evidence[indicator.pk], bool(mark and mark.overdue(today)), records.get((region.pk, indicator.pk))))
     groups = [(group, list(items)) for group, items in groupby(rows, key=lambda r: r.indicator.group)]
     return Sheet(region, period, submission_of(region=region, period=period), province_lock(region=region, period=period), groups)
 
@@ -85,12 +92,14 @@ def sheet(*, region, period, today=None):
 class MatrixRow:
     county: Region
     submission: Submission
-    cells: list  # per county indicator: (display, css class)
+    cells: list  # per county indicator: (display, css class, records: {"label", "conflict"} or None)
     done: int
+    conflicts: int = 0  # indicators whose check-mark the county's application records contradict
 
 
 def review_matrix(*, city, period, today=None):
-    """A city's counties × county indicators, with each county's review state (four queries)."""
+    """A city's counties × county indicators, with each county's review state and what their
+    application records say (six queries)."""
     today = today or timezone.localdate()
     indicators = list(Indicator.objects.filter(indicator_set=period.indicator_set_id, level="county").order_by("number"))
     counties = list(Region.objects.filter(parent=city).order_by("code"))
@@ -99,19 +108,23 @@ def review_matrix(*, city, period, today=None):
         for c in Checkmark.objects.filter(region__parent=city, period=period, indicator__level="county").select_related("indicator")
     }
     submissions = {s.region_id: s for s in Submission.objects.filter(region__parent=city, period=period).select_related("state_changed_by")}
+    records = tallies(regions=counties, period=period)
     rows = []
     for county in counties:
-        cells, done = [], 0
+        cells, done, conflicts = [], 0, 0
         for indicator in indicators:
             mark = marks.get((county.pk, indicator.pk))
+            tally = records.get((county.pk, indicator.pk))
+            said = {"label": tally.label, "conflict": tally.conflict(mark)} if tally and tally.total else None
+            conflicts += bool(said and said["conflict"])
             if mark is None or not mark.complete:
-                cells.append(("", "missing"))
+                cells.append(("", "missing", said))
             elif mark.status == "done":
-                cells.append(("√", "done"))
+                cells.append(("√", "done", said))
                 done += 1
             else:
-                cells.append((f"{mark.expected_month:%Y.%m}", "overdue" if mark.overdue(today) else "pending"))
-        rows.append(MatrixRow(county, submissions.get(county.pk) or Submission(region=county, period=period), cells, done))
+                cells.append((f"{mark.expected_month:%Y.%m}", "overdue" if mark.overdue(today) else "pending", said))
+        rows.append(MatrixRow(county, submissions.get(county.pk) or Submission(region=county, period=period), cells, done, conflicts))
     return indicators, rows
 
 

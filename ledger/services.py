@@ -432,7 +432,7 @@ def press(*, user, assignment, note):
     pressing = Pressing(assignment=assignment, by=user, note=note)
     pressing.full_clean()
     pressing.save()
-    for recipient in User.objects.filter(region=assignment.region, is_active=True):
+    for recipient in User.objects.people().filter(region=assignment.region):
         notify(user=recipient, level="red", title=f"督办：{assignment.item.ledger.name} 第 {assignment.item.number} 项",
                body=f"{note}（{person_name(user)}）", link=reverse("ledger:assignment", args=[assignment.pk]))
     return pressing
@@ -454,7 +454,7 @@ def assignments_mark_overdue(*, today, due_soon_days=7):
                            channel="system", note=f"节点时间 {a.milestone:%Y-%m-%d} 已过") for a in late
         )
     users = defaultdict(list)
-    for u in User.objects.filter(region__in={a.region_id for a in late + soon}, is_active=True):
+    for u in User.objects.people().filter(region__in={a.region_id for a in late + soon}):
         users[u.region_id].append(u)
     notified = 0
     for assignment, overdue in [(a, True) for a in late] + [(a, False) for a in soon]:

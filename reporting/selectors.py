@@ -14,13 +14,21 @@ from django.utils import timezone
 
 from django.db.models import Case, Count, F, IntegerField, Max, OuterRef, Q, Subquery, Sum, Value, When
 
-from accounts.models import Region, RegionLevel
+from accounts.models import Region, RegionLevel, Role
 from indicators.models import AuditEntry, Checkmark, CheckmarkStatus, Indicator, IndicatorLevel, Period, month_label
 
 from .models import Benefit
 from .tables import BENEFIT_MEASURES, DONE_MARK, CityInput, Column, CountyInput, group_spans
 
 DONE = Q(status=CheckmarkStatus.DONE, done_month__isnull=False)
+
+# Who reads the pictures and the statistics tables, on the pages and through the API.
+REPORT_ROLES = frozenset({Role.PROVINCE, Role.NATIONAL, Role.REGULATOR})
+REPORT_READERS_ONLY = "完成情况图示和统计报表仅向省级能源主管部门、国家能源局及其派出机构开放。"
+
+
+def is_report_reader(user):
+    return user.is_superuser or user.role in REPORT_ROLES
 
 
 class CellState:

@@ -17,12 +17,9 @@ from . import selectors, services
 from .models import Benefit, ReportJob, ReportKind, ReportSnapshot
 from .tables import BENEFIT_CATEGORIES, BENEFIT_MEASURES, group_spans
 
-REPORT_ROLES = frozenset({Role.PROVINCE, Role.NATIONAL, Role.REGULATOR})
-
-
 def _report_reader(user):
-    if not (user.is_superuser or user.role in REPORT_ROLES):
-        raise PermissionDenied("完成情况图示和统计报表仅向省级能源主管部门、国家能源局及其派出机构开放。")
+    if not selectors.is_report_reader(user):
+        raise PermissionDenied(selectors.REPORT_READERS_ONLY)
 
 
 # The over-periods chart's canvas, in SVG user units; the plot sits inside the margins.

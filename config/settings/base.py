@@ -89,8 +89,12 @@ else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
+# Per-process memory by default; DJANGO_CACHE_URL=rediscache://… shares API rate limits across workers.
+CACHES = {"default": env.cache("DJANGO_CACHE_URL", default="locmemcache://")}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["accounts.backends.RegionModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -169,4 +173,69 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Every morning: reminders to counties and cities that have not submitted, as deadlines near.
     "deadline-reminders": {"task": "accounts.deadline_reminders", "schedule": crontab(minute=0, hour=8)},
+    # Every morning: assignments past their milestone become 逾期; their regions and the due-soon ones are told once.
+    "ledger-overdue": {"task": "ledger.mark_overdue", "schedule": crontab(minute=30, hour=7)},
 }
+
+# REST API for 政务平台 (/api/v1/): client tokens or the portal session, one error shape,
+# a rate per client, page-number pagination, django-filter, OpenAPI 3 with Swagger UI served
+# from drf-spectacular-sidecar (no CDN).
+INSTALLED_APPS += ["django_filters", "drf_spectacular", "drf_spectacular_sidecar"]
+# Also the API's body limit: a larger JSON body gets 413.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DJANGO_DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.api.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "accounts.api.permissions.TokenWriteAccess",
+    ],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_THROTTLE_CLASSES": ["accounts.api.throttling.ClientRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"client": env("API_THROTTLE_RATE", default="600/minute")},
+    "DEFAULT_PAGINATION_CLASS": "accounts.api.pagination.PageNumberPagination",
+    "PAGE_SIZE": env.int("API_PAGE_SIZE", default=50),
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "accounts.api.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "accounts.api.exceptions.exception_handler",
+    "NON_FIELD_ERRORS_KEY": "body",
+    # No OPTIONS self-description: the OpenAPI schema is the description (OPTIONS answers 405).
+    "DEFAULT_METADATA_CLASS": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "获得电力台账 接口",
+    "DESCRIPTION": (
+        "供政务平台对接的 REST 接口：区域、指标体系、报告期与填报状态、县（省）指标填报、审核流程、服务效益（附件3）、统计报表。"
+        "与门户页面同一套规则：只能查看和修改令牌所属区域及其下级的数据；每次写入都经过相同的校验、锁定、审核状态和操作记录（渠道“接口”）。"
+        "认证：请求头 `Authorization: Token <密钥>`。错误一律返回 `{code, message, errors}`。详见 docs/api.md。"
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "SubmissionStateEnum": "indicators.models.SubmissionState",
+        "PeriodKindEnum": "indicators.models.PeriodKind",
+        "JobStateEnum": "reporting.models.JobState",
+        "ReportKindEnum": "reporting.models.ReportKind",
+    },
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
+    "TAGS": [
+        {"name": "区域", "description": "省、地市、县（GB/T 2260 代码）。"},
+        {"name": "指标体系", "description": "国家 38 项指标及各省变体。"},
+        {"name": "报告期与填报状态", "description": "报告期（2022S1、2022）及各区域本期所处的审核状态。"},
+        {"name": "指标填报", "description": "县级 31 项、省级 7 项指标的读取与批量写入（ETag / If-Match）。"},
+        {"name": "审核流程", "description": "上报、退回、审核、接收、确认、重新开放。"},
+        {"name": "服务效益（附件3）", "description": "供电企业填报的“三零”“三省”服务效益。"},
+        {"name": "统计报表", "description": "后台编制附件2、附件3 和全国汇总，查询进度，下载 Excel 或读取 JSON。"},
+    ],
+}
+
+# Application records (用电报装): the most rows one county's upload for a period may have.
+APPLICATION_MAX_ROWS = env.int("APPLICATION_MAX_ROWS", default=200_000)

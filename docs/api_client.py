@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""An example client of the 获得电力台账 REST API, for a 政务平台 to copy. Standard library only.
+
+    export DIANLI_URL=https://dianli.example.gov.cn   # the portal
+    export DIANLI_TOKEN=...                           # the secret shown once when the token was made
+    python3 api_client.py state 2022S1 510104         # a county's state and check-marks
+    python3 api_client.py tick 2022S1 510104 3 2022-03  # mark indicator 3 done in March 2022
+    python3 api_client.py report 2022S1 510000 out/   # compile a province's tables, save the .xlsx
+
+Every error arrives as {"code", "message", "errors"}; this client raises ApiError with them.
+A 412 (someone changed the data since it was read) is handled by reading again and retrying.
+"""
+import json
+import os
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+BASE_URL = os.environ.get("DIANLI_URL", "http://127.0.0.1:8000").rstrip("/")
+TOKEN = os.environ.get("DIANLI_TOKEN", "")
+
+
+class ApiError(Exception):
+    def __init__(self, status, body):
+        self.status = status
+        self.code = body.get("code", "")
+        self.errors = body.get("errors", {})
+        super().__init__(f"{status} {self.code}: {body.get('message', '')} {self.errors or ''}".strip())
+
+
+def request(method, path, body=None, headers=None, raw=False):
+    """One call; returns (parsed JSON or bytes, response headers). Waits and retries once on 429."""
+    url = path if path.startswith("http") else f"{BASE_URL}/api/v1/{path.lstrip('/')}"
+    data = None if body is None else json.dumps(body).encode("utf-8")
+    sent = {"Authorization": f"Token {TOKEN}", "Accept": "application/json", **(headers or {})}
+    if data is not None:
+        sent["Content-Type"] = "application/json"
+    for attempt in range(2):
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url, data=data, headers=sent, method=method), timeout=60) as response:
+                content = response.read()
+                return (content if raw else json.loads(content or b"null")), response.headers
+        except urllib.error.HTTPError as error:
+            payload = json.loads(error.read() or b"{}")
+            if error.code == 429 and attempt == 0:
+                time.sleep(int(error.headers.get("Retry-After", "5")))
+                continue
+            raise ApiError(error.code, payload) from None
+    raise AssertionError("unreachable")
+
+
+def county_state(period, region):
+    """The county's review state, data version and every indicator as stored."""
+    state, _ = request("GET", f"periods/{period}/regions/{region}/")
+    sheet, headers = request("GET", f"periods/{period}/regions/{region}/checkmarks/")
+    return state, sheet, headers["ETag"]
+
+
+def write_checkmarks(period, region, checkmarks, attempts=3):
+    """Bulk write with If-Match; on 412 read the latest version and try again.
+
+    ``checkmarks`` is a list like [{"number": 3, "status": "done", "done_month": "2022-03"}].
+    The write is all or nothing: a 400 lists the problems per indicator and stores nothing.
+    """
+    path = f"periods/{period}/regions/{region}/checkmarks/"
+    for _attempt in range(attempts):
+        _sheet, headers = request("GET", path)
+        try:
+            sheet, headers = request("PUT", path, {"checkmarks": checkmarks}, headers={"If-Match": headers["ETag"]})
+            return sheet
+        except ApiError as error:
+            if error.status != 412:
+                raise
+            # Someone else wrote in between: their data is kept, ours is re-applied on the latest version.
+            # A platform that must not overwrite their values should compare them here first.
+    raise ApiError(412, {"code": "precondition_failed", "message": "多次重试后数据仍在变化，请稍后再试。"})
+
+
+def compile_and_download(period, province, folder, poll_every=2, give_up_after=600):
+    """Start a compile job, follow its progress, then save each table as .xlsx (and JSON)."""
+    job, headers = request("POST", f"periods/{period}/regions/{province}/report-jobs/")
+    location = headers["Location"]
+    waited = 0
+    while job["state"] not in ("done", "failed"):
+        if waited >= give_up_after:
+            raise TimeoutError(f"编制任务 {job['id']} 在 {give_up_after} 秒内未完成。")
+        time.sleep(poll_every)
+        waited += poll_every
+        job, _ = request("GET", location)
+        print(f"  {job['progress']:3d}% {job['message']}", file=sys.stderr)
+    if job["state"] == "failed":
+        raise RuntimeError(job["message"])
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    saved = []
+    for snapshot in job["snapshots"]:
+        content, _ = request("GET", snapshot["xlsx_url"], headers={"Accept": "*/*"}, raw=True)
+        target = folder / f"{snapshot['kind']}-{province}-{period}.xlsx"
+        target.write_bytes(content)
+        table, _ = request("GET", snapshot["url"])
+        target.with_suffix(".json").write_text(json.dumps(table["data"], ensure_ascii=False, indent=1), encoding="utf-8")
+        saved.append(target)
+    return saved
+
+
+def main(argv):
+    command, period, region, *rest = argv
+    if command == "state":
+        state, sheet, etag = county_state(period, region)
+        print(f"{state['region']['name']} {state['period']}: {state['state_label']}（版本 {etag}），未填 {len(state['missing'])} 项")
+        for mark in sheet["checkmarks"]:
+            print(f"  {mark['label']:>4} {mark['display'] or '（未填）'}{'  已逾期' if mark['overdue'] else ''}")
+    elif command == "tick":
+        number, month = rest
+        sheet = write_checkmarks(period, region, [{"number": int(number), "status": "done", "done_month": month}])
+        print(f"已写入，改动 {sheet['changed']} 项，新版本 {sheet['version']}")
+    elif command == "report":
+        for path in compile_and_download(period, region, rest[0] if rest else "."):
+            print(path)
+    else:
+        raise SystemExit(__doc__)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 4:
+        raise SystemExit(__doc__)
+    try:
+        main(sys.argv[1:])
+    except ApiError as error:
+        raise SystemExit(f"接口错误：{error}") from None

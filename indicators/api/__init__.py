@@ -1,0 +1,1 @@
+"""REST endpoints of indicator sets, periods, check-marks and the review flow."""

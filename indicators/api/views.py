@@ -1,0 +1,295 @@
+"""Indicator sets, periods, each region's state in a period, its check-marks and the review steps.
+
+Reads go through ``restrict(user, "view")``; writes call indicators.services with channel
+"api", which check roles, scope, locks and review states; errors become the API's error body.
+"""
+import re
+from dataclasses import dataclass
+
+from django.db.models import Count, Exists, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce, Substr
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import generics, viewsets
+from rest_framework.response import Response
+
+from accounts.api.exceptions import PreconditionFailed, PreconditionRequired
+from accounts.api.lookups import scoped_region
+from accounts.api.schema import PERIOD_CODE, REGION_CODE, errors, region_code
+from accounts.models import Region
+from accounts.scoping import Action
+from indicators import services
+from indicators.models import Channel, Checkmark, Indicator, IndicatorSet, Period, Submission, SubmissionState
+from indicators.selectors import sheet
+
+from .filtersets import IndicatorFilterSet, RegionStateFilterSet
+from .serializers import (
+    CheckmarkSheetSerializer, CheckmarksWriteSerializer, IndicatorSerializer, IndicatorSetSerializer,
+    PeriodSerializer, ReasonSerializer, RegionStateDetailSerializer, RegionStateSerializer,
+)
+
+TAG_SETS = "指标体系"
+TAG_PERIODS = "报告期与填报状态"
+TAG_CHECKMARKS = "指标填报"
+TAG_REVIEW = "审核流程"
+
+ETAG_RE = re.compile(r'^(?:W/)?"(\d+)"$')
+
+
+class NestedListView(generics.ListAPIView):
+    """A list below something named in the URL (an indicator set, a period)."""
+
+    model = None
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # drf-spectacular calls this without URL arguments
+            return self.model.objects.none()
+        return self.nested_queryset(**self.kwargs)
+
+
+INDICATOR_SET_CODE = OpenApiParameter(
+    "code", OpenApiTypes.STR, OpenApiParameter.PATH, description="指标体系代码，如“national-2021”。",
+    examples=[OpenApiExample("国家 38 项指标", value="national-2021")],
+)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="指标体系列表", description="国家 38 项指标，以及您可查看的省级变体（如重庆 42 项）。"),
+    retrieve=extend_schema(summary="指标体系详情", parameters=[INDICATOR_SET_CODE]),
+)
+@extend_schema(tags=[TAG_SETS])
+class IndicatorSetViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = IndicatorSetSerializer
+    lookup_field = "code"
+
+    def get_queryset(self):
+        return (
+            IndicatorSet.objects.restrict(self.request.user, Action.VIEW).select_related("region")
+            .annotate(indicator_count=Count("indicators")).order_by("year", "code")
+        )
+
+
+@extend_schema(tags=[TAG_SETS], summary="指标体系的指标", parameters=[INDICATOR_SET_CODE])
+class IndicatorListView(NestedListView):
+    model = Indicator
+    serializer_class = IndicatorSerializer
+    filterset_class = IndicatorFilterSet
+
+    def nested_queryset(self, code):
+        indicator_set = get_object_or_404(IndicatorSet.objects.restrict(self.request.user, Action.VIEW), code=code)
+        return Indicator.objects.restrict(self.request.user, Action.VIEW).filter(indicator_set=indicator_set).order_by("number")
+
+
+@extend_schema_view(
+    list=extend_schema(summary="报告期列表", description="按截止日期排列。报告期是全国统一的，不分区域。"),
+    retrieve=extend_schema(summary="报告期详情", parameters=[PERIOD_CODE]),
+)
+@extend_schema(tags=[TAG_PERIODS])
+class PeriodViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Period.objects.select_related("indicator_set").order_by("ends")
+    serializer_class = PeriodSerializer
+    lookup_field = "code"
+    lookup_value_regex = r"\d{4}(?:S1)?"
+
+
+def region_states(user, period):
+    """The regions ``user`` may view, each annotated with its Submission of ``period`` (or 填报中)."""
+    submission = Submission.objects.restrict(user, Action.VIEW).filter(period=period, region=OuterRef("pk"))
+    lock = Submission.objects.filter(
+        period=period, state=SubmissionState.CONFIRMED, region__level="province", region__code=Substr(OuterRef("path"), 1, 6)
+    )
+    return Region.objects.restrict(user, Action.VIEW).annotate(
+        period_code=Value(period.code),
+        state=Coalesce(Subquery(submission.values("state")[:1]), Value(SubmissionState.DRAFT.value)),
+        version=Coalesce(Subquery(submission.values("version")[:1]), Value(0)),
+        reason=Coalesce(Subquery(submission.values("reason")[:1]), Value("")),
+        state_changed_at=Subquery(submission.values("state_changed_at")[:1]),
+        locked=Exists(lock),
+    ).order_by("code")
+
+
+def _period(code):
+    return get_object_or_404(Period.objects.select_related("indicator_set"), code=code)
+
+
+def region_state(user, period, region):
+    """One region's state, with what it still misses when it fills indicators."""
+    state = region_states(user, period).get(pk=region.pk)
+    state.missing = services.missing_entries(region=region, period=period)[0]
+    return state
+
+
+@extend_schema(
+    tags=[TAG_PERIODS], summary="各区域本期填报状态",
+    description="您可查看的每个区域在本期所处的审核状态；从未填报的区域为 draft（填报中）。可按层级、上级、所属区域和状态筛选，"
+    "如某市各县：?level=county&parent=510100；全省已上报的县：?within=510000&level=county&state=submitted。",
+    parameters=[PERIOD_CODE],
+)
+class RegionStateListView(NestedListView):
+    model = Region
+    serializer_class = RegionStateSerializer
+    filterset_class = RegionStateFilterSet
+
+    def nested_queryset(self, code):
+        return region_states(self.request.user, _period(code))
+
+
+@extend_schema(
+    tags=[TAG_PERIODS], summary="某区域本期填报状态", parameters=[PERIOD_CODE, REGION_CODE],
+    description="状态、数据版本、退回原因、是否锁定，以及尚未填写完整的指标。",
+)
+class RegionStateView(generics.GenericAPIView):
+    serializer_class = RegionStateDetailSerializer
+
+    def get(self, request, code, region_code):
+        period = _period(code)
+        region = scoped_region(request.user, region_code, Submission)
+        return Response(self.get_serializer(region_state(request.user, period, region)).data)
+
+
+def etag(version):
+    return f'"{version}"'
+
+
+def expected_version(request):
+    """The version the client read, from If-Match; None for “*” (overwrite whatever is there)."""
+    header = request.headers.get("If-Match")
+    if header is None:
+        raise PreconditionRequired("缺少 If-Match 请求头：请先 GET 取得 ETag，再在 If-Match 中原样带上（如 If-Match: \"3\"）。")
+    header = header.strip()
+    if header == "*":
+        return None
+    match = ETAG_RE.match(header)
+    if match is None:
+        raise PreconditionFailed(f"If-Match “{header[:40]}”与当前版本不符：应为读取时响应头 ETag 的值，如 \"3\"。")
+    return int(match[1])
+
+
+IF_MATCH = OpenApiParameter(
+    "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
+    description="读取时响应头 ETag 的值（如 \"3\"）。数据此后已被他人修改则返回 412，不作任何修改；"
+    "缺少时返回 428。写“*”表示有意覆盖当前数据，不作版本检查。",
+    examples=[OpenApiExample("从未填写过的区域", value='"0"')],
+)
+CHECKMARKS_EXAMPLE = OpenApiExample("县级指标", request_only=True, value={"checkmarks": [
+    {"number": 1, "status": "done", "done_month": "2021-06"},
+    {"number": 5, "status": "not_done", "expected_month": "2022-12", "note": "配套电网改造进行中"},
+    {"number": 8, "status": ""},
+]})
+ETAG_HEADER = OpenApiParameter(
+    "ETag", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[200],
+    description="本区域本期数据的版本（如 \"3\"），写入时放在 If-Match 中。",
+)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="读取某县（或省）本期指标填报",
+        description="县：31 项县级指标；省（代码如 510000）：7 项省级指标（*21、*27…）。地市没有指标填报，返回 404。"
+        "响应头 ETag 是数据版本，写入时放在 If-Match 中。",
+        parameters=[PERIOD_CODE, REGION_CODE, ETAG_HEADER],
+        responses={200: CheckmarkSheetSerializer},
+    ),
+    put=extend_schema(
+        summary="批量写入某县（或省）本期指标",
+        description="一次写入部分或全部指标，全部校验通过才写入，任何一项有误则一项也不写（400，errors 按指标序号列出）。"
+        "必须带 If-Match（见参数说明）。本期已由省级确认锁定时返回 409；县已上报、等待审核时县级令牌写入也返回 409。"
+        "每项改动都记入操作记录，渠道为“接口”。",
+        parameters=[PERIOD_CODE, REGION_CODE, IF_MATCH, ETAG_HEADER],
+        request=CheckmarksWriteSerializer, examples=[CHECKMARKS_EXAMPLE],
+        responses={200: CheckmarkSheetSerializer, **errors(409, 412, 428)},
+    ),
+)
+@extend_schema(tags=[TAG_CHECKMARKS])
+class CheckmarksView(generics.GenericAPIView):
+    serializer_class = CheckmarksWriteSerializer
+    levels = ("county", "province")
+
+    def _target(self, code, region_code):
+        return _period(code), scoped_region(self.request.user, region_code, Checkmark, self.levels)
+
+    def get(self, request, code, region_code):
+        period, region = self._target(code, region_code)
+        return self._sheet(period, region)
+
+    def put(self, request, code, region_code):
+        period, region = self._target(code, region_code)
+        version = expected_version(request)
+        labels = dict(
+            Indicator.objects.filter(indicator_set=period.indicator_set_id, level=region.level).values_list("number", "label")
+        )
+        serializer = CheckmarksWriteSerializer(data=request.data, context={"labels": labels})
+        serializer.is_valid(raise_exception=True)
+        _submission, changed = services.checkmarks_set(
+            user=request.user, region=region, period=period, values=serializer.values(),
+            expected_version=version, channel=Channel.API,
+        )
+        return self._sheet(period, region, changed)
+
+    def _sheet(self, period, region, changed=None):
+        data = sheet(region=region, period=period)
+        state = region_state(self.request.user, period, region)
+        state.sheet_checkmarks = [
+            row.checkmark or Checkmark(region=region, period=period, indicator=row.indicator) for row in data.rows
+        ]
+        state.changed = changed
+        body = CheckmarkSheetSerializer(state, context={"today": timezone.localdate()}).data
+        return Response(body, headers={"ETag": etag(state.version)})
+
+
+@dataclass(frozen=True)
+class ReviewAction:
+    service: object
+    levels: tuple
+    needs_reason: bool
+    summary: str
+    description: str
+
+
+REVIEW_ACTIONS = {
+    "submit": ReviewAction(services.county_submit, ("county",), False, "县级上报",
+                           "县级用户（或县级令牌）上报本县本期数据。所有县级指标须填写完整、预计完成月份未过，否则返回 400 并列出问题。"),
+    "return": ReviewAction(services.county_return, ("county",), True, "退回县级数据",
+                           "地市或省级退回已上报或已审核的县，须填写原因；县可修改后重新上报。"),
+    "approve": ReviewAction(services.county_approve, ("county",), False, "审核通过县级数据",
+                            "地市或省级审核通过已上报的县。"),
+    "accept": ReviewAction(services.city_accept, ("city",), False, "省级接收地市",
+                           "省级接收一个地市：该市各县须全部市级审核通过。"),
+    "confirm": ReviewAction(services.period_confirm, ("province",), False, "省级确认（锁定本期）",
+                            "省级确认本省本期数据：各地市须已接收、省级指标须填写完整。确认后全省本期数据锁定，任何写入返回 409。"),
+    "reopen": ReviewAction(services.period_reopen, ("province",), True, "重新开放本期",
+                           "省级重新开放已确认的本期数据以便更正，须填写原因。"),
+}
+
+
+class ReviewActionView(generics.GenericAPIView):
+    action_name = None
+    serializer_class = RegionStateSerializer
+
+    def post(self, request, code, region_code):
+        action = REVIEW_ACTIONS[self.action_name]
+        period = _period(code)
+        region = scoped_region(request.user, region_code, Submission, action.levels)
+        kwargs = {}
+        if action.needs_reason:
+            reason = ReasonSerializer(data=request.data)
+            reason.is_valid(raise_exception=True)
+            kwargs["reason"] = reason.validated_data["reason"]
+        action.service(user=request.user, region=region, period=period, channel=Channel.API, **kwargs)
+        return Response(RegionStateSerializer(region_states(request.user, period).get(pk=region.pk)).data)
+
+
+def review_action_view(name):
+    """The view of one review step, with its own documented operation."""
+    action = REVIEW_ACTIONS[name]
+    view = type(f"Review{name.title()}View", (ReviewActionView,), {"action_name": name})
+    return extend_schema_view(post=extend_schema(
+        tags=[TAG_REVIEW], operation_id=f"review_{name}", summary=action.summary,
+        description=action.description + "成功时返回该区域的新状态；记入操作记录，渠道为“接口”。",
+        parameters=[PERIOD_CODE, region_code(action.levels[0])],
+        request=ReasonSerializer if action.needs_reason else None,
+        examples=[OpenApiExample("原因", value={"reason": "指标 8 缺少佐证材料"}, request_only=True)] if action.needs_reason else [],
+        responses={200: RegionStateSerializer, **errors(409)},
+    ))(view).as_view()

@@ -1,0 +1,185 @@
+"""附件3 figures, compile jobs and compiled tables. Reads through ``restrict(user, "view")``;
+writes through reporting.services (which check roles and scope)."""
+from django.db.models import Max
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import generics, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+
+from accounts.api.lookups import scoped_region
+from accounts.api.schema import PERIOD_CODE, REGION_CODE, region_code
+from accounts.scoping import Action
+from indicators.models import Period
+from reporting import services
+from reporting.models import Benefit, ReportJob, ReportSnapshot
+from reporting.tables import BENEFIT_CATEGORIES, BENEFIT_MEASURES
+
+from .filtersets import BenefitFilterSet, ReportJobFilterSet, ReportSnapshotFilterSet
+from .permissions import ReportReader
+from .serializers import (
+    BenefitFiguresSerializer, BenefitSerializer, BenefitSheetSerializer, ReportJobSerializer,
+    ReportSnapshotSerializer, SnapshotSummarySerializer,
+)
+
+TAG_BENEFITS = "服务效益（附件3）"
+TAG_REPORTS = "统计报表"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+HALVES = (1, 2)
+YEARS = range(2000, 2101)
+REPORT_PERMISSIONS = [*api_settings.DEFAULT_PERMISSION_CLASSES, ReportReader]
+
+
+@extend_schema(tags=[TAG_BENEFITS], summary="服务效益记录列表", description="您可查看的各区域、各半年、各类别的服务效益数字。")
+class BenefitListView(generics.ListAPIView):
+    serializer_class = BenefitSerializer
+    filterset_class = BenefitFilterSet
+
+    def get_queryset(self):
+        return (
+            Benefit.objects.restrict(self.request.user, Action.VIEW).select_related("region")
+            .order_by("region__code", "year", "half", "category")
+        )
+
+
+BENEFIT_PATH = [
+    REGION_CODE,
+    OpenApiParameter("year", OpenApiTypes.INT, OpenApiParameter.PATH, description="年度，如 2022。",
+                     examples=[OpenApiExample("2022 年", value=2022)]),
+    OpenApiParameter("half", OpenApiTypes.INT, OpenApiParameter.PATH, enum=list(HALVES), description="半年：1 上半年，2 下半年。"),
+]
+BENEFITS_EXAMPLE = OpenApiExample("上半年", request_only=True, value={
+    "residential": {"households": 1520, "investment": "356.20", "sales": "88.00", "capacity": "12.50"},
+    "small_business": {"households": 310, "investment": "1024.75"},
+    "sansheng": {"households": 95, "investment": "210.00", "sales": "35.40", "capacity": "6.80"},
+})
+
+
+@extend_schema_view(
+    get=extend_schema(summary="读取某区域某半年的服务效益", parameters=BENEFIT_PATH),
+    put=extend_schema(
+        summary="填报某区域某半年的服务效益",
+        description="供电企业填报其区域一个半年的“三零”“三省”服务效益，整表替换：省略的类别或数字记为 0。"
+        "全部校验通过才保存，任何一项有误则一项也不保存（400，errors 以“类别.数字”为键）。"
+        "省级统计表上半年取各地上半年数，全年取上、下半年之和。",
+        parameters=BENEFIT_PATH, request=BenefitFiguresSerializer, examples=[BENEFITS_EXAMPLE],
+    ),
+)
+@extend_schema(tags=[TAG_BENEFITS], responses={200: BenefitSheetSerializer})
+class BenefitSheetView(generics.GenericAPIView):
+    serializer_class = BenefitFiguresSerializer
+
+    def _target(self, region_code, year, half):
+        if half not in HALVES or year not in YEARS:
+            raise NotFound("年度应在 2000–2100 之间，半年应为 1（上半年）或 2（下半年）。")
+        return scoped_region(self.request.user, region_code, Benefit)
+
+    def get(self, request, region_code, year, half):
+        return self._sheet(self._target(region_code, year, half), year, half)
+
+    def put(self, request, region_code, year, half):
+        region = self._target(region_code, year, half)
+        serializer = BenefitFiguresSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.benefits_set(user=request.user, region=region, year=year, half=half, figures=serializer.figures())
+        return self._sheet(region, year, half)
+
+    def _sheet(self, region, year, half):
+        rows = Benefit.objects.restrict(self.request.user, Action.VIEW).filter(region=region, year=year, half=half)
+        stored = {row.category: row for row in rows}
+        figures = {
+            category: {measure: getattr(stored.get(category), measure, 0) for measure, _label, _places in BENEFIT_MEASURES}
+            for category, _label in BENEFIT_CATEGORIES
+        }
+        sheet = {
+            "region": region, "year": year, "half": half, "figures": figures,
+            "updated_at": rows.aggregate(last=Max("updated_at"))["last"],
+        }
+        return Response(BenefitSheetSerializer(sheet).data)
+
+
+@extend_schema(tags=[TAG_REPORTS])
+class ReportViewSet(viewsets.ReadOnlyModelViewSet):
+    """Jobs and snapshots, for report readers, as far as their scope goes."""
+
+    model = None
+    permission_classes = REPORT_PERMISSIONS
+
+    def get_queryset(self):
+        return self.model.objects.restrict(self.request.user, Action.VIEW).select_related("period", "region")
+
+
+@extend_schema_view(
+    list=extend_schema(summary="编制任务列表"),
+    retrieve=extend_schema(summary="编制任务状态", description="轮询此地址直到 state 为 done（或 failed）；完成后 snapshots 列出编制出的报表。"),
+)
+class ReportJobViewSet(ReportViewSet):
+    model = ReportJob
+    serializer_class = ReportJobSerializer
+    filterset_class = ReportJobFilterSet
+
+    def get_queryset(self):
+        return super().get_queryset().prefetch_related("snapshots__period", "snapshots__region")
+
+
+@extend_schema(
+    tags=[TAG_REPORTS], request=None,
+    responses={202: OpenApiResponse(ReportJobSerializer, "已排队：响应头 Location 是任务状态的地址，轮询至完成。")},
+)
+class ReportJobCreateView(generics.GenericAPIView):
+    serializer_class = ReportJobSerializer
+    permission_classes = REPORT_PERMISSIONS
+
+    def post(self, request, code, region_code=None):
+        period = get_object_or_404(Period, code=code)
+        province = None if region_code is None else scoped_region(request.user, region_code, ReportJob, ("province",))
+        job = services.report_job_start(user=request.user, province=province, period=period)
+        job.refresh_from_db()
+        location = reverse("api:report-job-detail", args=[job.pk])
+        return Response(
+            ReportJobSerializer(job, context={"request": request}).data, status=status.HTTP_202_ACCEPTED,
+            headers={"Location": request.build_absolute_uri(location)},
+        )
+
+
+@extend_schema(
+    summary="编制某省本期统计表", parameters=[PERIOD_CODE, region_code("province")],
+    description="在后台编制附件2和附件3（省级能源主管部门可编制本省，国家能源局可编制任何省）。",
+)
+class ProvinceReportJobCreateView(ReportJobCreateView):
+    pass
+
+
+@extend_schema(summary="编制本期全国汇总", parameters=[PERIOD_CODE], description="在后台编制全国汇总（仅国家能源局）。")
+class NationalReportJobCreateView(ReportJobCreateView):
+    pass
+
+
+@extend_schema_view(
+    list=extend_schema(summary="报表快照列表", responses={200: SnapshotSummarySerializer(many=True)}),
+    retrieve=extend_schema(summary="报表快照（表格数据 JSON）"),
+    xlsx=extend_schema(summary="下载报表快照的 Excel 文件", responses={(200, XLSX): OpenApiResponse(OpenApiTypes.BINARY, "统计表 .xlsx 文件，版式同官方附件。")}),
+)
+class ReportSnapshotViewSet(ReportViewSet):
+    model = ReportSnapshot
+    serializer_class = ReportSnapshotSerializer
+    filterset_class = ReportSnapshotFilterSet
+
+    def get_serializer_class(self):
+        return SnapshotSummarySerializer if self.action == "list" else ReportSnapshotSerializer
+
+    def perform_content_negotiation(self, request, force=False):
+        # The .xlsx is sent as a file, so an Accept for it must not end in 406; errors stay JSON.
+        return super().perform_content_negotiation(request, force=force or self.action == "xlsx")
+
+    @action(detail=True, url_path="xlsx")
+    def xlsx(self, request, pk=None):
+        snapshot = self.get_object()
+        region = snapshot.region.name if snapshot.region else "全国"
+        name = f"{region}{snapshot.period.label}{snapshot.get_kind_display().split()[0]}.xlsx"
+        return FileResponse(snapshot.xlsx.open("rb"), as_attachment=True, filename=name, content_type=XLSX)

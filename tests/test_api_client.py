@@ -1,0 +1,62 @@
+"""docs/api_client.py, the example a 政务平台 copies, against a live server over real HTTP."""
+import importlib.util
+from datetime import date
+from io import BytesIO
+
+import pytest
+from django.conf import settings as django_settings
+from openpyxl import load_workbook
+
+from accounts.models import Region
+from accounts.services import api_token_create
+from indicators.models import AuditEntry, Checkmark, IndicatorSet, Period
+from indicators.services import CheckmarkValue, checkmarks_set, period_open
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def api_client(live_server, reference_data, make_user, settings, tmp_path):
+    """The example client module, pointed at the live server with a Sichuan write token."""
+    settings.MEDIA_ROOT = tmp_path
+    period_open(code="2022S1", indicator_set=IndicatorSet.objects.get(code="national-2021"))
+    admin = make_user("p", "province", "510000")
+    _token, secret = api_token_create(user=admin, name="示例客户端", region=Region.objects.get(code="510000"), access="write")
+    spec = importlib.util.spec_from_file_location("api_client", django_settings.BASE_DIR / "docs" / "api_client.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.BASE_URL, module.TOKEN = live_server.url, secret
+    return module
+
+
+def test_the_example_client_reads_writes_and_downloads(api_client, make_user, tmp_path):
+    state, sheet, etag = api_client.county_state("2022S1", "510104")
+    assert (state["state"], etag, len(sheet["checkmarks"])) == ("draft", '"0"', 31)
+
+    # Someone saves on the web page between the client's read and its write: a 412, then a retry.
+    real_request = api_client.request
+    rival = make_user("k", "county", "510104")
+    edited = []
+
+    def request_with_a_rival(method, path, *args, **kwargs):
+        if method == "PUT" and not edited:
+            checkmarks_set(user=rival, region=rival.region, period=Period.objects.get(code="2022S1"),
+                           values={2: CheckmarkValue("done", done_month=date(2022, 1, 1))})
+            edited.append(True)
+        return real_request(method, path, *args, **kwargs)
+
+    api_client.request = request_with_a_rival
+    written = api_client.write_checkmarks("2022S1", "510104", [{"number": 3, "status": "done", "done_month": "2022-03"}])
+    api_client.request = real_request
+    assert edited and written["version"] == 2 and written["changed"] == 1
+    assert set(Checkmark.objects.filter(region__code="510104").values_list("indicator__number", flat=True)) == {2, 3}
+    assert list(AuditEntry.objects.filter(indicator__number=3).values_list("channel", flat=True)) == ["api"]
+
+    with pytest.raises(api_client.ApiError) as refused:
+        api_client.write_checkmarks("2022S1", "500103", [{"number": 3, "status": "done"}])
+    assert (refused.value.status, refused.value.code) == (404, "not_found")
+
+    saved = api_client.compile_and_download("2022S1", "510000", tmp_path / "out", poll_every=0.2)
+    assert sorted(path.name for path in saved) == ["attachment2-510000-2022S1.xlsx", "attachment3-510000-2022S1.xlsx"]
+    assert "统计表" in str(load_workbook(BytesIO(saved[0].read_bytes())).active["A1"].value)
+    assert saved[0].with_suffix(".json").exists()
