@@ -126,9 +126,10 @@ def rules_parse(path, errors):
         for name in ("indicator_set", "source"):
             if not row[name]:
                 errors.append(DataError(*where, name, "不能为空。"))
-        if not row["indicator"].isdigit() or (row["limit"] and not row["limit"].isdigit()):
-            bad = "indicator" if not row["indicator"].isdigit() else "limit"
-            errors.append(DataError(*where, bad, f"“{row[bad]}”不是非负整数。"))
+        if not row["indicator"].isdigit():
+            errors.append(DataError(*where, "indicator", f"“{row['indicator']}”不是指标序号。"))
+        if row["limit"] and not row["limit"].isdigit():
+            errors.append(DataError(*where, "limit", f"“{row['limit']}”不是非负整数。"))
         if len(errors) > problems:
             continue
         parsed.append((line, row["indicator_set"], int(row["indicator"]), dict(
@@ -147,7 +148,7 @@ def rules_sync(rows, file_name):
     codes = {code for _line, code, _number, _fields in rows}
     sets = {s.code: s for s in IndicatorSet.objects.filter(code__in=codes)}
     indicators = {(i.indicator_set.code, i.number): i for i in Indicator.objects.filter(indicator_set__code__in=codes).select_related("indicator_set")}
-    errors, rules = [], []
+    errors, rules, seen = [], [], {}
     for line, code, number, fields in rows:
         indicator = indicators.get((code, number))
         if code not in sets:
@@ -156,6 +157,10 @@ def rules_sync(rows, file_name):
         if indicator is None or indicator.level != "county":
             errors.append(DataError(file_name, line, "indicator", f"指标体系 {code} 没有县级指标 {number}。"))
             continue
+        key = (code, number, fields["customer_type"], fields["measure"], fields["stages"])
+        if seen.setdefault(key, line) != line:
+            errors.append(DataError(file_name, line, None, f"与第 {seen[key]} 行重复：同一指标、用户类型、考核内容和环节只能有一条规则。"))
+            continue
         rule = ApplicationRule(indicator=indicator, **fields)
         try:
             rule.full_clean(exclude=["indicator"], validate_unique=False, validate_constraints=False)
@@ -163,9 +168,6 @@ def rules_sync(rows, file_name):
             errors.extend(DataError(file_name, line, name, "；".join(messages)) for name, messages in exc.message_dict.items())
             continue
         rules.append(rule)
-    keys = [(r.indicator_id, r.customer_type, r.measure, r.stages) for r in rules]
-    if len(set(keys)) != len(keys):
-        errors.append(DataError(file_name, None, None, "同一指标、用户类型、考核内容和环节的规则重复。"))
     if errors:
         raise DataFileError(errors)
     ApplicationRule.objects.filter(indicator__indicator_set__in=sets.values()).delete()
@@ -358,6 +360,8 @@ def _read_date(value):
 
 def _read_count(value):
     text = _text(value)
+    if not text:
+        return None
     if not text.isdigit() or not 1 <= int(text) <= 99:
         raise ValueError(f"“{text[:30]}”不是 1 至 99 的整数")
     return int(text)
@@ -365,6 +369,8 @@ def _read_count(value):
 
 def _read_money(value):
     text = _compact(_text(value)).replace(",", "").replace("，", "")
+    if not text:
+        return None
     try:
         amount = Decimal(text)
     except InvalidOperation:
@@ -383,6 +389,8 @@ def _read_flag(value):
 
 def _read_type(value):
     text = _compact(value)
+    if not text:
+        return None
     if text not in _TYPE_BY_TEXT:
         raise ValueError(f"未知的用户类型“{text[:30]}”，应为：{'、'.join(CustomerType.labels)}")
     return _TYPE_BY_TEXT[text]

@@ -129,6 +129,7 @@ def test_reloading_the_reference_keeps_the_same_rules():
     (5, "indicator", "21", "application_rules.csv 第 5 行 字段“indicator”：指标体系 national-2021 没有县级指标 21"),
     (6, "limit", "", "application_rules.csv 第 6 行 字段“limit”：须填写上限"),
     (25, "documents", "户口本", "application_rules.csv 第 25 行 字段“documents”：资料须写规范名称"),
+    (3, "stages", "acceptance", "application_rules.csv 第 3 行：与第 2 行重复"),
 ])
 def test_a_bad_rule_row_is_located_and_nothing_changes(tmp_path, settings, line, column, value, message):
     directory = tmp_path / "reference"
@@ -380,12 +381,16 @@ def test_missing_columns_are_named(people):
 def test_cells_that_are_not_what_their_column_needs_are_each_located(people):
     bad = list(RECORDS[0])
     bad[column("stage_count")], bad[column("investment")], bad[column("force_majeure")] = "两个", "-5", "不确定"
+    blank = list(RECORDS[1])
+    blank[column("customer_type")] = blank[column("investment")] = ""
     duplicate = residential("R1", "2024-03-04", "2024-03-05")
-    messages = _refused(people["supply"], xlsx([bad, RECORDS[1], duplicate]))
+    messages = _refused(people["supply"], xlsx([bad, blank, duplicate]))
     assert messages == [
         "工作表“报装记录” 第 2 行 O 列（办电环节数）：“两个”不是 1 至 99 的整数。",
         "工作表“报装记录” 第 2 行 Q 列（用户投资（元））：“-5”不是有效金额：不能为负，最多两位小数。",
         "工作表“报装记录” 第 2 行 R 列（不可抗力）：“不确定”应为“是”或“否”（留空为否）。",
+        "工作表“报装记录” 第 3 行 B 列（用户类型）：不能为空。",
+        "工作表“报装记录” 第 3 行 Q 列（用户投资（元））：不能为空。",
         "工作表“报装记录” 第 4 行 A 列（报装编号）：报装编号“R1”与第 2 行重复。",
     ]
 
