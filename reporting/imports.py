@@ -232,8 +232,11 @@ def _spaced(word):
 
 def _check_size(name, size, max_bytes, document):
     if size > max_bytes:
+        shown_size, shown_limit = file_size_label(size), file_size_label(max_bytes)
+        if shown_size == shown_limit:  # just over: "5 MB，超过上限 5 MB" says nothing, so say it in bytes
+            shown_size, shown_limit = f"{size} 字节", f"{max_bytes} 字节"
         raise ImportFileError([
-            f"文件“{name or '上传文件'}”大小 {file_size_label(size)}，超过上限 {file_size_label(max_bytes)}"
+            f"文件“{name or '上传文件'}”大小 {shown_size}，超过上限 {shown_limit}"
             f"：{_spaced(document)}通常只有几十 KB，请确认选对了文件。"
         ])
 

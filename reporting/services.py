@@ -1,5 +1,6 @@
 """Writes of the statistics tables: compile (one function for pages, API, Celery and commands),
 confirm a snapshot, start a compile job, and the benefit figures of 附件3."""
+import logging
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
@@ -15,6 +16,8 @@ from . import excel, layout
 from .models import Benefit, JobState, ReportJob, ReportKind, ReportSnapshot
 from .selectors import attachment2_input, attachment3_totals, data_state, national_input, table_columns
 from .tables import BENEFIT_CATEGORIES, BENEFIT_MEASURES, Header, build_attachment2, build_attachment3, build_national_rollup
+
+logger = logging.getLogger(__name__)
 
 
 def _header(*, title, province, period, user, on):
@@ -125,8 +128,25 @@ def report_job_start(*, user, province, period):
 
     with transaction.atomic():
         job = ReportJob.objects.create(region=province, period=period, created_by=user)
-        transaction.on_commit(lambda: compile_reports.delay(job.pk))
+        transaction.on_commit(lambda: _enqueue(compile_reports, job.pk))
     return job
+
+
+QUEUE_UNAVAILABLE = "任务队列暂不可用，请稍后重试。"
+
+
+def _enqueue(task, job_pk):
+    """Hand the job to the broker; a broker that is down fails the job with a clear message instead
+    of the page (the job row is already committed, so the page shows its state)."""
+    from kombu.exceptions import OperationalError as BrokerError
+
+    try:
+        task.delay(job_pk)
+    except BrokerError as exc:
+        logger.warning("报表编制任务 %s 无法入队：%s", job_pk, exc)
+        ReportJob.objects.filter(pk=job_pk, state=JobState.QUEUED).update(
+            state=JobState.FAILED, message=QUEUE_UNAVAILABLE, finished_at=timezone.now(),
+        )
 
 
 def report_job_run(*, job_id):

@@ -23,6 +23,7 @@ from indicators.services import ConflictError, StaleVersion
 
 logger = logging.getLogger(__name__)
 
+PARSE_ERROR = "请求体不是有效的 JSON（须为 UTF-8 编码的 JSON 对象），未作任何修改"
 INVALID_DATA = "请求数据有误，未作任何修改：请按 errors 中的说明修改后重试。"
 
 
@@ -89,6 +90,9 @@ def _from_django(exc):
     """Django's exceptions, as the services raise them, into the API's exceptions."""
     if isinstance(exc, RequestDataTooBig):
         return PayloadTooLarge(f"请求体超过上限 {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} 字节，未作任何修改；请分批提交。")
+    if isinstance(exc, RecursionError) and "JSON" in str(exc):
+        # json's decoder recurses once per nesting level: a body nested thousands deep is a bad body, not a bug
+        return exceptions.ParseError("JSON 嵌套层数过多")
     if isinstance(exc, Http404):
         return exceptions.NotFound(*exc.args)
     if isinstance(exc, DjangoPermissionDenied):
@@ -136,6 +140,8 @@ def exception_handler(exc, context):
     else:
         errors = {}
         message = MESSAGES.get(type(exc)) or " ".join(_messages(exc.detail))
+        if isinstance(exc, exceptions.ParseError):  # DRF's own text is English: say it in Chinese, keep the cause
+            message = f"{PARSE_ERROR}（{message}）"
     if wait is not None:
         message += f"请在 {math.ceil(wait)} 秒后重试。"
     set_rollback()

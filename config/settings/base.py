@@ -3,6 +3,7 @@
 With no environment set the portal is self-contained: SQLite in WAL mode and Celery on kombu's
 filesystem transport with results in the database, so one `make run` gives a working portal.
 """
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -18,6 +19,18 @@ SECRET_KEY = env("DJANGO_SECRET_KEY", default="dev-only-insecure-key-change-me")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+# Headers and cookies in every environment (production adds HTTPS-only ones). The
+# Content-Security-Policy and Permissions-Policy come from utilities.middleware.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+# No script reads the CSRF cookie (forms carry {% csrf_token %}), so scripts may not read it at all.
+CSRF_COOKIE_HTTPONLY = True
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -36,6 +49,7 @@ INSTALLED_APPS = [
     "ledger",
     "reporting",
     "utilities",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -48,6 +62,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "utilities.middleware.SecurityHeadersMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -94,10 +111,24 @@ CACHES = {"default": env.cache("DJANGO_CACHE_URL", default="locmemcache://")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["accounts.backends.RegionModelBackend"]
+# django-axes first: it refuses a locked-out username+IP before the password is even checked.
+# API tokens do not go through authenticate() and are not affected.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "accounts.backends.RegionModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Login throttling: after AXES_FAILURE_LIMIT failed logins from one IP for one username that pair
+# is locked out for AXES_COOLOFF_MINUTES (a correct password is refused meanwhile). Unlock early
+# with `manage.py axes_reset_username <用户名>` or in the admin (Axes → Access attempts).
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/lockout.html"
+AXES_COOLOFF_MESSAGE = "登录失败次数过多，账户已暂时锁定，请稍后再试。"
+AXES_PERMALOCK_MESSAGE = "登录失败次数过多，账户已锁定，请联系管理员解锁。"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -136,6 +167,10 @@ if CELERY_BROKER_URL.startswith("filesystem"):
         "processed_folder": str(CELERY_QUEUE_DIR / "processed"),
         "store_processed": False,
     }
+else:
+    # With acks_late, a task whose worker died is handed to another worker after this many seconds:
+    # longer than the longest compile (minutes), far shorter than Redis's default hour.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=900)}
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default="django-db")
 CELERY_RESULT_EXTENDED = True
 CELERY_TASK_TRACK_STARTED = True

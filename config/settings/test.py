@@ -12,3 +12,6 @@ STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.Static
 # Worker and live-server threads must not keep connections open past a test (PostgreSQL
 # refuses to drop the test database while any session remains).
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+# Login lockout off by default (the test client's login() passes no request, which django-axes
+# refuses); tests/test_security.py turns it on where it is exercised.
+AXES_ENABLED = False
