@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: install setup run test bench clean
+.PHONY: install setup run test bench load clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ test: install
 # make bench BENCH_ARGS="--quick" or BENCH_ARGS="--database-url postgres://portal:portal@127.0.0.1:5432/postgres"
 bench: install
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+
+# 200 county clerks against gunicorn on PostgreSQL, loopback only; figures to docs/benchmarks.md.
+# make load LOAD_ARGS="--quick" (20 users) or LOAD_ARGS="--request-timeout 200" on a busy machine
+load: install
+	$(BIN)/python benchmarks/load.py $(LOAD_ARGS)
 
 clean:
 	rm -rf var .pytest_cache
