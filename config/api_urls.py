@@ -23,6 +23,7 @@ v1 = [
     path("", include("accounts.api.urls")),
     path("", include("indicators.api.urls")),
     path("", include("reporting.api.urls")),
+    path("", include("ledger.api.urls")),
     re_path(r"", UnknownEndpoint.as_view()),  # "" matches any rest of the path, new lines included
 ]
 

@@ -22,6 +22,8 @@ from rest_framework.test import APIClient
 from accounts.models import Region
 from accounts.services import api_token_create
 from indicators.models import Checkmark, Indicator, Submission
+from ledger import services as ledger_services
+from ledger.models import Ledger
 from reporting.models import ReportJob, ReportSnapshot
 
 from .test_api import period  # noqa: F401  (fixture)
@@ -44,6 +46,8 @@ PROVINCES = ("510000", "500000")
 BENEFITS = ("510000", "510100", "510104", "500000")
 REPORTS = ("510000", "500000", NATIONAL)
 LIST = ("列表",)
+LEDGERS = ("510000-2024", "national-2021", "500000-2024")  # 四川's own, the national original, 重庆's own
+ASSIGNMENTS = ("510100", "510104", "510703", "500103")  # item 3 given to each of these regions
 
 # Rows shared by endpoints that answer alike.
 VIEW_TREE = {  # regions and their states: own subtree and the regions above are in view
@@ -77,6 +81,38 @@ READ_REPORTS = {  # compiled tables: report readers, each within their scope
     "supply_company": "403 403 403",
     "regulator":      "200 404 404",
     "national":       "200 200 200",
+}
+VIEW_LEDGER = {  # ledgers are seen from below: the national one, and the own province's
+    "county":         "200 200 404",
+    "city":           "200 200 404",
+    "province":       "200 200 404",
+    "supply_company": "200 200 404",
+    "regulator":      "200 200 404",
+    "national":       "200 200 200",
+}
+EDIT_LEDGER = {  # the ledger's own officials; the documents' originals are read-only
+    "county":         "403 403 404",
+    "city":           "403 403 404",
+    "province":       "{} 403 404",
+    "supply_company": "403 403 404",
+    "regulator":      "403 403 404",
+    "national":       "403 403 403",
+}
+VIEW_ASSIGNMENT = {  # assignments are seen from above only: own region and below
+    "county":         "404 200 404 404",
+    "city":           "200 200 404 404",
+    "province":       "200 200 200 404",
+    "supply_company": "200 200 200 404",
+    "regulator":      "200 200 200 404",
+    "national":       "200 200 200 200",
+}
+REVIEW_ASSIGNMENT = {  # review and 督办: the officials of a region above the assigned one
+    "county":         "404 403 404 404",
+    "city":           "403 {0} 404 404",
+    "province":       "{0} {0} {0} 404",
+    "supply_company": "403 403 403 404",
+    "regulator":      "403 403 403 404",
+    "national":       "403 403 403 403",
 }
 ALL_READ = dict.fromkeys(ROLES, "200")
 READERS_ONLY = {"county": "403", "city": "403", "province": "200", "supply_company": "403", "regulator": "200", "national": "200"}
@@ -148,9 +184,24 @@ MATRIX = {
     "GET report-jobs/{id}/": (REPORTS, READ_REPORTS),
     "GET report-snapshots/{id}/": (REPORTS, READ_REPORTS),
     "GET report-snapshots/{id}/xlsx/": (REPORTS, READ_REPORTS),
+    **{f"GET {path}": (LEDGERS, VIEW_LEDGER) for path in ("ledgers/{code}/", "ledgers/{code}/items/", "ledgers/{code}/items/{n}/")},
+    "PUT ledgers/{code}/items/{n}/": (LEDGERS, {role: row.format("200") for role, row in EDIT_LEDGER.items()}),
+    "POST ledgers/{code}/items/{n}/assignments/": (LEDGERS, {role: row.format("201") for role, row in EDIT_LEDGER.items()}),
+    "GET assignments/{id}/": (ASSIGNMENTS, VIEW_ASSIGNMENT),
+    "GET assignments/{id}/progress/": (ASSIGNMENTS, VIEW_ASSIGNMENT),
+    "POST assignments/{id}/progress/": (ASSIGNMENTS, {  # the assigned region itself, or a supply company serving it
+        "county":         "404 201 404 404",
+        "city":           "201 403 404 404",
+        "province":       "403 403 403 404",
+        "supply_company": "201 201 201 404",
+        "regulator":      "403 403 403 404",
+        "national":       "403 403 403 403",
+    }),
+    "POST assignments/{id}/review/": (ASSIGNMENTS, {role: row.format("200") for role, row in REVIEW_ASSIGNMENT.items()}),
+    "POST assignments/{id}/press/": (ASSIGNMENTS, {role: row.format("201") for role, row in REVIEW_ASSIGNMENT.items()}),
     **{f"GET {path}": (LIST, ALL_READ) for path in (
         "regions/", "indicator-sets/", "indicator-sets/national-2021/", "indicator-sets/national-2021/indicators/",
-        "periods/", "periods/{p}/", "periods/{p}/regions/", "benefits/",
+        "periods/", "periods/{p}/", "periods/{p}/regions/", "benefits/", "ledgers/", "assignments/",
     )},
     **{f"GET {path}": (LIST, READERS_ONLY) for path in ("report-jobs/", "report-snapshots/")},
 }
@@ -211,6 +262,24 @@ class World:
             job.snapshots.set([snapshot])
             self.objects[target] = job.pk, snapshot.pk
 
+    def ledgers(self):
+        """四川's and 重庆's own ledgers; item 3 given to a city, a county and another city's county
+        of 四川, and to a county of 重庆."""
+        national = Ledger.objects.get(code="national-2021")
+        chongqing_admin = self.make_user("cq-admin", "province", "500000")
+        own = {
+            "510000": ledger_services.ledger_adapt(user=self.admin, region=Region.objects.get(code="510000"), year=2024, source=national),
+            "500000": ledger_services.ledger_adapt(user=chongqing_admin, region=Region.objects.get(code="500000"), year=2024, source=national),
+        }
+        assert {ledger.code for ledger in own.values()} == {LEDGERS[0], LEDGERS[2]}
+        for code in ASSIGNMENTS:
+            province = "500000" if code.startswith("50") else "510000"
+            assignment = ledger_services.assignment_create(
+                user=chongqing_admin if province == "500000" else self.admin, item=own[province].items.get(number=3),
+                region=Region.objects.get(code=code), responsible_unit=f"{code}发改局",
+            )
+            self.objects[code] = assignment.pk
+
 
 def _sheet_body(code):
     number = 21 if code.endswith("0000") else 1
@@ -248,6 +317,21 @@ CALLS = {
         f"/api/v1/benefits/{t}/2022/1/", {"residential": {"households": 3}}, format="json")),
     "POST periods/{p}/regions/{code}/report-jobs/ and periods/{p}/report-jobs/": (None, lambda c, w, t: c.post(
         f"/api/v1/periods/{P}/report-jobs/" if t == NATIONAL else f"/api/v1/periods/{P}/regions/{t}/report-jobs/")),
+    **{f"GET ledgers/{{code}}/{path}": (World.ledgers, lambda c, w, t, sub=sub: c.get(f"/api/v1/ledgers/{t}/{sub}"))
+       for path, sub in (("", ""), ("items/", "items/"), ("items/{n}/", "items/3/"))},
+    "PUT ledgers/{code}/items/{n}/": (World.ledgers, lambda c, w, t: c.put(
+        f"/api/v1/ledgers/{t}/items/3/", {"task": "新的任务", "due_text": "2024年6月底前"}, format="json")),
+    "POST ledgers/{code}/items/{n}/assignments/": (World.ledgers, lambda c, w, t: c.post(
+        f"/api/v1/ledgers/{t}/items/5/assignments/",
+        {"region": "500103" if t.startswith("50") else "510104", "responsible_unit": "发改局"}, format="json")),
+    "GET assignments/{id}/": (World.ledgers, lambda c, w, t: c.get(f"/api/v1/assignments/{w.objects[t]}/")),
+    "GET assignments/{id}/progress/": (World.ledgers, lambda c, w, t: c.get(f"/api/v1/assignments/{w.objects[t]}/progress/")),
+    "POST assignments/{id}/progress/": (World.ledgers, lambda c, w, t: c.post(
+        f"/api/v1/assignments/{w.objects[t]}/progress/", {"status": "in_progress", "note": "推进中"}, format="json", HTTP_IF_MATCH="*")),
+    "POST assignments/{id}/review/": (World.ledgers, lambda c, w, t: c.post(
+        f"/api/v1/assignments/{w.objects[t]}/review/", {"note": "请加快进度"}, format="json")),
+    "POST assignments/{id}/press/": (World.ledgers, lambda c, w, t: c.post(
+        f"/api/v1/assignments/{w.objects[t]}/press/", {"note": "请于本周内报送进展"}, format="json")),
     "GET report-jobs/{id}/": (World.reports, lambda c, w, t: c.get(f"/api/v1/report-jobs/{w.objects[t][0]}/")),
     "GET report-snapshots/{id}/": (World.reports, lambda c, w, t: c.get(f"/api/v1/report-snapshots/{w.objects[t][1]}/")),
     "GET report-snapshots/{id}/xlsx/": (World.reports, lambda c, w, t: c.get(f"/api/v1/report-snapshots/{w.objects[t][1]}/xlsx/")),
