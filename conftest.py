@@ -95,16 +95,16 @@ def celery_worker_redis(transactional_db, reference_data, redis_url):
 
     saved = {k: app.conf[k] for k in ("task_always_eager", "broker_url", "result_backend")}
     app.conf.update(task_always_eager=False, broker_url=redis_url, result_backend=redis_url)
-    _forget_connections(app)
+    forget_celery_connections(app)
     try:
         with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=20) as worker:
             yield worker
     finally:
         app.conf.update(saved)
-        _forget_connections(app)
+        forget_celery_connections(app)
 
 
-def _forget_connections(app):
+def forget_celery_connections(app):
     """The app caches its broker pool and result backend: drop them so a changed URL takes effect."""
     app._pool = None
     if "amqp" in app.__dict__:

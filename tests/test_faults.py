@@ -17,7 +17,6 @@ not robust on SQLite. The kill is simulated in-process below (SystemExit / Keybo
 the job runner does not catch, exactly as a killed process records nothing), then the redelivery is
 the same task run again.
 """
-import threading
 from pathlib import Path
 
 import pytest
@@ -25,6 +24,7 @@ from django.db import OperationalError, connection
 from django.test import Client
 
 from accounts.models import Region
+from conftest import forget_celery_connections
 from indicators import services as indicator_services
 from indicators.models import AuditEntry, Checkmark, IndicatorSet, Submission
 from indicators.services import CheckmarkValue
@@ -259,18 +259,10 @@ def broker_down(settings):
     saved = {k: app.conf[k] for k in keys}
     app.conf.update(task_always_eager=False, broker_url="redis://127.0.0.1:1/0", broker_connection_timeout=1,
                     task_publish_retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.1, "interval_max": 0.1})
-    _forget_connections(app)
+    forget_celery_connections(app)
     yield app
     app.conf.update(saved)
-    _forget_connections(app)
-
-
-def _forget_connections(app):
-    app._pool = None
-    if "amqp" in app.__dict__:
-        app.amqp._producer_pool = None
-    app._backend_cache = None
-    app._local = threading.local()
+    forget_celery_connections(app)
 
 
 def test_with_the_broker_down_a_job_started_from_the_page_is_failed_with_a_clear_message(

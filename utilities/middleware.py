@@ -8,11 +8,7 @@ that one path alone gets the relaxed policy below.
 """
 from django.conf import settings
 
-PORTAL_POLICY = "; ".join([
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "style-src-attr 'unsafe-inline'",
+_SHARED = [
     "img-src 'self' data:",
     "font-src 'self'",
     "connect-src 'self'",
@@ -20,19 +16,9 @@ PORTAL_POLICY = "; ".join([
     "base-uri 'self'",
     "form-action 'self'",
     "frame-ancestors 'none'",
-])
-DOCS_POLICY = "; ".join([
-    "default-src 'self'",
-    "script-src 'self' 'unsafe-inline'",
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data:",
-    "font-src 'self'",
-    "connect-src 'self'",
-    "object-src 'none'",
-    "base-uri 'self'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-])
+]
+PORTAL_POLICY = "; ".join(["default-src 'self'", "script-src 'self'", "style-src 'self'", "style-src-attr 'unsafe-inline'", *_SHARED])
+DOCS_POLICY = "; ".join(["default-src 'self'", "script-src 'self' 'unsafe-inline'", "style-src 'self' 'unsafe-inline'", *_SHARED])
 DOCS_PREFIX = "/api/docs/"
 PERMISSIONS_POLICY = ", ".join(
     f"{feature}=()" for feature in (
