@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from accounts.models import Region
 from accounts.scoping import RestrictedQuerySet
-from utilities.models import RegionalDocument
+from utilities.models import EvidenceFile, RegionalDocument
 
 from .workdays import CalendarRangeError, check_covered
 
@@ -296,14 +296,11 @@ def evidence_path(instance, filename):
     return f"evidence/{instance.checkmark.period.code}/{instance.checkmark.region.code}/{filename}"
 
 
-class Evidence(models.Model):
+class Evidence(EvidenceFile):
     """A supporting document of a check-mark (PDF, image or Office file; checked by content)."""
 
     checkmark = models.ForeignKey(Checkmark, verbose_name="指标填报", on_delete=models.CASCADE, related_name="evidence")
     file = models.FileField("文件", upload_to=evidence_path, max_length=300)
-    name = models.CharField("原文件名", max_length=200)
-    size = models.PositiveIntegerField("大小（字节）")
-    kind = models.CharField("类型", max_length=8)
     uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="上传人", on_delete=models.PROTECT, related_name="+")
 
@@ -316,9 +313,6 @@ class Evidence(models.Model):
         verbose_name = "佐证材料"
         verbose_name_plural = "佐证材料"
         ordering = ["uploaded_at"]
-
-    def __str__(self):
-        return self.name
 
 
 # --- Application records (用电报装) and the rules they prove indicators by (domain.md §8) ------------

@@ -430,8 +430,7 @@ def evidence_add(*, user, region, period, number, upload, channel=Channel.WEB, m
     except ValidationError as exc:
         raise ValidationError({indicator.label: exc.messages}) from exc
     checkmark, _ = Checkmark.objects.get_or_create(region=region, period=period, indicator=indicator)
-    evidence = Evidence(checkmark=checkmark, name=upload.name, size=upload.size, kind=kind, uploaded_by=user)
-    evidence.file.save(upload.name, upload, save=False)
+    evidence = Evidence.from_upload(upload, kind=kind, checkmark=checkmark, uploaded_by=user)
     evidence.full_clean()
     evidence.save()
     _audit(user=user, channel=channel, action=AuditAction.EVIDENCE, region=region, period=period,

@@ -6,7 +6,7 @@ from django.db.models import Q
 from accounts.models import Region
 from accounts.scoping import RestrictedQuerySet
 from indicators.models import Indicator
-from utilities.models import RegionalDocument
+from utilities.models import EvidenceFile, RegionalDocument
 
 from .due import DueParseError, parse_due
 
@@ -214,12 +214,9 @@ def progress_evidence_path(instance, filename):
     return f"ledger/{instance.update.assignment.item.ledger.code}/{instance.update.assignment_id}/{filename}"
 
 
-class ProgressEvidence(models.Model):
+class ProgressEvidence(EvidenceFile):
     update = models.ForeignKey(ProgressUpdate, verbose_name="进展记录", on_delete=models.CASCADE, related_name="evidence")
     file = models.FileField("文件", upload_to=progress_evidence_path, max_length=300)
-    name = models.CharField("原文件名", max_length=200)
-    size = models.PositiveIntegerField("大小（字节）")
-    kind = models.CharField("类型", max_length=8)
 
     objects = RestrictedQuerySet.as_manager()
 
@@ -229,9 +226,6 @@ class ProgressEvidence(models.Model):
     class Meta:
         verbose_name = "进展佐证"
         verbose_name_plural = "进展佐证"
-
-    def __str__(self):
-        return self.name
 
 
 class Pressing(models.Model):

@@ -397,8 +397,7 @@ def progress_report(*, user, assignment, status, note, progress_on=None, uploads
     update = _progress(assignment, user=user, kind=ProgressKind.REPORT, before=before, after=status,
                        note=assignment.progress, progress_on=assignment.progress_on, channel=channel)
     for upload, kind in zip(uploads, kinds):
-        evidence = ProgressEvidence(update=update, name=upload.name, size=upload.size, kind=kind)
-        evidence.file.save(upload.name, upload, save=False)
+        evidence = ProgressEvidence.from_upload(upload, kind=kind, update=update)
         evidence.save()
     return update
 

@@ -27,3 +27,27 @@ class RegionalDocument(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class EvidenceFile(models.Model):
+    """A supporting file as uploaded: its original name, size and the kind its content was found to be.
+
+    Subclasses add ``file`` (each with its own storage path) and what the file supports.
+    """
+
+    name = models.CharField("原文件名", max_length=200)
+    size = models.PositiveIntegerField("大小（字节）")
+    kind = models.CharField("类型", max_length=8)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return self.name
+
+    @classmethod
+    def from_upload(cls, upload, *, kind, **fields):
+        """An unsaved instance holding ``upload`` (already checked: ``kind`` is what its content is)."""
+        evidence = cls(name=upload.name, size=upload.size, kind=kind, **fields)
+        evidence.file.save(upload.name, upload, save=False)
+        return evidence
