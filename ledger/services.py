@@ -14,6 +14,7 @@ from accounts.scoping import Action
 from indicators.applications import rules_parse, rules_sync
 from indicators.evidence import DEFAULT_MAX_BYTES, validate_upload
 from indicators.models import Indicator, IndicatorLevel, IndicatorSet
+from indicators.services import StaleVersion
 from utilities.csvdata import DataError, DataFileError, read_rows
 
 from .due import DueParseError, parse_due
@@ -371,7 +372,7 @@ def progress_report(*, user, assignment, status, note, progress_on=None, uploads
     _reporter(user, assignment)
     assignment = Assignment.objects.select_for_update().select_related("region", "item__ledger").get(pk=assignment.pk)
     if expected_version is not None and expected_version != assignment.version:
-        raise ValidationError({"version": "这项任务刚被他人更新，您填写的内容尚未保存：请刷新页面核对后再提交。"})
+        raise StaleVersion("这项任务刚被他人更新，您填写的内容尚未保存：请刷新页面核对后再提交。")
     errors = {}
     if status not in AssignmentStatus.values or status == AssignmentStatus.OVERDUE:
         errors["status"] = ["请选择未开始、推进中、已完成或持续推进。"]

@@ -13,17 +13,20 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import RegionLevel
+from indicators.services import ConflictError
 
 from . import forms, selectors, services
 
 
 def _submit(form, service, *args, **kwargs):
-    """Run a write service; a ValidationError goes onto the form (the service stored nothing)."""
+    """Run a write service; its refusal goes onto the form (the service stored nothing)."""
     try:
         return service(*args, **kwargs)
     except ValidationError as exc:
         forms.add_service_errors(form, exc)
-        return None
+    except ConflictError as exc:
+        form.add_error(None, exc.message)
+    return None
 
 
 def _status(*page_forms):

@@ -257,7 +257,7 @@ def test_a_stale_etag_is_412_and_nothing_is_saved(api, parts):
         county.post(f"{V1}/assignments/{pk}/progress/", {**REPORT, "status": "in_progress"}, format="json", HTTP_IF_MATCH='"0"'),
         412, "precondition_failed",
     )
-    assert '"1"' in body["message"]
+    assert "刚被他人更新" in body["message"]
     assert Assignment.objects.get(pk=pk).status == "done"
     assert ProgressUpdate.objects.filter(assignment_id=pk, kind="report").count() == 1
     assert_error(county.post(f"{V1}/assignments/{pk}/progress/", REPORT, format="json"), 428, "precondition_required")

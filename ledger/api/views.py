@@ -3,7 +3,6 @@
 Reads go through ``restrict(user, "view")`` (out of scope answers 404, like unknown); writes call
 ledger.services with channel "api", which check who may edit, assign, report or review (403).
 """
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, Prefetch, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -13,7 +12,6 @@ from rest_framework import generics, status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from accounts.api.exceptions import PreconditionFailed
 from accounts.api.schema import errors
 from accounts.models import Region
 from accounts.scoping import Action
@@ -49,7 +47,6 @@ PROGRESS_ETAG = OpenApiParameter(
     "ETag", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[201],
     description="报送后本任务的新版本（如 \"4\"）。",
 )
-STALE = "这项任务已被他人更新（当前版本 {version}），未作任何修改：请重新 GET 取得最新数据和 ETag 后再提交。"
 
 
 def _ledger(user, code):
@@ -257,17 +254,10 @@ class ProgressView(NestedListView):
         serializer = ProgressReportSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        try:
-            update = services.progress_report(
-                user=request.user, assignment=assignment, status=data["status"], note=data["note"],
-                progress_on=data["progress_on"], expected_version=version, channel=Channel.API,
-            )
-        except DjangoValidationError as exc:
-            # The service says “stale” as a form error on ``version``: the API answers it with 412.
-            if hasattr(exc, "error_dict") and "version" in exc.error_dict:
-                current = Assignment.objects.filter(pk=assignment.pk).values_list("version", flat=True).first()
-                raise PreconditionFailed(STALE.format(version=etag(current))) from exc
-            raise
+        update = services.progress_report(
+            user=request.user, assignment=assignment, status=data["status"], note=data["note"],
+            progress_on=data["progress_on"], expected_version=version, channel=Channel.API,
+        )
         update = ProgressUpdate.objects.select_related("user").prefetch_related("evidence").get(pk=update.pk)
         new_version = Assignment.objects.filter(pk=assignment.pk).values_list("version", flat=True).get()
         return Response(ProgressUpdateSerializer(update).data, status=status.HTTP_201_CREATED, headers={"ETag": etag(new_version)})
