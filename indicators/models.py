@@ -292,6 +292,78 @@ class AuditEntry(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.get_action_display()}"
 
 
+class Promise(models.Model):
+    """An expected completion month given for one indicator of one region (issue 8 §3).
+
+    One row each time the month is first given or moved, written in the same transaction as the
+    check-mark (indicators.promises.promises_record), so the rows of a region's indicator, in
+    order, are the promise's history across periods: first given, each move, and — read against
+    the check-mark — kept, slipped or still open.
+    """
+
+    region = models.ForeignKey(Region, verbose_name="区域", on_delete=models.PROTECT, related_name="promises")
+    indicator = models.ForeignKey(Indicator, verbose_name="指标", on_delete=models.PROTECT, related_name="promises")
+    period = models.ForeignKey(Period, verbose_name="报告期", on_delete=models.PROTECT, related_name="+")
+    month = models.DateField("承诺完成月份")
+    given_at = models.DateTimeField("承诺时间", default=timezone.now, db_index=True)
+    given_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="承诺人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    channel = models.CharField("渠道", max_length=8, choices=Channel.choices)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    region_lookup = "region"
+    visible_from_below = False
+
+    class Meta:
+        verbose_name = "完成承诺"
+        verbose_name_plural = "完成承诺"
+        ordering = ["region", "indicator", "given_at", "pk"]
+        indexes = [models.Index(fields=["region", "indicator", "given_at"], name="promise_history")]
+
+    def __str__(self):
+        return f"{self.region} 指标 {self.indicator.label}：{month_label(self.month)}"
+
+
+class SignoffException(models.Model):
+    """A county named when its city is accepted, or its province confirmed, without it — and why
+    (issue 8 §4). It belongs to the city's or province's Submission and goes with that sign-off:
+    when the sign-off is undone (a county returned, the period reopened) its exceptions are removed;
+    the audit keeps them. A county that is an exception of a confirmed province may still write."""
+
+    submission = models.ForeignKey(Submission, verbose_name="签收", on_delete=models.CASCADE, related_name="exceptions")
+    county = models.ForeignKey(Region, verbose_name="例外县", on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField("例外原因", max_length=500)
+    named_at = models.DateTimeField("时间", auto_now_add=True)
+    named_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="签收人", on_delete=models.PROTECT, related_name="+")
+
+    objects = RestrictedQuerySet.as_manager()
+
+    region_lookup = "county"
+    visible_from_below = False
+
+    class Meta:
+        verbose_name = "签收例外"
+        verbose_name_plural = "签收例外"
+        ordering = ["submission", "county__code"]
+        constraints = [models.UniqueConstraint(fields=["submission", "county"], name="signoff_exception_unique")]
+
+    def __str__(self):
+        return f"{self.county}：{self.reason}"
+
+    def clean(self):
+        errors = {}
+        if not self.reason.strip():
+            errors["reason"] = "必须写明例外原因。"
+        if self.county_id and self.submission_id:
+            county, signed = self.county, self.submission.region
+            if county.level != "county" or not county.path.startswith(signed.path) or county.pk == signed.pk:
+                errors["county"] = f"“{county.name}”不是{signed.name}所辖的县，不能列为例外。"
+        if errors:
+            raise ValidationError(errors)
+
+
 def evidence_path(instance, filename):
     return f"evidence/{instance.checkmark.period.code}/{instance.checkmark.region.code}/{filename}"
 
