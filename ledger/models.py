@@ -5,7 +5,7 @@ from django.db.models import Q
 
 from accounts.models import Region
 from accounts.scoping import RestrictedQuerySet
-from indicators.models import Indicator
+from indicators.models import Channel, Indicator
 from utilities.models import EvidenceFile, RegionalDocument
 
 from .due import DueParseError, parse_due
@@ -189,7 +189,7 @@ class ProgressUpdate(models.Model):
     assignment = models.ForeignKey(Assignment, verbose_name="任务分解", on_delete=models.CASCADE, related_name="updates")
     at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    channel = models.CharField("渠道", max_length=8, default="web")
+    channel = models.CharField("渠道", max_length=8, choices=Channel.choices, default=Channel.WEB)
     kind = models.CharField("类型", max_length=8, choices=ProgressKind.choices)
     status_before = models.CharField("原状态", max_length=12, choices=AssignmentStatus.choices, blank=True)
     status_after = models.CharField("新状态", max_length=12, choices=AssignmentStatus.choices, blank=True)
@@ -235,6 +235,7 @@ class Pressing(models.Model):
     at = models.DateTimeField("时间", auto_now_add=True)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="督办人", on_delete=models.PROTECT, related_name="+")
     note = models.CharField("督办意见", max_length=500)
+    channel = models.CharField("渠道", max_length=8, choices=Channel.choices, default=Channel.WEB)
 
     objects = RestrictedQuerySet.as_manager()
 

@@ -423,13 +423,14 @@ def progress_review(*, user, assignment, note, send_back=False, channel="web"):
 
 
 @transaction.atomic
-def press(*, user, assignment, note):
-    """督办: an official above presses the region; recorded and sent to the region's users."""
+@transaction.atomic
+def press(*, user, assignment, note, channel="web"):
+    """督办: an official above presses the region; recorded, with its channel, and sent to the region's users."""
     _reviewer(user, assignment)
     note = (note or "").strip()
     if not note:
         raise ValidationError({"note": ["请填写督办意见。"]})
-    pressing = Pressing(assignment=assignment, by=user, note=note)
+    pressing = Pressing(assignment=assignment, by=user, note=note, channel=channel)
     pressing.full_clean()
     pressing.save()
     for recipient in User.objects.people().filter(region=assignment.region):

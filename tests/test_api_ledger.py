@@ -291,7 +291,9 @@ def test_the_city_sends_back_a_done_assignment_and_presses(api, parts, people):
 
     response = api("city").post(f"{V1}/assignments/{pk}/press/", {"note": "请于本周内报送"}, format="json")
     assert response.status_code == 201, response.content
-    assert Pressing.objects.get(assignment_id=pk).note == "请于本周内报送"
+    pressing = Pressing.objects.get(assignment_id=pk)
+    assert (pressing.note, pressing.channel) == ("请于本周内报送", "api")
+    assert response.json()["channel"] == "api"
     assert_error(api("city").post(f"{V1}/assignments/{pk}/press/", {"note": " "}, format="json"), 400, "validation_error")
 
 

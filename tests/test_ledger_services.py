@@ -233,7 +233,8 @@ def test_pressing_is_recorded_and_tells_the_region(people, chain):
     with pytest.raises(PermissionDenied):
         services.press(user=people["neighbour"], assignment=county_part, note="催")
     services.press(user=people["city"], assignment=county_part, note="请于本周内完成")
-    assert Pressing.objects.get().by == people["city"]
+    pressing = Pressing.objects.get()
+    assert (pressing.by, pressing.channel) == (people["city"], "web")
     notice = Notification.objects.get(user=people["county"])
     assert notice.level == "red" and "督办" in notice.title and notice.link == f"/ledgers/assignments/{county_part.pk}/"
     assert "请于本周内完成" in notice.body

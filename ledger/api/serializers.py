@@ -228,9 +228,10 @@ class PressingSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Pressing
-        fields = ["id", "assignment", "at", "by", "note"]
+        fields = ["id", "assignment", "at", "by", "note", "channel"]
         extra_kwargs = {
             "id": {"help_text": "督办记录编号。"},
+            "channel": {"help_text": "渠道：web 网页、api 接口。"},
             "at": {"help_text": "督办时间。"},
             "note": {"help_text": "督办意见。"},
         }

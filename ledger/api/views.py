@@ -298,5 +298,7 @@ class PressView(generics.GenericAPIView):
         assignment = _assignment(request.user, pk)
         serializer = PressSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        pressing = services.press(user=request.user, assignment=assignment, note=serializer.validated_data["note"])
+        pressing = services.press(
+            user=request.user, assignment=assignment, note=serializer.validated_data["note"], channel="api"
+        )
         return Response(PressingSerializer(pressing).data, status=status.HTTP_201_CREATED)
