@@ -6,13 +6,14 @@ from io import BytesIO
 import pytest
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from openpyxl import load_workbook
 from rest_framework.test import APIClient
 
 from accounts.models import ApiToken, Region, User
 from accounts.services import api_token_create, api_token_digest, api_token_revoke
-from indicators.models import AuditEntry, Checkmark, Indicator, IndicatorSet, Submission
+from indicators.models import AuditEntry, Checkmark, Evidence, Indicator, IndicatorSet, Submission
 from indicators.services import period_open
 from reporting.models import Benefit, ReportJob
 
@@ -278,6 +279,35 @@ def test_a_write_to_a_confirmed_period_is_409_and_changes_nothing(period, client
     assert "确认锁定" in body["message"]
     assert client.get(f"{V1}/periods/2022S1/regions/{JINJIANG}/").json()["locked"] is True
     assert Checkmark.objects.get(region__code=JINJIANG, period=period, indicator__number=3).status == "done"
+
+
+def test_evidence_upload_is_checked_by_content_and_audited_as_api(period, client_for, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    client = client_for(JINJIANG)
+    url = f"{V1}/periods/2022S1/regions/{JINJIANG}/checkmarks/8/evidence/"
+
+    def pdf():
+        return SimpleUploadedFile("验收单.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", content_type="application/pdf")
+
+    response = client.post(url, {"file": pdf()}, format="multipart")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["number"], body["name"], body["kind"], body["uploaded_by"]) == (8, "验收单.pdf", "pdf", "接口：政务平台510104")
+    evidence = Evidence.objects.get(pk=body["id"])
+    assert evidence.checkmark.region.code == JINJIANG and evidence.file.read().startswith(b"%PDF")
+    entry = AuditEntry.objects.get(action="evidence")
+    assert (entry.channel, entry.indicator.number, entry.after) == ("api", 8, "验收单.pdf")
+    assert client.get(CHECKMARKS.format(JINJIANG))["ETag"] == '"1"'  # the upload moved the version on
+
+    # A script renamed .pdf is refused by its content; an unknown indicator and a missing file are field errors.
+    fake = SimpleUploadedFile("说明.pdf", b"#!/bin/sh\nrm -rf /\n", content_type="application/pdf")
+    body = assert_error(client.post(url, {"file": fake}, format="multipart"), 400, "validation_error")
+    assert "8" in body["errors"] and "内容" in str(body["errors"])
+    body = assert_error(client.post(url.replace("/8/", "/99/"), {"file": pdf()}, format="multipart"), 400, "validation_error")
+    assert "99" in body["errors"]
+    assert_error(client.post(url, {}, format="multipart"), 400, "validation_error")
+    assert_error(client.post(url, {"file": "x"}, format="json"), 415, "unsupported_media_type")
+    assert Evidence.objects.count() == 1 and AuditEntry.objects.filter(action="evidence").count() == 1
 
 
 def test_the_review_flow_through_the_api(period, client_for, admin):

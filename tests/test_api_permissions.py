@@ -16,6 +16,7 @@ from datetime import date
 import pytest
 from django.core.cache import cache
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from rest_framework.test import APIClient
 
@@ -133,6 +134,14 @@ MATRIX = {
         "county":         "403 200 404 404",
         "city":           "403 403 404 404",
         "province":       "200 200 200 404",
+        "supply_company": "403 403 403 404",
+        "regulator":      "403 403 403 404",
+        "national":       "403 403 403 403",
+    }),
+    "POST periods/{p}/regions/{code}/checkmarks/{n}/evidence/": (SHEETS, {  # whoever may write the check-marks
+        "county":         "403 201 404 404",
+        "city":           "403 403 404 404",
+        "province":       "201 201 201 404",
         "supply_company": "403 403 403 404",
         "regulator":      "403 403 403 404",
         "national":       "403 403 403 403",
@@ -287,6 +296,7 @@ def _sheet_body(code):
 
 
 P = "2022S1"
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 # endpoint: (the state it needs, how to call it on a target)
 CALLS = {
     "GET regions/{code}/": (None, lambda c, w, t: c.get(f"/api/v1/regions/{t}/")),
@@ -294,6 +304,9 @@ CALLS = {
     "GET periods/{p}/regions/{code}/checkmarks/": (None, lambda c, w, t: c.get(f"/api/v1/periods/{P}/regions/{t}/checkmarks/")),
     "PUT periods/{p}/regions/{code}/checkmarks/": (None, lambda c, w, t: c.put(
         f"/api/v1/periods/{P}/regions/{t}/checkmarks/", _sheet_body(t), format="json", HTTP_IF_MATCH="*")),
+    "POST periods/{p}/regions/{code}/checkmarks/{n}/evidence/": (None, lambda c, w, t: c.post(
+        f"/api/v1/periods/{P}/regions/{t}/checkmarks/{_sheet_body(t)['checkmarks'][0]['number']}/evidence/",
+        {"file": SimpleUploadedFile("佐证.pdf", PDF, content_type="application/pdf")}, format="multipart")),
     "POST periods/{p}/regions/{code}/submit/": (
         lambda w: w.tick(COUNTIES, "county"),
         lambda c, w, t: c.post(f"/api/v1/periods/{P}/regions/{t}/submit/")),

@@ -5,7 +5,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.api.serializers import RegionSerializer
-from indicators.models import Checkmark, CheckmarkStatus, Indicator, IndicatorSet, Period, SubmissionState
+from accounts.models import person_name
+from indicators.models import Checkmark, CheckmarkStatus, Evidence, Indicator, IndicatorSet, Period, SubmissionState
 from indicators.services import CheckmarkValue
 
 STATUS_CHOICES = [("", "未填"), *CheckmarkStatus.choices]
@@ -221,3 +222,29 @@ class CheckmarksWriteSerializer(serializers.Serializer):
 
 class ReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500, help_text="原因（必填，最多 500 字），会通知对方并记入操作记录。")
+
+
+class EvidenceUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        help_text="佐证材料：PDF、图片（PNG/JPEG）、Office 或 WPS 文件，按内容识别类型（不只看扩展名），不超过 20 MB。"
+    )
+
+
+class EvidenceSerializer(serializers.ModelSerializer):
+    number = serializers.IntegerField(source="checkmark.indicator.number", read_only=True, help_text="指标序号。")
+    uploaded_by = serializers.SerializerMethodField(help_text="上传人。")
+
+    class Meta:
+        model = Evidence
+        fields = ["id", "number", "name", "size", "kind", "uploaded_at", "uploaded_by"]
+        read_only_fields = fields
+        extra_kwargs = {
+            "id": {"help_text": "佐证材料编号。"},
+            "name": {"help_text": "原文件名。"},
+            "size": {"help_text": "大小（字节）。"},
+            "kind": {"help_text": "按内容识别的类型，如 pdf、png、xlsx。"},
+            "uploaded_at": {"help_text": "上传时间。"},
+        }
+
+    def get_uploaded_by(self, evidence) -> str:
+        return person_name(evidence.uploaded_by)

@@ -12,7 +12,8 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import generics, viewsets
+from rest_framework import generics, status, viewsets
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from accounts.api.exceptions import PreconditionFailed, PreconditionRequired
@@ -26,7 +27,8 @@ from indicators.selectors import sheet
 
 from .filtersets import IndicatorFilterSet, RegionStateFilterSet
 from .serializers import (
-    CheckmarkSheetSerializer, CheckmarksWriteSerializer, IndicatorSerializer, IndicatorSetSerializer,
+    CheckmarkSheetSerializer, CheckmarksWriteSerializer, EvidenceSerializer, EvidenceUploadSerializer,
+    IndicatorSerializer, IndicatorSetSerializer,
     PeriodSerializer, ReasonSerializer, RegionStateDetailSerializer, RegionStateSerializer,
 )
 
@@ -237,6 +239,31 @@ class CheckmarksView(generics.GenericAPIView):
         state.changed = changed
         body = CheckmarkSheetSerializer(state, context={"today": timezone.localdate()}).data
         return Response(body, headers={"ETag": etag(state.version)})
+
+
+@extend_schema(
+    tags=[TAG_CHECKMARKS], summary="上传某项指标的佐证材料",
+    description="multipart/form-data，字段 file。与网页上传同一规则：按文件内容识别类型（PDF、图片、Office、WPS），"
+    "不超过 20 MB，否则返回 400；谁能写该区域本期指标，谁就能上传（本期已锁定返回 409）。"
+    "上传使数据版本加 1（新的 ETag 见读取指标填报）；记入操作记录，渠道为“接口”。",
+    parameters=[PERIOD_CODE, REGION_CODE, OpenApiParameter("number", OpenApiTypes.INT, OpenApiParameter.PATH, description="指标序号。")],
+    request={"multipart/form-data": EvidenceUploadSerializer},
+    responses={201: EvidenceSerializer, **errors(409, 413, 415)},
+)
+class EvidenceUploadView(generics.GenericAPIView):
+    serializer_class = EvidenceUploadSerializer
+    parser_classes = [MultiPartParser]
+
+    def post(self, request, code, region_code, number):
+        period = _period(code)
+        region = scoped_region(request.user, region_code, Checkmark, CheckmarksView.levels)
+        serializer = EvidenceUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        evidence = services.evidence_add(
+            user=request.user, region=region, period=period, number=number, upload=serializer.validated_data["file"],
+            channel=Channel.API,
+        )
+        return Response(EvidenceSerializer(evidence).data, status=status.HTTP_201_CREATED)
 
 
 @dataclass(frozen=True)
