@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: install setup run test bench load clean
+.PHONY: install setup run test audit bench load clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ run: setup
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Known vulnerabilities of the installed packages (pip-audit); see .ci/audit.py for what a skip means.
+audit: install
+	$(BIN)/python .ci/audit.py
 
 # Speed and memory against measured floors; figures go to docs/benchmarks.md.
 # make bench BENCH_ARGS="--quick" or BENCH_ARGS="--database-url postgres://portal:portal@127.0.0.1:5432/postgres"
