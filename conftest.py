@@ -55,6 +55,15 @@ def region():
 
 
 @pytest.fixture
+def period(db):
+    """2022S1 on the national indicator set, opened as a province would open it."""
+    from indicators.models import IndicatorSet
+    from indicators.services import period_open
+
+    return period_open(code="2022S1", indicator_set=IndicatorSet.objects.get(code="national-2021"))[0]
+
+
+@pytest.fixture
 def make_user(django_user_model):
     from accounts.services import user_save
 

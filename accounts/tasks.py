@@ -6,6 +6,6 @@ from .notifications import deadline_reminders_send
 
 
 @shared_task(name="accounts.deadline_reminders")
-def deadline_reminders(days_before=None):
-    """Daily: remind the counties not yet submitted, and their cities, of the coming deadline."""
-    return deadline_reminders_send(today=timezone.localdate(), days_before=days_before).as_dict()
+def deadline_reminders(days_before=None, days_after=None):
+    """Daily: remind the counties still missing something, and their cities, of the deadline, before and after it."""
+    return deadline_reminders_send(today=timezone.localdate(), days_before=days_before, days_after=days_after).as_dict()

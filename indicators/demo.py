@@ -11,22 +11,27 @@ Two scales share one generator:
   per county.
 
 Both are idempotent: a province that already holds check-marks in every demo period is left alone.
+Each past period's check-marks are stamped as written near its deadline, and the promises (issue 8
+§3) are rebuilt from them with ``promises.promises_backfill``, as the data migration does.
 """
 import random
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 from django.db import connection, models, transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from accounts.models import Region, RegionLevel
+from accounts.models import Region, RegionLevel, Role, User
 
-from .models import Checkmark, CheckmarkStatus, IndicatorSet, Period, Submission, SubmissionState
-from .services import period_open
+from .models import Channel, Checkmark, CheckmarkStatus, IndicatorSet, Period, Promise, Submission, SubmissionState
+from .promises import promises_backfill
+from .services import city_accept, period_open
 
 BATCH = 5000  # rows per bulk_create call (the backend splits it into statements of its own size)
 DEMO_DRAFT_COUNTY = "510104"  # 锦江区 (demo_county): still filling the current period
 DEMO_SUBMITTED_COUNTY = "510105"  # 青羊区 (demo_county2): submitted, waiting for the city
+# 攀枝花市 accepted in the current period without 盐边县, named an exception (issue 8 §4)
+DEMO_EXCEPTION_CITY, DEMO_EXCEPTION_COUNTY = "510400", "510422"
 DONE, NOT_DONE = CheckmarkStatus.DONE.value, CheckmarkStatus.NOT_DONE.value  # plain text for bulk_insert
 
 
@@ -46,6 +51,13 @@ def demo_periods_open(codes, indicator_set=None):
 def _month_in(period, rng, today):
     month = date(period.year, rng.randint(period.starts.month, period.ends.month), 1)
     return min(month, today.replace(day=1))  # never done in a month still to come
+
+
+def _written_at(period, rng, now):
+    """When a past period's check-marks were last written: office hours of a day in the fortnight
+    before its deadline, never later than ``now``. Its own ``rng``: the demo's values stay the same."""
+    day = period.deadline - timedelta(days=rng.randint(1, 14))
+    return min(timezone.make_aware(datetime.combine(day, time(9 + rng.randint(0, 8), rng.randint(0, 59)))), now)
 
 
 def _months_after(day, n):
@@ -69,12 +81,13 @@ def _province_marks(province, counties, periods, indicators, today):
     Cumulative: a county's indicator once done stays done; a promise may slip to a later month.
     """
     state = {}  # (county id, indicator id) → (status, done month, expected month), carried over
-    last = len(periods) - 1
+    last, now = len(periods) - 1, timezone.now()
     for index, period in enumerate(periods):
         current = index == last
         marks = []
         for county in counties:
             rng = random.Random(f"{county.code}-{period.code}")
+            written_at = now if current else _written_at(period, random.Random(f"written-{county.code}-{period.code}"), now)
             pace = 0.25 + 0.5 * random.Random(county.code).random()
             county_id, draft = county.pk, current and county.code == DEMO_DRAFT_COUNTY
             for indicator in indicators.county:
@@ -90,7 +103,8 @@ def _province_marks(province, counties, periods, indicators, today):
                     continue  # the demo county still has a few indicators to fill
                 state[key] = (status, done, expected)
                 marks.append({"region_id": county_id, "period_id": period.pk, "indicator_id": key[1],
-                              "status": status, "done_month": done, "expected_month": expected})
+                              "status": status, "done_month": done, "expected_month": expected, "updated_at": written_at})
+        written_at = now if current else _written_at(period, random.Random(f"written-{province.code}-{period.code}"), now)
         for indicator in indicators.province:
             rng = random.Random(f"{province.code}-{indicator.number}-{period.code}")
             done = indicator.number in (21, 30, 33) or rng.random() < 0.5 + 0.15 * index
@@ -99,7 +113,7 @@ def _province_marks(province, counties, periods, indicators, today):
             else:
                 status, expected = (DONE, None) if done else (NOT_DONE, _months_after(period.ends, 3))
             marks.append({"region_id": province.pk, "period_id": period.pk, "indicator_id": indicator.pk,
-                          "status": status, "done_month": None, "expected_month": expected})
+                          "status": status, "done_month": None, "expected_month": expected, "updated_at": written_at})
         yield period, marks, _province_submissions(period, province, counties, current)
 
 
@@ -136,8 +150,8 @@ def bulk_insert(model, rows):
     ``bulk_create`` builds a model instance per row and prepares every value through its field
     (together about 15 µs a row): for the national demo's 700,000 check-marks that was most of a
     minute. Here a column missing from a row takes the field's default, ``auto_now`` stamps are taken
-    once per call, dates are adapted by the backend's own adapters, and primary keys are not read
-    back. Portable SQL (SQLite and PostgreSQL). Returns the number of rows.
+    once per call unless a row gives its own, dates are adapted by the backend's own adapters, and
+    primary keys are not read back. Portable SQL (SQLite and PostgreSQL). Returns the number of rows.
     """
     if not rows:
         return 0
@@ -146,7 +160,7 @@ def bulk_insert(model, rows):
     columns = []  # (attname, default, adapter)
     for field in fields:
         if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-            columns.append((None, ops.adapt_datetimefield_value(now), None))
+            columns.append((field.attname, ops.adapt_datetimefield_value(now), ops.adapt_datetimefield_value))
             continue
         adapter = None
         if isinstance(field, models.DateTimeField):
@@ -158,7 +172,7 @@ def bulk_insert(model, rows):
     values = []
     for row in rows:
         for name, default, adapter in columns:
-            value = row.get(name, default) if name else default
+            value = row.get(name, default)
             values.append(adapter(value) if adapter is not None and value is not None and name in row else value)
     width = len(columns)
     per_statement = (connection.features.max_query_params or 30000) // width
@@ -209,6 +223,8 @@ def _write(provinces, periods, today):
             if len(marks) >= BATCH:
                 flush()
     flush()
+    for province in provinces:
+        promises_backfill(checkmark_model=Checkmark, promise_model=Promise, path=province.path)
     return written
 
 
@@ -220,7 +236,24 @@ def demo_progress_create(*, province_code, today=None):
     if Checkmark.objects.filter(region__path__startswith=province.path).exists():
         return 0
     periods = demo_periods_open(demo_period_codes(today))
-    return _write([province], periods, today)
+    written = _write([province], periods, today)
+    _demo_signoff(province, periods[-1])
+    return written
+
+
+def _demo_signoff(province, period):
+    """The demo city's counties approved but one, and the city accepted with that one named an
+    exception, through the service (so the audit records it). Needs the province's demo official."""
+    official = User.objects.filter(role=Role.PROVINCE, region=province).order_by("pk").first()
+    city = Region.objects.filter(code=DEMO_EXCEPTION_CITY, parent=province).first()
+    if official is None or city is None:
+        return
+    submissions = Submission.objects.filter(region__parent=city, period=period)
+    submissions.exclude(region__code=DEMO_EXCEPTION_COUNTY).update(state=SubmissionState.APPROVED)
+    submissions.filter(region__code=DEMO_EXCEPTION_COUNTY).update(state=SubmissionState.SUBMITTED)
+    county = Region.objects.get(code=DEMO_EXCEPTION_COUNTY)
+    city_accept(user=official, region=city, period=period, channel=Channel.SYSTEM,
+                exceptions={county: "县供电公司营销系统升级，数据延后上报"})
 
 
 def demo_national_progress_create(*, today=None, period_count=8, province_codes=None):

@@ -105,7 +105,11 @@ class Checkmark(models.Model):
     status lacks its month is kept (nothing typed is lost) but counts as missing.
     """
 
-    region = models.ForeignKey(Region, verbose_name="区域", on_delete=models.PROTECT, related_name="checkmarks")
+    # No index of its own: checkmark_unique (region, period, indicator) serves every lookup by
+    # region, and a region-only index led PostgreSQL to read all periods of a county (benchmarks).
+    region = models.ForeignKey(
+        Region, verbose_name="区域", on_delete=models.PROTECT, related_name="checkmarks", db_index=False
+    )
     period = models.ForeignKey(Period, verbose_name="报告期", on_delete=models.PROTECT, related_name="checkmarks")
     indicator = models.ForeignKey(Indicator, verbose_name="指标", on_delete=models.PROTECT, related_name="checkmarks")
     status = models.CharField("完成情况", max_length=8, choices=CheckmarkStatus.choices, blank=True)

@@ -10,6 +10,7 @@ from accounts.models import Region
 
 from .applications import tallies
 from .models import AuditEntry, Checkmark, Evidence, Indicator, Period, Submission, SubmissionState
+from .signoff import province_lock
 
 
 @dataclass
@@ -55,15 +56,6 @@ def current_period():
     return Period.objects.order_by("-ends").first()
 
 
-def province_lock(*, region, period):
-    """The province's confirmation that locks ``region``'s data of ``period``, if any."""
-    province_code = region.code if region.level == "province" else region.ancestor_codes()[0]
-    return (
-        Submission.objects.filter(region__code=province_code, period=period, state=SubmissionState.CONFIRMED)
-        .select_related("state_changed_by").first()
-    )
-
-
 def submission_of(*, region, period):
     return (
         Submission.objects.filter(region=region, period=period).select_related("updated_by", "state_changed_by").first()
@@ -95,6 +87,7 @@ class MatrixRow:
     cells: list  # per county indicator: (display, css class, records: {"label", "conflict"} or None)
     done: int
     conflicts: int = 0  # indicators whose check-mark the county's application records contradict
+    changes: object = None  # signoff.Changes: what changed since the county was approved (set by the view)
 
 
 def review_matrix(*, city, period, today=None):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_applications
+from . import views, views_applications, views_blocking, views_promises
 
 app_name = "indicators"
 
@@ -9,6 +9,8 @@ urlpatterns = [
     path("periods/<str:code>/review/<str:region_code>/", views.review_view, name="review"),
     path("periods/<str:code>/province/<str:region_code>/", views.province_view, name="province"),
     path("periods/<str:code>/history/<str:region_code>/", views.history_view, name="history"),
+    path("periods/<str:code>/promises/<str:region_code>/", views_promises.promises_view, name="promises"),
+    path("periods/<str:code>/blocking/<str:region_code>/", views_blocking.blocking_view, name="blocking"),
     path("periods/<str:code>/act/<str:region_code>/", views.action_view, name="act"),
     path("evidence/<int:pk>/", views.evidence_view, name="evidence"),
     path("periods/<str:code>/applications/<str:region_code>/", views_applications.applications_view, name="applications"),

@@ -1,7 +1,8 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,11 +17,15 @@ from . import services
 from .forms import parse_sheet, typed_from_checkmark
 from .models import Channel, Evidence, Indicator, Period
 from .selectors import city_overview, history, review_matrix, sheet
+from .signoff import changes_since_signoff, county_exception, named_counties, province_signoff
 
 
 def _period_and_region(request, code, region_code, levels):
+    """The period and the region in the user's view; ``region.changeable`` says whether the user's
+    scope also lets them change it (read in the same query)."""
     period = get_object_or_404(Period, code=code)
-    region = get_object_or_404(Region.objects.restrict(request.user, Action.VIEW), code=region_code)
+    changeable = Exists(Region.objects.restrict(request.user, Action.CHANGE).filter(pk=OuterRef("pk")))
+    region = get_object_or_404(Region.objects.restrict(request.user, Action.VIEW).annotate(changeable=changeable), code=region_code)
     if region.level not in levels:
         raise Http404("该页面不适用于此级区域。")
     return period, region
@@ -58,12 +63,13 @@ def sheet_view(request, code, region_code):
     return render(request, "indicators/sheet.html", {
         "sheet": data, "groups": groups, "page_errors": errors.get("", []),
         "can_edit": _can_edit(request.user, region, data),
+        "exception": county_exception(county=region, period=period) if region.level == "county" else None,
     }, status=status)
 
 
 def _can_edit(user, region, data):
     """Whether to show an editable form; the services decide again on every write."""
-    if data.lock is not None or not Region.objects.restrict(user, Action.CHANGE).filter(pk=region.pk).exists():
+    if data.lock is not None or not region.changeable:
         return False
     if region.level == "county":
         return user.role == "county" and data.editable_by_county
@@ -156,18 +162,75 @@ def review_view(request, code, region_code):
     _reviewer(request)
     period, city = _period_and_region(request, code, region_code, {"city"})
     indicators, rows = review_matrix(city=city, period=period)
+    changes = changes_since_signoff(user=request.user, regions=[row.county for row in rows], period=period)
+    for row in rows:
+        row.changes = changes.get(row.county.pk)
     return render(request, "indicators/review.html", {"period": period, "city": city, "indicators": indicators, "rows": rows})
+
+
+SIGNOFFS = {
+    "accept": (services.city_accept, "已接收该地市的数据。"),
+    "confirm": (services.period_confirm, "已确认，本期数据已锁定。"),
+}
 
 
 @login_required
 def province_view(request, code, region_code):
-    """A province's cities, their acceptance, the province indicators, confirm and reopen."""
+    """A province's cities, their acceptance, the province indicators, confirm and reopen.
+
+    Accepting a city and confirming post here: the counties not approved may be named exceptions,
+    each with its reason; a refused sign-off comes back with the errors at the counties' fields.
+    """
     _reviewer(request)
     period, province = _period_and_region(request, code, region_code, {"province"})
-    data = sheet(region=province, period=period)
+    errors, target, status = {}, None, 200
+    if request.method == "POST":
+        target, errors = _signoff(request, province, period)
+        if not errors:
+            return redirect(request.path)
+        status = 400
+    cities = city_overview(province=province, period=period)
+    signoff = province_signoff(user=request.user, province=province, period=period, cities=cities)
+    # What was typed in the form sent, echoed back with each county's errors; the others go on top of it.
+    ticked = set(request.POST.getlist("exception"))
+    sent = signoff["open"] if target == province.code else next((r["open"] for r in cities if r["city"].code == target), [])
+    for county in sent:
+        county.named, county.reason = county.code in ticked, request.POST.get(f"reason_{county.code}", "")
+        county.errors = errors.pop(county.code, [])
     return render(request, "indicators/province.html", {
-        "period": period, "province": province, "sheet": data, "cities": city_overview(province=province, period=period),
-    })
+        "period": period, "province": province, "sheet": sheet(region=province, period=period), "cities": cities,
+        "signoff": signoff, "target": target, "signoff_errors": [m for ms in errors.values() for m in ms],
+    }, status=status)
+
+
+def _signoff(request, province, period):
+    """Accept the city posted, or confirm the province, with the exceptions ticked.
+
+    Returns the code of the region signed (which form was sent) and the errors: by county code,
+    and the others under NON_FIELD_ERRORS.
+    """
+    action = request.POST.get("action")
+    if action not in SIGNOFFS:
+        raise Http404("未知的操作。")
+    region = province
+    if action == "accept":
+        cities = Region.objects.restrict(request.user, Action.VIEW).filter(parent=province)
+        region = get_object_or_404(cities, code=request.POST.get("city", ""))
+    named = {code: request.POST.get(f"reason_{code}", "") for code in request.POST.getlist("exception")}
+    exceptions, errors = named_counties(user=request.user, named=named)
+    if errors:
+        return region.code, errors
+    service, success = SIGNOFFS[action]
+    try:
+        service(user=request.user, region=region, period=period, exceptions=exceptions, channel=Channel.WEB)
+    except ValidationError as exc:
+        errors, page = _field_errors(exc)
+        errors.setdefault(NON_FIELD_ERRORS, []).extend(page)
+        return region.code, errors
+    except services.ConflictError as exc:
+        return region.code, {NON_FIELD_ERRORS: [exc.message]}
+    messages.success(request, success)
+    return region.code, {}
 
 
 @login_required

@@ -3,8 +3,8 @@
 Each writer takes the dataclass that ``reporting.tables`` builds and returns the file's bytes; where
 things stand comes from ``reporting.layout``, which the importer reads too, so a form filled in and sent
 back is read at the places it was written. Values go in as given: integers stay numbers, “√”, months,
-“/” and “72%” stay text, and every cell passes through ``put``, which keeps text from being read as a
-formula (see ``put``).
+“/” and “72%” stay text, and every cell passes through ``put`` (or ``put_row``, a row at a time), which
+keeps text from being read as a formula (see ``put``).
 """
 import io
 import math
@@ -15,14 +15,16 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import IllegalCharacterError
 from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.properties import PageSetupProperties
 
 from . import layout
-from .tables import BENEFIT_CATEGORIES
+from .tables import BENEFIT_CATEGORIES, EXCEPTION_MARK, exception_line
 
 # 宋体 is what the official forms are printed in, and every Chinese Windows/WPS install has it.
 FONT_NAME = "宋体"
@@ -76,14 +78,42 @@ def put(ws, row, column, value, *, size=DATA_SIZE, bold=False, horizontal="cente
     control characters an .xlsx cannot hold are dropped.
     """
     cell = ws.cell(row=row, column=column)
-    if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value) or None
-    cell.value = value
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-        cell.data_type = "s"
+    if _bind(cell, value):
         cell.quotePrefix = True
     _style(cell, size, bold, horizontal, wrap, fill, number_format)
     return cell
+
+
+def put_row(ws, row, values, *, size=DATA_SIZE, bold=False, horizontal="center", wrap=True,
+            fill=None, number_format=None):
+    """``put`` for each of ``values`` in columns 1, 2, … of ``row`` (not yet written), with one style.
+
+    The style ids are found once for the row and copied to each cell: styling a large 附件2 cell by
+    cell (a cache look-up each) cost as much as writing its values.
+    """
+    styled = Cell(ws)  # not in the sheet: it only finds the ids, as ``put`` would for a first cell
+    _style(styled, size, bold, horizontal, wrap, fill, number_format)
+    for column, value in enumerate(values, start=1):
+        cell = ws.cell(row=row, column=column)
+        cell._style = StyleArray(styled._style)
+        if _bind(cell, value):
+            cell.quotePrefix = True
+
+
+def _bind(cell, value):
+    """Give ``cell`` its value as ``put`` describes; True for text to be kept from being a formula."""
+    if not isinstance(value, str):
+        cell.value = value
+        return False
+    try:
+        cell.value = value or None
+    except IllegalCharacterError:  # openpyxl looks for them anyway: stripped only when there are some
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        cell.value = value or None
+    if value.startswith(FORMULA_TRIGGERS):
+        cell.data_type = "s"
+        return True
+    return False
 
 
 # workbook → {(the cell's style ids before, the style asked for): (fill, the style ids after)}
@@ -128,15 +158,16 @@ def _put_merged(ws, first_row, first_column, last_row, last_column, value, **sty
 def frame(ws, first_row, first_column, last_row, last_column):
     """Thin borders on every cell of the table, merged ones included: Excel draws a merged range's
     outline from the borders of the cells along its edges, not from the top-left cell alone."""
-    framed = {}  # a cell's style ids → the same with the border (see ``_style``)
+    border_id = None  # assigned once (openpyxl hashes the border each time), then set in the style ids
     for cells in ws.iter_rows(min_row=first_row, max_row=last_row, min_col=first_column, max_col=last_column):
         for cell in cells:
-            key = tuple(cell._style or ())
-            if key in framed:
-                cell._style = copy(framed[key])
-            else:
+            if border_id is None:
                 cell.border = BORDER
-                framed[key] = copy(cell._style)
+                border_id = cell._style.borderId
+                continue
+            if cell._style is None:  # merged cells have no style of their own
+                cell._style = StyleArray()
+            cell._style.borderId = border_id
 
 
 def set_widths(ws, widths):
@@ -214,8 +245,9 @@ def sheet(title):
 
 # --- 附件2 ------------------------------------------------------------------------------------------
 
-def attachment2_workbook(table):
-    """附件2 “获得电力”任务指标完成情况统计表 of one province and period, in the official layout."""
+def attachment2_workbook(table, changes=None):
+    """附件2 “获得电力”任务指标完成情况统计表 of one province and period, in the official layout;
+    with ``changes`` (``reporting.changes.Changes``), the sheet “与上期比较” after it."""
     workbook, ws = sheet(layout.ATTACHMENT2_SHEET)
     count = len(table.columns)
     last_indicator = layout.FIRST_INDICATOR_COL + count - 1
@@ -258,8 +290,9 @@ def attachment2_workbook(table):
             values[:3] = [layout.STATISTICS_LABEL, None, None]
         if row.kind in ("county", "subtotal") and city_start is not None:
             values[layout.COL_CITY - 1] = None  # inside the city's merged cell
-        for column, value in enumerate(values, start=1):
-            put(ws, row_number, column, value, **style)
+        if row.exception:
+            values[layout.COL_COUNTY - 1] = f"{row.county}{EXCEPTION_MARK}"
+        put_row(ws, row_number, values, **style)
         if row.kind == "subtotal" and city_start is not None:
             merge(ws, city_start, layout.COL_CITY, row_number, layout.COL_CITY)
             city_start = None
@@ -273,9 +306,18 @@ def attachment2_workbook(table):
         merge(ws, statistics[0], layout.COL_SERIAL, statistics[-1], layout.COL_CITY)
 
     frame(ws, top, 1, row_number, width)
-    _foot(ws, row_number)
+    last = row_number
+    if table.exceptions:  # the note stands where the foot would, the foot one row below it
+        note = layout.foot_row(row_number)
+        text = exception_line(table.exceptions)
+        _put_merged(ws, note, 1, note, width, text, size=PEOPLE_SIZE, horizontal="left")
+        fit_height(ws, note, [(text, sum(widths))], size=PEOPLE_SIZE)
+        last = note - 1
+    _foot(ws, last)
     print_setup(ws, paper=ws.PAPERSIZE_A3, title_rows=f"{top}:{label_row}",
                 freeze=f"{get_column_letter(layout.FIRST_INDICATOR_COL)}{layout.FIRST_DATA_ROW}")
+    if changes is not None:
+        changes_sheet(workbook.create_sheet(CHANGES_SHEET), changes)
     return save(workbook)
 
 
@@ -362,11 +404,93 @@ def national_workbook(rollup):
     for serial, row in enumerate(rollup.rows, start=1):
         row_number = layout.NATIONAL_FIRST_DATA_ROW + serial - 1
         values = [serial, row.province_name, row.counties, row.complete, row.percent, *row.indicator_percents]
-        for column, value in enumerate(values, start=1):
-            put(ws, row_number, column, value)
+        put_row(ws, row_number, values)
         fit_height(ws, row_number, list(zip(values, widths)))
 
     frame(ws, top, 1, row_number, width)
     print_setup(ws, paper=ws.PAPERSIZE_A3, title_rows=f"{top}:{label_row}",
                 freeze=f"{get_column_letter(first)}{layout.NATIONAL_FIRST_DATA_ROW}")
     return save(workbook)
+
+
+# --- 与上期比较 -------------------------------------------------------------------------------------
+
+CHANGES_SHEET = "与上期比较"
+CHANGES_HEADER_ROW = 3  # no people row: the column headings follow the title and the period line
+CHANGES_WIDTHS = [7, 12, 14, 6, 9, 20, 20]  # 序号 | 地市 | 县 | 指标 | 变化 | before | after; then a count per kind
+COUNT_WIDTH = 8
+
+
+def changes_workbook(changes):
+    """What changed between two periods of a province, alone in a workbook (the changes page's download)."""
+    workbook, ws = sheet(CHANGES_SHEET)
+    changes_sheet(ws, changes)
+    return save(workbook)
+
+
+def changes_sheet(ws, changes):
+    """Write ``reporting.changes.Changes`` on ``ws``: the province row, its own indicators' changes,
+    per city its row and its counties' changes, the per-indicator counts, then 附件3's differences.
+
+    Summary rows carry the counts per kind and, under the two periods, the counties with every
+    county indicator done; a change row its indicator, kind and both periods' values.
+    """
+    kinds = [label for _kind, label in changes.kinds]
+    widths = CHANGES_WIDTHS + [COUNT_WIDTH] * len(kinds)
+    width = len(widths)
+    set_widths(ws, widths)
+    head(ws, width=width, title=changes.title, period_line=changes.period_line)
+    top = CHANGES_HEADER_ROW
+    heading = {"bold": True, "fill": HEADER_FILL}
+    labels = ["序号", "地市", "县", "指标", "变化", changes.before.label, changes.after.label, *kinds]
+    for column, text in enumerate(labels, start=1):
+        put(ws, top, column, text, **heading)
+    ws.row_dimensions[top].height = 30
+
+    def summary(serial, name, counties, before, after, counts):
+        return [serial, name, counties, None, None, f"全部完成{before}县", f"全部完成{after}县", *counts]
+
+    def change_rows(serial, city, county, region):
+        return [([serial, city, county, c.label, c.kind_label, c.before, c.after], {}) for c in region.changes]
+
+    rows = [(summary("", changes.province_name, f"共{changes.county_count}个县", changes.complete_before,
+                     changes.complete_after, changes.counts), ROW_STYLES["province"])]
+    rows += change_rows("", "省级指标", None, changes.province)
+    for k, city in enumerate(changes.cities, start=1):
+        rows.append((summary(str(k), city.name, f"{city.county_count}个县", city.complete_before,
+                             city.complete_after, city.counts), ROW_STYLES["subtotal"]))
+        for i, county in enumerate(city.counties, start=1):
+            rows += change_rows(f"{k}.{i}", city.name, county.name, county)
+    first_indicator_row = top + len(rows) + 1
+    rows += [([None, None, None, i.label, None, None, None, *i.counts], ROW_STYLES["stat"]) for i in changes.indicators]
+
+    row_number = top
+    for row_number, (values, style) in enumerate(rows, start=top + 1):
+        for column, value in enumerate(values, start=1):
+            put(ws, row_number, column, value, horizontal="left" if column in (6, 7) else "center", **style)
+        fit_height(ws, row_number, list(zip(values, widths)))
+    if changes.indicators:
+        _put_merged(ws, first_indicator_row, 1, row_number, 3, "全省各指标的变化统计", **ROW_STYLES["stat"])
+    frame(ws, top, 1, row_number, width)
+    _changes_benefits(ws, changes, row_number + 2)
+    print_setup(ws, paper=ws.PAPERSIZE_A4, title_rows=f"{top}:{top}", freeze=f"A{top + 1}")
+
+
+def _changes_benefits(ws, changes, top):
+    """附件3's figures that changed (and every row's 合计), with both periods' values and the difference."""
+    heading = {"bold": True, "fill": HEADER_FILL}
+    _put_merged(ws, top, 1, top, 3, "附件3 统计内容", **heading)
+    _put_merged(ws, top, 4, top, 5, "类别", **heading)
+    for column, text in ((6, changes.before.label), (7, changes.after.label), (8, "增减")):
+        put(ws, top, column, text, **heading)
+    row_number = top
+    for row_number, (row, cell) in enumerate(changes.benefit_lines, start=top + 1):
+        _put_merged(ws, row_number, 1, row_number, 3, row.label)
+        _put_merged(ws, row_number, 4, row_number, 5, cell.column)
+        for column, text in ((6, cell.before), (7, cell.after)):
+            value, number_format = _benefit_number(text)
+            put(ws, row_number, column, value, horizontal="right", number_format=number_format)
+        value, number_format = _benefit_number(cell.difference)
+        put(ws, row_number, 8, value, horizontal="right", number_format=f"+{number_format};-{number_format};0")
+        ws.row_dimensions[row_number].height = 20
+    frame(ws, top, 1, row_number, 8)

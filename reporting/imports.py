@@ -47,7 +47,7 @@ from indicators.services import CheckmarkValue, checkmarks_set
 from utilities.formatting import file_size_label
 
 from . import layout
-from .tables import DONE_MARK, NOT_APPLICABLE, STAT_LABELS
+from .tables import DONE_MARK, EXCEPTION_MARK, NOT_APPLICABLE, STAT_LABELS
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024  # a real 附件2 is some tens of KB
 MAX_UNCOMPRESSED_BYTES = 40 * 1024 * 1024  # all entries of the .xlsx package together, unpacked
@@ -571,7 +571,7 @@ class _Reader:
             serial = self.cell(row, layout.COL_SERIAL)
             # 1.1 typed as a number stays “1.1”; a whole number (a city's “1”) reads as “1”
             serial_text = repr(serial) if isinstance(serial, float) and not serial.is_integer() else _text(serial)
-            county_name = labels[layout.COL_COUNTY - 1]
+            county_name = labels[layout.COL_COUNTY - 1].removesuffix(EXCEPTION_MARK)  # a sign-off's exception
             if county_name.endswith(SUBTOTAL_SUFFIX):
                 continue  # ××市小计: computed
             if _CITY_SERIAL.match(serial_text):

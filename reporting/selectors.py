@@ -12,11 +12,15 @@ from collections import defaultdict
 
 from django.utils import timezone
 
-from django.db.models import Case, Count, F, IntegerField, Max, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models import (
+    Aggregate, BooleanField, Case, CharField, Count, ExpressionWrapper, F, IntegerField, Max, OuterRef, Q, Subquery, Sum, Value,
+    When,
+)
 
 from accounts.models import Region, RegionLevel, Role
 from indicators.models import AuditEntry, Checkmark, CheckmarkStatus, Indicator, IndicatorLevel, Period, month_label
 
+from .changes import BLANK, Mark, PeriodRef
 from .models import Benefit
 from .tables import BENEFIT_MEASURES, DONE_MARK, CityInput, Column, CountyInput, group_spans
 
@@ -48,6 +52,17 @@ class RowCount(Subquery):
 
     def __init__(self, queryset):
         super().__init__(queryset.order_by().values("pk"))
+
+
+class CommaList(Aggregate):
+    """A group's values joined by commas, in no particular order."""
+
+    function = "GROUP_CONCAT"
+    output_field = CharField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, function="STRING_AGG",
+                           template="%(function)s((%(expressions)s)::text, ',')", **extra_context)
 
 
 def percent(part, whole):
@@ -105,8 +120,11 @@ def heatmap(*, period, region, today):
     ``today`` fixes the current month: a not-done cell whose expected month is before it is overdue.
     Returns the indicators, their group headings (runs of consecutive indicators sharing a group,
     with their spans) and the cities in code order, each with its counties and their cells in
-    indicator order. Three queries.
+    indicator order. A cell whose promise chain has slipped (indicators.promises: moved later,
+    overdue or done late) also has ``"slipped": True``. Four queries: the promises are the fourth.
     """
+    from indicators.promises import Outcome, chain_outcome, promise_months
+
     indicators = list(county_indicators(period=period).values("id", "label", "group", "content"))
     groups = group_spans(indicator["group"] for indicator in indicators)
 
@@ -128,6 +146,11 @@ def heatmap(*, period, region, today):
         for county_id, indicator_id, cell_state, done_month, expected_month in rows
     }
     missing = {"state": CellState.MISSING, "month": None}
+    for key, months in promise_months(regions=counties_of(region=region), period=period).items():
+        cell = cells.get(key, missing)
+        done_month = cell["month"] if cell["state"] == CellState.DONE else None
+        if chain_outcome(months, done_month=done_month, today=today).outcome == Outcome.SLIPPED:
+            cells[key] = {**cell, "slipped": True}
 
     cities = []
     counties = county_done_counts(period=period, region=region).values("id", "code", "name", "parent__name", "done_count")
@@ -223,8 +246,12 @@ def table_columns(*, period):
 def attachment2_input(*, province, period):
     """What 附件2 is built from: columns, the province's starred values, its cities and counties
     with their cells. Three queries, whatever the number of counties."""
-    indicators = {i.pk: i for i in Indicator.objects.filter(indicator_set=period.indicator_set_id)}
-    columns = [Column(i.number, i.label, i.group, i.level) for i in sorted(indicators.values(), key=lambda i: i.number)]
+    # Named rows rather than model instances: a national compile reads the indicators once per province.
+    indicators = {
+        i.pk: i for i in Indicator.objects.filter(indicator_set=period.indicator_set_id).order_by("number")
+        .values_list("pk", "number", "label", "group", "level", "encouraging", named=True)
+    }
+    columns = [Column(i.number, i.label, i.group, i.level) for i in indicators.values()]
     regions = list(
         Region.objects.filter(path__startswith=province.path).exclude(pk=province.pk).order_by("path").values_list("pk", "code", "name", "level")
     )
@@ -232,12 +259,27 @@ def attachment2_input(*, province, period):
     # Driven from the province's regions (a subquery), so each region's rows come straight from the
     # (region, period, indicator) index instead of a scan of the whole period's check-marks.
     subtree = Region.objects.filter(path__startswith=province.path).values("pk")
-    marks = Checkmark.objects.filter(period=period, region__in=subtree, indicator__in=indicators)
-    for region_id, indicator_id, status, done_month, expected_month in marks.values_list(
-        "region_id", "indicator_id", "status", "done_month", "expected_month"
-    ):
-        indicator = indicators[indicator_id]
-        cells[region_id][indicator.number] = _cell_text(status, done_month, expected_month, indicator)
+    # One row per region and cell state, its indicators comma-joined, not one row per cell: some 4,000
+    # rows for the whole country instead of 90,000, whose fetching (and dates parsed row by row) was
+    # most of a national compile. The set is checked by a join: a list of its indicator ids made
+    # SQLite seek once per indicator and region.
+    marks = (
+        Checkmark.objects.filter(period=period, region__in=subtree, indicator__indicator_set=period.indicator_set_id)
+        .annotate(dated=ExpressionWrapper(Q(done_month__isnull=False), output_field=BooleanField()))
+        .values_list("region_id", "status", "dated", "expected_month")
+        .annotate(indicator_ids=CommaList("indicator_id")).order_by()
+    )
+    by_state = {}  # (status, dated, expected month) → {indicator id as text: (number, cell text)}
+    for region_id, status, dated, expected_month, indicator_ids in marks:
+        texts = by_state.get((status, dated, expected_month))
+        if texts is None:
+            texts = by_state[status, dated, expected_month] = {
+                str(pk): (i.number, _cell_text(status, dated, expected_month, i)) for pk, i in indicators.items()
+            }
+        region_cells = cells[region_id]
+        for pk in indicator_ids.split(","):
+            number, text = texts[pk]
+            region_cells[number] = text
     cities = []
     for pk, code, name, level in regions:  # path order: each city, then its counties
         if level == RegionLevel.CITY:
@@ -255,6 +297,48 @@ def attachment3_totals(*, province, period):
         .values("category").annotate(**{m: Sum(m) for m, _label, _places in BENEFIT_MEASURES}).order_by()
     )
     return {(measure, row["category"]): row[measure] or 0 for row in sums for measure, _l, _p in BENEFIT_MEASURES}
+
+
+def changes_input(*, province, before, after):
+    """What ``changes.build_changes`` compares: the indicators, the province's cities and counties,
+    both periods' check-marks of the province and its counties (as ``changes.Mark``) and both
+    periods' 附件3 totals. Five queries, whatever the number of counties.
+
+    Both periods use the same indicator set (``services.changes_periods`` checks it).
+    """
+    indicators = {i.pk: i for i in Indicator.objects.filter(indicator_set=after.indicator_set_id)}
+    columns = [Column(i.number, i.label, i.group, i.level) for i in sorted(indicators.values(), key=lambda i: i.number)]
+    codes, cities = {province.pk: province.code}, []
+    for pk, code, name, level in (
+        Region.objects.filter(path__startswith=province.path).exclude(pk=province.pk).order_by("path")
+        .values_list("pk", "code", "name", "level")
+    ):  # path order: each city, then its counties
+        codes[pk] = code
+        if level == RegionLevel.CITY:
+            cities.append((code, name, []))
+        else:
+            cities[-1][2].append((code, name))
+    marks = {before.pk: defaultdict(dict), after.pk: defaultdict(dict)}
+    rows = Checkmark.objects.filter(
+        period__in=[before.pk, after.pk], indicator__in=indicators,
+        region__in=Region.objects.filter(path__startswith=province.path).values("pk"),
+    ).values_list("period_id", "region_id", "indicator_id", "status", "done_month", "expected_month")
+    for period_id, region_id, indicator_id, status, done_month, expected_month in rows:
+        indicator = indicators[indicator_id]
+        text = _cell_text(status, done_month, expected_month, indicator)
+        month = done_month if status == CheckmarkStatus.DONE else expected_month
+        marks[period_id][codes[region_id]][indicator.number] = Mark(status if text else BLANK, month, text)
+    return {
+        "province": (province.code, province.name),
+        "before": PeriodRef(before.code, before.label),
+        "after": PeriodRef(after.code, after.label),
+        "columns": columns,
+        "cities": cities,
+        "before_marks": marks[before.pk],
+        "after_marks": marks[after.pk],
+        "before_benefits": attachment3_totals(province=province, period=before),
+        "after_benefits": attachment3_totals(province=province, period=after),
+    }
 
 
 def national_input(*, period):

@@ -11,10 +11,13 @@ from django.utils import timezone
 
 from accounts.models import Region, Role, person_name
 from accounts.scoping import Action
+from indicators.models import Period
+from indicators.signoff import exceptions_within
 
 from . import excel, layout
+from .changes import build_changes
 from .models import Benefit, JobState, ReportJob, ReportKind, ReportSnapshot
-from .selectors import attachment2_input, attachment3_totals, data_state, national_input, table_columns
+from .selectors import attachment2_input, attachment3_totals, changes_input, data_state, national_input, table_columns
 from .tables import BENEFIT_CATEGORIES, BENEFIT_MEASURES, Header, build_attachment2, build_attachment3, build_national_rollup
 
 logger = logging.getLogger(__name__)
@@ -36,7 +39,9 @@ def attachment2_compile(*, province, period, user=None, on=None):
     columns, province_cells, cities = attachment2_input(province=province, period=period)
     header = _header(title=layout.attachment2_title(province.name), province=province, period=period,
                      user=user, on=on or timezone.localdate())
-    return build_attachment2(header=header, columns=columns, province_cells=province_cells, cities=cities)
+    # The counties the confirmation or a city's acceptance went without: marked in the table.
+    exceptions = {e.county.code: e.reason for e in exceptions_within(province=province, period=period)}
+    return build_attachment2(header=header, columns=columns, province_cells=province_cells, cities=cities, exceptions=exceptions)
 
 
 def attachment3_compile(*, province, period, user=None, on=None):
@@ -50,6 +55,34 @@ def national_compile(*, period):
         period_code=period.code, period_line=period.span_label,
         columns=table_columns(period=period), provinces=national_input(period=period),
     )
+
+
+def changes_periods(*, before, after):
+    """The Periods coded ``before`` and ``after``, checked comparable: both exist, ``before`` ends
+    first, and they share an indicator set (numbers of different sets mean different indicators)."""
+    found = {p.code: p for p in Period.objects.filter(code__in=[before, after])}
+    missing = [code or "（空）" for code in (before, after) if code not in found]
+    if missing:
+        raise ValidationError(f"报告期 {'、'.join(missing)} 不存在。")
+    before, after = found[before], found[after]
+    if before.ends >= after.ends:
+        raise ValidationError(f"比较的前一报告期（{before.label}）必须早于后一报告期（{after.label}）结束。")
+    if before.indicator_set_id != after.indicator_set_id:
+        raise ValidationError(f"{before.label}与{after.label}使用不同的指标体系，无法逐项比较。")
+    return before, after
+
+
+def changes_compile(*, province, before, after):
+    """What changed in ``province`` from Period ``before`` to Period ``after`` (see reporting.changes)."""
+    return build_changes(**changes_input(province=province, before=before, after=after))
+
+
+def changes_since_previous(*, province, period):
+    """The changes since the period just before ``period``; None if there is none or it uses another set."""
+    previous = Period.objects.filter(ends__lt=period.ends).order_by("-ends").first()
+    if previous is None or previous.indicator_set_id != period.indicator_set_id:
+        return None
+    return changes_compile(province=province, before=previous, after=period)
 
 
 WRITERS = {
@@ -98,7 +131,9 @@ def report_compile(*, user, province, period, progress=None):
             progress(10 + 40 * step, f"编制{ReportKind(kind).label}")
             table = compile_table(province=province, period=period, user=user)
             progress(30 + 40 * step, f"生成{ReportKind(kind).label}的 Excel 文件")
-            built.append((kind, table, write(table)))
+            # 附件2's workbook carries an extra sheet comparing the period with the one before it.
+            extra = {"changes": changes_since_previous(province=province, period=period)} if kind == ReportKind.ATTACHMENT2 else {}
+            built.append((kind, table, write(table, **extra)))
     progress(90, "保存报表快照")
     with transaction.atomic():
         snapshots = [

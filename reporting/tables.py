@@ -6,12 +6,14 @@ is a JSON-ready dataclass that the Excel writer lays out and the pages show.
 """
 from dataclasses import asdict, dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 DONE_MARK = "√"
 NOT_APPLICABLE = "/"
 GROUP_ORDER = ("2020年指标", "2021年指标", "2022年指标", "持续推进指标")
 
 
+@lru_cache(maxsize=4096)  # the same few (part, whole) pairs fill a table: done of 31, counties of a city
 def format_percent(part, whole):
     """At most one decimal, as the tables print it: 90.3%, 72%, 100%; “/” when there is no whole."""
     if not whole:
@@ -53,6 +55,7 @@ class Row:
     not_done: object = ""
     percent: str = ""
     region_code: str = ""
+    exception: str = ""  # a county the sign-off went without: the reason it was named (issue 8 §4)
 
 
 @dataclass
@@ -69,12 +72,30 @@ class Header:
     filled_on: str = ""
 
 
+@dataclass(frozen=True)
+class SignoffNote:
+    """A county named an exception when its city was accepted or its province confirmed."""
+
+    city: str
+    county: str
+    county_code: str
+    reason: str
+
+
+EXCEPTION_MARK = "（例外）"  # after the name of a county row that is an exception
+
+
+def exception_line(notes):
+    """The note above the foot: 签收例外：××市××县——原因；…"""
+    return "签收例外：" + "；".join(f"{n.city}{n.county}——{n.reason}" for n in notes)
+
+
 @dataclass
 class Attachment2:
     header: Header
     columns: list
     rows: list
-    exceptions: list = field(default_factory=list)
+    exceptions: list = field(default_factory=list)  # SignoffNote, in table order
 
     @property
     def groups(self):
@@ -99,28 +120,27 @@ class CityInput:
     counties: list
 
 
-def build_attachment2(*, header, columns, province_cells, cities):
+def build_attachment2(*, header, columns, province_cells, cities, exceptions=None):
     """附件2: the province row, per city its row, county rows and 小计, then the three statistics rows.
 
     ``province_cells`` maps the starred indicators to “已完成”, “已开展”, an expected month or "".
+    ``exceptions`` maps the code of a county the sign-off went without to the reason it was named:
+    its row carries the reason, and the table lists them (the note above the foot).
     Counts follow the 填报说明: a county row counts its √; a 小计 counts per indicator the counties
     with √ and, in the last columns, the counties with all county indicators done; the province row
     the same over every county; the statistics rows per indicator across the province.
     """
-    county_columns = [c for c in columns if c.level == "county"]
-    total = len(county_columns)
+    exceptions = exceptions or {}
+    # Per column its number, or None where a county row prints “/” (a starred, provincial indicator).
+    county_numbers = [c.number if c.level == "county" else None for c in columns]
+    total = len(columns) - county_numbers.count(None)
 
     def county_row(serial, city, county):
-        cells, done = [], 0
-        for column in columns:
-            if column.level != "county":
-                cells.append(NOT_APPLICABLE)
-                continue
-            value = county.cells.get(column.number, "")
-            done += value == DONE_MARK
-            cells.append(value)
+        get = county.cells.get
+        cells = [NOT_APPLICABLE if number is None else get(number, "") for number in county_numbers]
+        done = cells.count(DONE_MARK)
         return Row("county", serial, "", city.name, county.name, cells, done, total - done,
-                   format_percent(done, total), county.code)
+                   format_percent(done, total), county.code, exceptions.get(county.code, ""))
 
     rows, county_rows_all = [], []
     body = []
@@ -137,14 +157,14 @@ def build_attachment2(*, header, columns, province_cells, cities):
         complete, len(county_rows_all) - complete, format_percent(complete, len(county_rows_all)), header.province_code,
     )
     rows = [province_row, *body, *_statistics_rows(columns, county_rows_all)]
-    return Attachment2(header, list(columns), rows)
+    notes = [SignoffNote(r.city, r.county, r.region_code, r.exception) for r in county_rows_all if r.exception]
+    return Attachment2(header, list(columns), rows, notes)
 
 
 def _column_done(columns, county_rows):
-    return [
-        sum(r.cells[i] == DONE_MARK for r in county_rows) if c.level == "county" else None
-        for i, c in enumerate(columns)
-    ]
+    # Counted column by column on the transposed cells, not cell by cell through a generator.
+    by_column = list(zip(*(r.cells for r in county_rows))) or [()] * len(columns)
+    return [cells.count(DONE_MARK) if c.level == "county" else None for c, cells in zip(columns, by_column)]
 
 
 def _summary_row(kind, serial, city, label, columns, county_rows, total, code):

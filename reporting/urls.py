@@ -13,5 +13,6 @@ urlpatterns = [
     path("snapshots/<int:pk>/download/", views.snapshot_download, name="snapshot-download"),
     path("export/<str:kind>/", views.export, name="export"),
     path("benefits/", views.benefits, name="benefits"),
+    path("changes/", views.changes, name="changes"),
     path("import/attachment2/", views_import.import_attachment2, name="import-attachment2"),
 ]

@@ -13,7 +13,7 @@ from accounts.models import Region, RegionLevel, Role
 from accounts.scoping import Action
 from indicators.models import Period
 
-from . import selectors, services
+from . import excel, selectors, services
 from .models import Benefit, ReportJob, ReportKind, ReportSnapshot
 from .tables import BENEFIT_CATEGORIES, BENEFIT_MEASURES, group_spans
 
@@ -242,3 +242,35 @@ def export(request, kind):
     content = write(compile_table(province=region, period=period, user=request.user))
     name = f"{region.name}{period.label}{ReportKind(kind).label.split()[0]}.xlsx"
     return FileResponse(BytesIO(content), as_attachment=True, filename=name)
+
+
+@login_required
+def changes(request):
+    """What changed in a province between two periods (by default the latest and the one before);
+    ``format=xlsx`` downloads the same comparison as a workbook."""
+    user = request.user
+    _report_reader(user)
+    provinces = Region.objects.restrict(user, Action.VIEW).filter(level=RegionLevel.PROVINCE)
+    region = _chosen_region(provinces, request.GET.get("region"))
+    periods = list(Period.objects.order_by("ends"))
+    latest = _chosen_period(periods, None, timezone.localdate())
+    codes = [p.code for p in periods]
+    after = request.GET.get("after") or (latest.code if latest else "")
+    position = codes.index(after) if after in codes else 0
+    before = request.GET.get("before") or (codes[position - 1] if position > 0 else "")
+    context = {"region": region, "provinces": provinces.order_by("code"), "periods": periods,
+               "before": before, "after": after}
+    if not (before and after):
+        context["error"] = "至少需要两个报告期才能比较。"
+        return render(request, "reporting/changes.html", context)
+    try:
+        before_period, after_period = services.changes_periods(before=before, after=after)
+    except ValidationError as exc:
+        context["error"] = " ".join(exc.messages)
+        return render(request, "reporting/changes.html", context, status=400)
+    result = services.changes_compile(province=region, before=before_period, after=after_period)
+    if request.GET.get("format") == "xlsx":
+        name = f"{region.name}{before_period.label}与{after_period.label}比较.xlsx"
+        return FileResponse(BytesIO(excel.changes_workbook(result)), as_attachment=True, filename=name)
+    context["changes"] = result
+    return render(request, "reporting/changes.html", context)

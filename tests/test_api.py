@@ -13,8 +13,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import ApiToken, Region, User
 from accounts.services import api_token_create, api_token_digest, api_token_revoke
-from indicators.models import AuditEntry, Checkmark, Evidence, Indicator, IndicatorSet, Submission
-from indicators.services import period_open
+from indicators.models import AuditEntry, Checkmark, Evidence, Indicator, Submission
 from reporting.models import Benefit, ReportJob
 
 pytestmark = pytest.mark.django_db
@@ -22,11 +21,6 @@ pytestmark = pytest.mark.django_db
 V1 = "/api/v1"
 CHECKMARKS = f"{V1}/periods/2022S1/regions/{{}}/checkmarks/"
 JINJIANG, QINGYANG, CHENGDU, SICHUAN, YUZHONG = "510104", "510105", "510100", "510000", "500103"
-
-
-@pytest.fixture
-def period():
-    return period_open(code="2022S1", indicator_set=IndicatorSet.objects.get(code="national-2021"))[0]
 
 
 @pytest.fixture

@@ -27,7 +27,6 @@ from ledger import services as ledger_services
 from ledger.models import Ledger
 from reporting.models import ReportJob, ReportSnapshot
 
-from .test_api import period  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from schemathesis.specs.openapi.checks import (
 
 from config.wsgi import application
 
-from .test_api import SICHUAN, admin, client_for, period  # noqa: F401  (fixtures)
+from .test_api import SICHUAN, admin, client_for  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db
 

@@ -21,7 +21,7 @@ from rest_framework.test import APIClient
 from accounts.models import Region
 from accounts.services import api_token_create
 from indicators import services as indicator_services
-from indicators.models import AuditEntry, Checkmark, Evidence, IndicatorSet, Submission
+from indicators.models import AuditEntry, Checkmark, Evidence, Submission
 from ledger.models import Assignment, LedgerItem, ProgressEvidence, ProgressUpdate
 from ledger.resources import export_workbook, import_workbook
 from reporting import excel, services as report_services
@@ -45,11 +45,6 @@ SHEET = "/periods/2022S1/sheet/510104/"
 @pytest.fixture(scope="session")
 def corpus(tmp_path_factory):
     return make_corpus.build(tmp_path_factory.mktemp("corpus"))
-
-
-@pytest.fixture
-def period():
-    return indicator_services.period_open(code="2022S1", indicator_set=IndicatorSet.objects.get(code="national-2021"))[0]
 
 
 @pytest.fixture

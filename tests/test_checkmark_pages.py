@@ -6,17 +6,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import Region
 from indicators import services
-from indicators.models import Checkmark, IndicatorSet, Submission
+from indicators.models import Checkmark, Submission
 from indicators.services import CheckmarkValue
 
 pytestmark = pytest.mark.django_db
 
 SHEET = "/periods/2022S1/sheet/510104/"
-
-
-@pytest.fixture
-def period():
-    return services.period_open(code="2022S1", indicator_set=IndicatorSet.objects.get(code="national-2021"))[0]
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import Region
 from indicators import services
-from indicators.models import AuditEntry, Checkmark, Evidence, Indicator, IndicatorSet, Period, Submission
+from indicators.models import AuditEntry, Checkmark, Evidence, Indicator, Submission
 from indicators.periods import parse_month, parse_period
 from indicators.services import CheckmarkValue
 
@@ -16,11 +16,6 @@ pytestmark = pytest.mark.django_db
 TODAY = date(2022, 7, 5)
 DONE = CheckmarkValue("done", date(2022, 3, 1))
 LATER = CheckmarkValue("not_done", expected_month=date(2022, 12, 1))
-
-
-@pytest.fixture
-def period():
-    return services.period_open(code="2022S1", indicator_set=IndicatorSet.objects.get(code="national-2021"))[0]
 
 
 @pytest.fixture

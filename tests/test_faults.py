@@ -26,7 +26,7 @@ from django.test import Client
 from accounts.models import Region
 from conftest import forget_celery_connections
 from indicators import services as indicator_services
-from indicators.models import AuditEntry, Checkmark, IndicatorSet, Submission
+from indicators.models import AuditEntry, Checkmark, Submission
 from indicators.services import CheckmarkValue
 from reporting import services
 from reporting.models import JobState, ReportJob, ReportKind, ReportSnapshot
@@ -37,11 +37,6 @@ pytestmark = pytest.mark.django_db
 SICHUAN, JINJIANG = "510000", "510104"
 SHEET = "/periods/2022S1/sheet/510104/"
 QUEUE_DOWN = "任务队列暂不可用，请稍后重试。"
-
-
-@pytest.fixture
-def period():
-    return indicator_services.period_open(code="2022S1", indicator_set=IndicatorSet.objects.get(code="national-2021"))[0]
 
 
 @pytest.fixture
@@ -75,8 +70,8 @@ def test_a_compile_failing_after_the_first_table_leaves_no_snapshot_and_fails_th
     compile3, _write3 = services.WRITERS[ReportKind.ATTACHMENT3]
     compile2, write2 = services.WRITERS[ReportKind.ATTACHMENT2]
 
-    def write2_then_note(table):
-        data = write2(table)
+    def write2_then_note(table, **extra):
+        data = write2(table, **extra)
         written.append(ReportKind.ATTACHMENT2)
         return data
 

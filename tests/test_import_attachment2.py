@@ -17,7 +17,7 @@ from openpyxl import Workbook
 
 from accounts.models import Region
 from indicators import services
-from indicators.models import AuditEntry, Checkmark, IndicatorSet, Submission, SubmissionState
+from indicators.models import AuditEntry, Checkmark, Submission, SubmissionState
 from indicators.services import CheckmarkValue, PeriodLocked, StaleVersion
 from reporting import layout
 from reporting.imports import ImportFileError, apply_attachment2, preview_lines, read_attachment2
@@ -118,11 +118,6 @@ def refused(data, province, period, **kwargs):
 
 
 # --- fixtures ---------------------------------------------------------------------------------
-
-@pytest.fixture
-def period():
-    return services.period_open(code="2022S1", indicator_set=IndicatorSet.objects.get(code="national-2021"))[0]
-
 
 @pytest.fixture
 def ningxia():

@@ -49,7 +49,20 @@ MATRIX = {
     ("GET", f"/periods/{P}/review/510700/"):                 "403 404 200 403 200 200 404 302",
     ("GET", f"/periods/{P}/province/510000/"):               "403 200 200 403 200 200 404 302",
     ("GET", f"/periods/{P}/province/500000/"):               "403 404 404 403 404 200 200 302",
+    # accept 攀枝花 with its five counties named exceptions (issue 8 §4): a province official's own
+    ("POST", f"/periods/{P}/province/510000/"):              "403 404 302+ 403 403 403 404 302",
     ("GET", f"/periods/{P}/history/510104/"):                "200 200 200 200 200 200 404 302",
+    # 完成承诺: a county as its history; a city or province for the reviewers (out of scope: 404 first)
+    ("GET", f"/periods/{P}/promises/510104/"):               "200 200 200 200 200 200 404 302",
+    ("GET", f"/periods/{P}/promises/510703/"):               "404 404 200 200 200 200 404 302",
+    ("GET", f"/periods/{P}/promises/510100/"):               "403 200 200 403 200 200 404 302",
+    ("GET", f"/periods/{P}/promises/510700/"):               "404 404 200 403 200 200 404 302",
+    ("GET", f"/periods/{P}/promises/510000/"):               "403 200 200 403 200 200 404 302",
+    ("GET", f"/periods/{P}/promises/500000/"):               "404 404 404 404 404 200 200 302",
+    # 未完成报送情况: the province's readers, a city reviewer (their city's counties); not a county, not a company
+    ("GET", f"/periods/{P}/blocking/510000/"):               "403 200 200 403 200 200 404 302",
+    ("GET", f"/periods/{P}/blocking/500000/"):               "403 404 404 403 404 200 200 302",
+    ("GET", f"/periods/{P}/blocking/510100/"):               "403 404 404 403 404 404 404 302",
     ("GET", f"/periods/{P}/act/510104/"):                    "405 405 405 405 405 405 405 302",
     ("POST", f"/periods/{P}/act/510104/"):                   "403 302+ 302+ 403 403 403 404 302",
     ("GET", "/evidence/{evidence}/"):                        "200 200 200 200 200 200 404 302",
@@ -61,6 +74,9 @@ MATRIX = {
     ("GET", "/reporting/snapshots/{snapshot}/download/"):    "403 403 200 403 200 200 404 302",
     ("GET", f"/reporting/export/attachment2/?region=510000&period={P}"): "403 403 200 403 200 200 404 302",
     ("GET", f"/reporting/export/attachment2/?region=500000&period={P}"): "403 403 404 403 404 200 200 302",
+    ("GET", "/reporting/changes/?region=510000"):            "403 403 200 403 200 200 404 302",
+    ("GET", "/reporting/changes/?region=500000"):            "403 403 404 403 404 200 200 302",
+    ("GET", f"/reporting/changes/?region=510000&before={P}&after={P}&format=xlsx"): "403 403 400 403 400 400 404 302",
     ("GET", "/reporting/benefits/"):                         "403 403 403 200 403 403 403 302",
     ("GET", "/reporting/import/attachment2/"):               "403 403 200 403 403 403 200 302",
     # the ledger (what a page lists is scoped again: see the tests below)
@@ -130,7 +146,21 @@ def _approved():
     return Submission.objects.filter(region__code="510104", state="approved").exists()
 
 
-WRITES = {("POST", f"/periods/{P}/act/510104/"): ({"action": "approve"}, _approved)}
+PANZHIHUA_COUNTIES = ("510402", "510403", "510411", "510421", "510422")
+ACCEPT_PANZHIHUA = {
+    "action": "accept", "city": "510400", "exception": list(PANZHIHUA_COUNTIES),
+    **{f"reason_{code}": "尚未上报" for code in PANZHIHUA_COUNTIES},
+}
+
+
+def _panzhihua_accepted():
+    return Submission.objects.filter(region__code="510400", state="accepted").exists()
+
+
+WRITES = {
+    ("POST", f"/periods/{P}/act/510104/"): ({"action": "approve"}, _approved),
+    ("POST", f"/periods/{P}/province/510000/"): (ACCEPT_PANZHIHUA, _panzhihua_accepted),
+}
 
 
 def _cell(world, principal, method, template):

@@ -1,4 +1,5 @@
-"""Notifications and the reporting-deadline reminders (issue 4 §7): who hears what, once, and the page."""
+"""Notifications and the reporting-deadline reminders (issue 4 §7, issue 8 §5): who hears what, at
+which colour, once, and the page."""
 import logging
 from datetime import date
 
@@ -15,8 +16,11 @@ from accounts.notifications import (
     deadline_reminders_send, notification_mark_read, notifications_for, notifications_mark_all_read, notify,
     reminder_stage, unread_count,
 )
+from accounts.services import api_token_create
 from indicators import services
-from indicators.models import IndicatorSet, Submission
+from indicators.blocking import deadline_level
+from indicators.models import SignoffException, Submission
+from tests.test_blocking import fill, labels
 
 pytestmark = pytest.mark.django_db
 
@@ -27,11 +31,6 @@ PAGE = "/notifications/"
 class BrokenBackend(BaseEmailBackend):
     def send_messages(self, email_messages):
         raise ConnectionRefusedError("SMTP 服务器拒绝连接")
-
-
-@pytest.fixture
-def period():
-    return services.period_open(code="2022S1", indicator_set=IndicatorSet.objects.get(code="national-2021"))[0]
 
 
 def set_state(code, period, state, reason=""):
@@ -60,6 +59,9 @@ def people(make_user, period):
     gone = make_user("gone", "county", "510104")
     gone.is_active = False
     gone.save(update_fields=["is_active"])
+    people["service"] = api_token_create(
+        user=people["province"], name="锦江区政务平台", region=Region.objects.get(code="510104"), access="write",
+    )[0].user
     set_state("510105", period, "submitted")
     set_state("510107", period, "returned", reason="指标 5 缺少佐证")
     for county in Region.objects.filter(parent__code="510300"):
@@ -144,13 +146,20 @@ def test_read_selectors_and_services(make_user):
 
 # --- deadline reminders ----------------------------------------------------------------------------
 
-def test_reminder_stages():
-    assert [reminder_stage(d, 7) for d in range(8)] == [0, 1, 3, 3, 7, 7, 7, 7]
-    assert [reminder_stage(d, 2) for d in range(3)] == [0, 1, 2]
-    assert reminder_stage(0, 0) == 0
+def test_reminder_stages_and_colours():
+    days = range(-2, 9)
+    assert [reminder_stage(d, days_before=7, yellow_days=3) for d in days] == [
+        "overdue-2", "overdue-1", "0", "3", "3", "3", "7", "7", "7", "7", "7",
+    ]
+    assert [deadline_level(d) for d in days] == [
+        "red", "red", "red", "yellow", "yellow", "yellow", "blue", "blue", "blue", "blue", "info",
+    ]
+    assert [reminder_stage(d, days_before=2, yellow_days=3) for d in range(3)] == ["0", "2", "2"]
+    assert reminder_stage(0, days_before=0, yellow_days=3) == "0"
 
 
-def test_only_pending_counties_and_their_cities_are_reminded(people, period):
+def test_only_counties_still_missing_something_and_their_cities_are_reminded(people, period):
+    fill(people["jinjiang"], "510104", period, blank={1, 2}, overdue={3})
     result = deadline_reminders_send(today=TODAY)
     assert (result.county_notifications, result.city_notifications, result.periods) == (2, 1, ["2022S1"])
     assert Notification.objects.count() == 3
@@ -159,53 +168,136 @@ def test_only_pending_counties_and_their_cities_are_reminded(people, period):
     assert jinjiang.level == "blue"
     assert jinjiang.title == "距2022年7月15日报送截止还有5天：锦江区2022年上半年指标尚未上报"
     assert "当前为“填报中”" in jinjiang.body and "上半年数据须于7月15日前报送" in jinjiang.body
+    assert "以下指标尚未填写完整：1、2；以下指标的预计完成月份已过，请更新：3（2022年3月）。" in jinjiang.body
     assert jinjiang.link == "/periods/2022S1/sheet/510104/"
     assert jinjiang.key == "deadline:2022S1:510104:7"
+    # The same list as the sheet's own rule (missing_entries), read for one county.
+    missing, passed = services.missing_entries(region=Region.objects.get(code="510104"), period=period, today=TODAY)
+    assert (missing, passed) == (["1", "2"], ["3（2022年3月）"])
 
     (wuhou,) = received(people["wuhou"])
     assert "“已退回，原因：指标 5 缺少佐证”" in wuhou.body
+    every = labels(period, "county")
+    assert f"以下指标尚未填写完整：{'、'.join(every)}。" in wuhou.body
 
     (chengdu,) = received(people["chengdu"])
     assert chengdu.link == "/periods/2022S1/review/510100/"
-    pending_in_chengdu = Region.objects.filter(parent__code="510100").count() - 1  # 青羊区 submitted
-    assert f"成都市尚有{pending_in_chengdu}个县（区）未上报2022年上半年指标" in chengdu.title
-    assert "锦江区（填报中）" in chengdu.body and "金牛区（填报中）" in chengdu.body  # 金牛区 has no user: still listed
-    assert "武侯区（已退回，原因：指标 5 缺少佐证）" in chengdu.body
-    assert "青羊区" not in chengdu.body
+    unsubmitted = Region.objects.filter(parent__code="510100").count() - 1  # 青羊区 submitted
+    assert chengdu.title == (
+        f"距2022年7月15日报送截止还有5天：成都市尚有{unsubmitted}个县（区）未上报、1个县（区）已上报待审核（2022年上半年）"
+    )
+    all_missing = len(every)
+    assert "锦江区（填报中，2项未填、1项预计月份已过）" in chengdu.body
+    assert f"金牛区（填报中，{all_missing}项未填）" in chengdu.body  # 金牛区 has no user: still listed
+    assert f"武侯区（已退回，原因：指标 5 缺少佐证，{all_missing}项未填）" in chengdu.body
+    assert "已上报待您审核1个：青羊区；承诺已推迟或逾期：锦江区1项。" in chengdu.body  # 3's month passed
 
+    # Not the submitted county, not a city with nothing pending, not a confirmed province, not
+    # another province's approved county, not the province.
     for untouched in ("qingyang", "zigong", "province", "yuzhong", "chongqing", "nanming"):
         assert received(people[untouched]) == [], untouched
     assert not Notification.objects.filter(user__username="gone").exists()
+    assert not Notification.objects.filter(user=people["service"]).exists()  # an API client's service account
 
 
-def test_running_again_sends_nothing_new_until_the_next_stage(people, period):
+def test_slipped_promises_are_named_in_the_county_and_city_reminders(people, period):
+    """Issue 8 §3: a promise moved later (5) or whose month passed undone (3) is listed; a promise
+    still in time (7) is not."""
+    fill(people["jinjiang"], "510104", period, blank={1, 2}, overdue={3})
+    for month in (date(2022, 6, 1), date(2022, 9, 1)):  # given for June, then moved to September
+        services.checkmarks_set(
+            user=people["jinjiang"], region=Region.objects.get(code="510104"), period=period, today=TODAY,
+            values={5: services.CheckmarkValue(status="not_done", expected_month=month),
+                    7: services.CheckmarkValue(status="not_done", expected_month=date(2022, 12, 1))},
+        )
     deadline_reminders_send(today=TODAY)
-    assert deadline_reminders_send(today=TODAY).notifications == 0
-    assert deadline_reminders_send(today=date(2022, 7, 11)).notifications == 0  # 4 days left: still the 7-day stage
-    assert Notification.objects.count() == 3
+    (jinjiang,) = received(people["jinjiang"])
+    assert "以下承诺已推迟或逾期：指标3（原定2022年3月）、指标5（原定2022年6月，现为2022年9月）。" in jinjiang.body
+    assert "指标7" not in jinjiang.body
+    (chengdu,) = received(people["chengdu"])
+    assert "承诺已推迟或逾期：锦江区2项" in chengdu.body
+    (wuhou,) = received(people["wuhou"])
+    assert "承诺" not in wuhou.body  # nothing promised, nothing slipped
 
+
+def test_a_city_with_only_counties_to_review_is_reminded_to_review(people, period):
+    approved, *submitted = Region.objects.filter(parent__code="510300").order_by("code")
+    for county in submitted:
+        set_state(county.code, period, "submitted")
+    deadline_reminders_send(today=TODAY)
+    (zigong,) = received(people["zigong"])
+    assert zigong.title == f"距2022年7月15日报送截止还有5天：自贡市尚有{len(submitted)}个县（区）已上报待审核（2022年上半年）"
+    assert f"已上报待您审核{len(submitted)}个：{'、'.join(c.name for c in submitted)}。" in zigong.body
+    assert "未上报" not in zigong.body and approved.name not in zigong.body
+
+
+def test_colours_for_7_3_0_days_and_daily_after_the_deadline(people, period, settings):
+    settings.REMINDER_DAYS_AFTER = 3
+    sent = {}
+    for day in range(7, 21):  # 8 July (7 days left) to 20 July (5 days late)
+        today = date(2022, 7, day)
+        deadline_reminders_send(today=today)
+        deadline_reminders_send(today=today)  # twice a day: nothing new the second time
+        sent[day] = [(n.level, n.key.rsplit(":", 1)[1]) for n in Notification.objects.filter(user=people["jinjiang"]).order_by("pk")]
+    news = {day: sent[day][len(sent.get(day - 1, [])):] for day in sent}
+    assert {day: new for day, new in news.items() if new} == {
+        8: [("blue", "7")], 12: [("yellow", "3")], 15: [("red", "0")],
+        16: [("red", "overdue-1")], 17: [("red", "overdue-2")], 18: [("red", "overdue-3")],
+    }
+    late = Notification.objects.get(user=people["jinjiang"], key="deadline:2022S1:510104:overdue-2")
+    assert late.title == "2022年7月15日报送截止已逾期2天：锦江区2022年上半年指标尚未上报"
+    assert "本期报送期限2022年7月15日已过2天" in late.body
+    (city_late,) = Notification.objects.filter(user=people["chengdu"], key="deadline:2022S1:510100:overdue-2")
+    assert city_late.level == "red"
+
+
+def test_a_county_that_submits_stops_hearing_and_its_city_is_told_to_review(people, period):
+    deadline_reminders_send(today=TODAY)
     three = deadline_reminders_send(today=date(2022, 7, 12))  # 3 days left: the yellow stage
-    assert three.notifications == 3
-    assert received(people["jinjiang"])[0].level == "yellow"
-    assert deadline_reminders_send(today=date(2022, 7, 13)).notifications == 0
+    assert three.notifications == 3 and received(people["jinjiang"])[0].level == "yellow"
 
     set_state("510104", period, "submitted")
     last = deadline_reminders_send(today=date(2022, 7, 15))
     assert last.county_notifications == 1 and last.city_notifications == 1  # 武侯区 and 成都市; 锦江区 submitted
     latest = received(people["chengdu"])[0]
     assert latest.level == "red" and latest.title.startswith("今天（2022年7月15日）报送截止：")
-    assert "锦江区" not in latest.body
+    assert "已上报待您审核2个：锦江区、青羊区。" in latest.body
     assert len(received(people["jinjiang"])) == 2
+    set_state("510104", period, "approved")
+    set_state("510105", period, "approved")
+    deadline_reminders_send(today=date(2022, 7, 16))
+    assert "待您审核" not in received(people["chengdu"])[0].body
 
 
 def test_outside_the_window_nothing(people, period, settings):
     assert deadline_reminders_send(today=date(2022, 7, 7)).periods == []  # 8 days left
-    assert deadline_reminders_send(today=date(2022, 7, 16)).periods == []  # passed
+    assert deadline_reminders_send(today=date(2022, 7, 31)).periods == []  # 16 days late
     settings.REMINDER_DAYS_BEFORE = 3
+    settings.REMINDER_DAYS_AFTER = 0
     assert deadline_reminders_send(today=TODAY).periods == []
+    assert deadline_reminders_send(today=date(2022, 7, 16)).periods == []
     assert Notification.objects.count() == 0
     wider = deadline_reminders_send(today=date(2022, 7, 1), days_before=14)
     assert wider.notifications == 3 and received(people["jinjiang"])[0].key == "deadline:2022S1:510104:14"
+    assert deadline_reminders_send(today=date(2022, 7, 30), days_after=15).periods == ["2022S1"]  # the default
+    with pytest.raises(ValueError):
+        deadline_reminders_send(today=TODAY, days_after=-1)
+
+
+def test_a_signoff_exception_of_a_confirmed_province_is_still_reminded(people, make_user, period):
+    confirmed = Submission.objects.get(region__code="500000", period=period)
+    exception = SignoffException(
+        submission=confirmed, county=Region.objects.get(code="500103"), reason="渝中区数据待核实",
+        named_by=make_user("cqp", "province", "500000"),
+    )
+    exception.full_clean()
+    exception.save()
+    deadline_reminders_send(today=TODAY)
+    (yuzhong,) = received(people["yuzhong"])
+    assert "渝中区2022年上半年指标尚未上报" in yuzhong.title
+    (chongqing,) = received(people["chongqing"])
+    assert "重庆市尚有1个县（区）未上报" in chongqing.title and "渝中区（填报中" in chongqing.body
+    assert "万州区" not in chongqing.body  # confirmed, not an exception
 
 
 def test_a_reopened_province_is_reminded_again(people, period):
@@ -276,6 +368,14 @@ def test_the_celery_task_runs_the_reminders_for_today(people, period, monkeypatc
     outcome = tasks.deadline_reminders.delay().get()
     assert outcome["notifications"] == 3 and outcome["periods"] == ["2022S1"]
     assert tasks.deadline_reminders.name == "accounts.deadline_reminders"
+
+
+def test_beat_runs_the_reminders_every_day(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["deadline-reminders"]
+    schedule = entry["schedule"]
+    assert entry["task"] == "accounts.deadline_reminders"
+    assert (schedule.day_of_week, schedule.day_of_month, schedule.month_of_year) == (set(range(7)), set(range(1, 32)), set(range(1, 13)))
+    assert len(schedule.hour) == len(schedule.minute) == 1  # once a day
 
 
 # --- the context processor and the page -------------------------------------------------------------

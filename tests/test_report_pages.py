@@ -1,16 +1,9 @@
 """The statistics pages: compile, follow the job, review on screen, confirm, download; 附件3 entry."""
 import pytest
 
-from indicators import services as marks
-from indicators.models import IndicatorSet
 from reporting.models import Benefit, ReportSnapshot
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def period():
-    return marks.period_open(code="2022S1", indicator_set=IndicatorSet.objects.get(code="national-2021"))[0]
 
 
 @pytest.fixture

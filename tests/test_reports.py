@@ -1,6 +1,5 @@
 """Compiling the statistics tables from the database: snapshots, jobs, commands and 附件3 figures."""
 from datetime import date
-from decimal import Decimal
 from io import BytesIO
 
 import pytest
@@ -12,7 +11,7 @@ from openpyxl import load_workbook
 
 from accounts.models import Region
 from indicators import services as marks
-from indicators.models import Checkmark, IndicatorSet
+from indicators.models import Checkmark
 from indicators.services import CheckmarkValue
 from reporting import services
 from reporting.models import Benefit, JobState, ReportJob, ReportSnapshot
@@ -20,11 +19,6 @@ from reporting.models import Benefit, JobState, ReportJob, ReportSnapshot
 pytestmark = pytest.mark.django_db
 
 TODAY = date(2022, 7, 5)
-
-
-@pytest.fixture
-def period():
-    return marks.period_open(code="2022S1", indicator_set=IndicatorSet.objects.get(code="national-2021"))[0]
 
 
 @pytest.fixture

@@ -184,7 +184,11 @@ CELERY_TASK_ALWAYS_EAGER = False
 
 # Reminders and notifications: in the portal always, by e-mail too when NOTIFY_BY_EMAIL is set.
 NOTIFY_BY_EMAIL = env.bool("NOTIFY_BY_EMAIL", default=False)
+# Deadline reminders: blue from REMINDER_DAYS_BEFORE days before, yellow from REMINDER_YELLOW_DAYS,
+# red on the day and then daily for REMINDER_DAYS_AFTER days while a county is still missing something.
 REMINDER_DAYS_BEFORE = env.int("REMINDER_DAYS_BEFORE", default=7)
+REMINDER_YELLOW_DAYS = env.int("REMINDER_YELLOW_DAYS", default=3)
+REMINDER_DAYS_AFTER = env.int("REMINDER_DAYS_AFTER", default=15)
 SITE_URL = env("SITE_URL", default="")  # e.g. https://dianli.example.gov.cn, for links in e-mails
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env("EMAIL_HOST", default="localhost")

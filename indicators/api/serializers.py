@@ -14,6 +14,7 @@ MONTH_RE = re.compile(r"^(20\d{2})-(0[1-9]|1[0-2])$")
 MONTH_PATTERN = MONTH_RE.pattern
 # More items than any indicator set holds: a longer list is a client error, not a big region.
 MAX_ITEMS = 100
+MAX_EXCEPTIONS = 500  # more counties than any province has
 
 
 @extend_schema_field({"type": "string", "pattern": MONTH_PATTERN, "example": "2022-03"})
@@ -96,7 +97,7 @@ class RegionStateSerializer(serializers.Serializer):
     version = serializers.IntegerField(read_only=True, help_text="数据版本：该区域本期的指标每改动一次加 1；即指标填报接口的 ETag。")
     reason = serializers.CharField(read_only=True, help_text="退回或重新开放的原因；没有时为空字符串。")
     state_changed_at = serializers.DateTimeField(read_only=True, allow_null=True, help_text="状态最近一次变更的时间；从未变更为 null。")
-    locked = serializers.BooleanField(read_only=True, help_text="所在省份本期是否已由省级确认锁定（锁定后县、市、省数据均不能修改）。")
+    locked = serializers.BooleanField(read_only=True, help_text="所在省份本期是否已由省级确认锁定（锁定后县、市、省数据均不能修改；签收时列为例外的县不锁定）。")
 
     def get_state_label(self, region) -> str:
         return SubmissionState(region.state).label
@@ -170,6 +171,15 @@ class CheckmarkWriteSerializer(serializers.Serializer):
         return attrs
 
 
+def refuse_repeats(items, key, name):
+    """A list naming the same indicator (or county) twice is refused, each repeated one told."""
+    values = [item[key] for item in items]
+    repeated = sorted({v for v in values if values.count(v) > 1})
+    if repeated:
+        raise serializers.ValidationError(f"{name} {'、'.join(map(str, repeated))} 重复出现：每个{name}只能列出一次。")
+    return items
+
+
 class CheckmarksWriteSerializer(serializers.Serializer):
     """Some or all indicators of one region and period, written all or nothing."""
 
@@ -179,11 +189,7 @@ class CheckmarksWriteSerializer(serializers.Serializer):
     )
 
     def validate_checkmarks(self, items):
-        numbers = [item["number"] for item in items]
-        repeated = sorted({n for n in numbers if numbers.count(n) > 1})
-        if repeated:
-            raise serializers.ValidationError(f"指标 {'、'.join(map(str, repeated))} 重复出现：每个指标只能列出一次。")
-        return items
+        return refuse_repeats(items, "number", "指标")
 
     def to_internal_value(self, data):
         try:
@@ -218,6 +224,28 @@ class CheckmarksWriteSerializer(serializers.Serializer):
             item["number"]: CheckmarkValue(item["status"], item.get("done_month"), item.get("expected_month"), item["note"])
             for item in self.validated_data["checkmarks"]
         }
+
+
+class SignoffExceptionSerializer(serializers.Serializer):
+    county = serializers.CharField(max_length=6, help_text="县的行政区划代码，如“510104”。")
+    reason = serializers.CharField(max_length=500, help_text="例外原因（必填，最多 500 字），记入操作记录，并在附件2中注明。")
+
+
+class SignoffSerializer(serializers.Serializer):
+    """A sign-off's counties named as exceptions (issue 8 §4); no body or no list: none."""
+
+    exceptions = SignoffExceptionSerializer(
+        many=True, required=False, max_length=MAX_EXCEPTIONS,
+        help_text="尚未经市级审核、本次签收不包括的县，每个写明原因：接收地市时为该市的县；省级确认时为未接收地市的县。"
+        "所列的县不随之签收，确认锁定后仍可填报、上报，附件2中注明“（例外）”。",
+    )
+
+    def validate_exceptions(self, items):
+        return refuse_repeats(items, "county", "县")
+
+    def named(self):
+        """{county code: reason}."""
+        return {item["county"]: item["reason"] for item in self.validated_data.get("exceptions", [])}
 
 
 class ReasonSerializer(serializers.Serializer):

@@ -6,7 +6,8 @@ Reads go through ``restrict(user, "view")``; writes call indicators.services wit
 import re
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Subquery, Value
+from django.core.exceptions import ValidationError
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce, Substr
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -22,14 +23,15 @@ from accounts.api.schema import PERIOD_CODE, REGION_CODE, errors, region_code
 from accounts.models import Region
 from accounts.scoping import Action
 from indicators import services
-from indicators.models import Channel, Checkmark, Indicator, IndicatorSet, Period, Submission, SubmissionState
+from indicators.models import Channel, Checkmark, Indicator, IndicatorSet, Period, SignoffException, Submission, SubmissionState
 from indicators.selectors import sheet
+from indicators.signoff import named_counties
 
 from .filtersets import IndicatorFilterSet, RegionStateFilterSet
 from .serializers import (
     CheckmarkSheetSerializer, CheckmarksWriteSerializer, EvidenceSerializer, EvidenceUploadSerializer,
     IndicatorSerializer, IndicatorSetSerializer,
-    PeriodSerializer, ReasonSerializer, RegionStateDetailSerializer, RegionStateSerializer,
+    PeriodSerializer, ReasonSerializer, RegionStateDetailSerializer, RegionStateSerializer, SignoffSerializer,
 )
 
 TAG_SETS = "指标体系"
@@ -102,13 +104,14 @@ def region_states(user, period):
     lock = Submission.objects.filter(
         period=period, state=SubmissionState.CONFIRMED, region__level="province", region__code=Substr(OuterRef("path"), 1, 6)
     )
+    exception = SignoffException.objects.filter(county=OuterRef("pk"), submission__period=period)  # not locked
     return Region.objects.restrict(user, Action.VIEW).annotate(
         period_code=Value(period.code),
         state=Coalesce(Subquery(submission.values("state")[:1]), Value(SubmissionState.DRAFT.value)),
         version=Coalesce(Subquery(submission.values("version")[:1]), Value(0)),
         reason=Coalesce(Subquery(submission.values("reason")[:1]), Value("")),
         state_changed_at=Subquery(submission.values("state_changed_at")[:1]),
-        locked=Exists(lock),
+        locked=ExpressionWrapper(Exists(lock) & ~Exists(exception), output_field=BooleanField()),
     ).order_by("code")
 
 
@@ -273,6 +276,7 @@ class ReviewAction:
     needs_reason: bool
     summary: str
     description: str
+    names_exceptions: bool = False
 
 
 REVIEW_ACTIONS = {
@@ -283,9 +287,10 @@ REVIEW_ACTIONS = {
     "approve": ReviewAction(services.county_approve, ("county",), False, "审核通过县级数据",
                             "地市或省级审核通过已上报的县。"),
     "accept": ReviewAction(services.city_accept, ("city",), False, "省级接收地市",
-                           "省级接收一个地市：该市各县须全部市级审核通过。"),
+                           "省级接收一个地市：该市各县须已市级审核通过，或在 exceptions 中列为例外并写明原因（请求体可省略）。", True),
     "confirm": ReviewAction(services.period_confirm, ("province",), False, "省级确认（锁定本期）",
-                            "省级确认本省本期数据：各地市须已接收、省级指标须填写完整。确认后全省本期数据锁定，任何写入返回 409。"),
+                            "省级确认本省本期数据：各地市须已接收，或其未经市级审核的县在 exceptions 中逐一列为例外并写明原因"
+                            "（该地市保持未接收）；省级指标须填写完整。确认后全省本期数据锁定，任何写入返回 409，列为例外的县除外。", True),
     "reopen": ReviewAction(services.period_reopen, ("province",), True, "重新开放本期",
                            "省级重新开放已确认的本期数据以便更正，须填写原因。"),
 }
@@ -304,8 +309,22 @@ class ReviewActionView(generics.GenericAPIView):
             reason = ReasonSerializer(data=request.data)
             reason.is_valid(raise_exception=True)
             kwargs["reason"] = reason.validated_data["reason"]
+        if action.names_exceptions:
+            body = SignoffSerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            kwargs["exceptions"], errors = named_counties(user=request.user, named=body.named())
+            if errors:
+                raise ValidationError(errors)
         action.service(user=request.user, region=region, period=period, channel=Channel.API, **kwargs)
         return Response(RegionStateSerializer(region_states(request.user, period).get(pk=region.pk)).data)
+
+
+REQUEST_EXAMPLES = {
+    "return": [OpenApiExample("原因", value={"reason": "指标 8 缺少佐证材料"}, request_only=True)],
+    "reopen": [OpenApiExample("原因", value={"reason": "国家能源局要求更正指标 8"}, request_only=True)],
+    "accept": [OpenApiExample("列为例外", value={"exceptions": [{"county": "510104", "reason": "受灾，数据待核实"}]}, request_only=True)],
+    "confirm": [OpenApiExample("列为例外", value={"exceptions": [{"county": "510703", "reason": "地市尚未审核，先行上报"}]}, request_only=True)],
+}
 
 
 def review_action_view(name):
@@ -316,7 +335,7 @@ def review_action_view(name):
         tags=[TAG_REVIEW], operation_id=f"review_{name}", summary=action.summary,
         description=action.description + "成功时返回该区域的新状态；记入操作记录，渠道为“接口”。",
         parameters=[PERIOD_CODE, region_code(action.levels[0])],
-        request=ReasonSerializer if action.needs_reason else None,
-        examples=[OpenApiExample("原因", value={"reason": "指标 8 缺少佐证材料"}, request_only=True)] if action.needs_reason else [],
+        request=ReasonSerializer if action.needs_reason else SignoffSerializer if action.names_exceptions else None,
+        examples=REQUEST_EXAMPLES.get(name, []),
         responses={200: RegionStateSerializer, **errors(409)},
     ))(view).as_view()
