@@ -46,29 +46,39 @@ def _logout(page):
     page.wait_for_url("**/login/")
 
 
-def test_tick_submit_return_fix_approve_confirm_then_locked(browser_page, live_server, make_user):
-    """The half-year in one go: county ticks and submits, city returns, county fixes, city approves,
-    province confirms; afterwards a change is refused with who locked it, and the audit shows it all."""
+def _sichuan_waiting_for_jinjiang(make_user):
+    """This year's period in 四川 with every county approved and every city accepted but 锦江区 and
+    成都市, and the province indicators filled; users 锦江区 (county) and 四川 (province)."""
     from django.utils import timezone
 
     from accounts.models import Region
     from indicators import services
-    from indicators.models import AuditEntry, IndicatorSet, Submission
+    from indicators.models import IndicatorSet, Submission
     from indicators.services import CheckmarkValue
 
-    today = timezone.localdate()
-    period = services.period_open(code=str(today.year), indicator_set=IndicatorSet.objects.get(code="national-2021"))[0]
+    period = services.period_open(code=str(timezone.localdate().year), indicator_set=IndicatorSet.objects.get(code="national-2021"))[0]
     make_user("jinjiang", "county", "510104", last_name="锦江填报员")
-    make_user("chengdu", "city", "510100", last_name="成都审核员")
     province_user = make_user("sichuan", "province", "510000", last_name="省能源局处长")
-    # Every other county of the province is already approved and its city accepted; the province
-    # indicators are filled: the test walks 锦江区 and 成都市 through the flow.
     sichuan = Region.objects.get(code="510000")
     others = Region.objects.filter(level="county", path__startswith="510000/").exclude(code="510104")
     Submission.objects.bulk_create([Submission(region=c, period=period, state="approved") for c in others])
     Submission.objects.bulk_create([Submission(region=c, period=period, state="accepted") for c in Region.objects.filter(parent=sichuan).exclude(code="510100")])
     services.checkmarks_set(user=province_user, region=sichuan, period=period,
                             values={n: CheckmarkValue("done") for n in (21, 27, 29, 30, 33)})
+    return period
+
+
+def test_tick_submit_return_fix_approve_confirm_then_locked(browser_page, live_server, make_user):
+    """The half-year in one go: county ticks and submits, city returns, county fixes, city approves,
+    province confirms; afterwards a change is refused with who locked it, and the audit shows it all."""
+    from django.utils import timezone
+
+    from indicators.models import AuditEntry
+
+    today = timezone.localdate()
+    # The test walks 锦江区 and 成都市 through the flow.
+    period = _sichuan_waiting_for_jinjiang(make_user)
+    make_user("chengdu", "city", "510100", last_name="成都审核员")
     month = f"{today:%Y-%m}"
     sheet = f"{live_server.url}/periods/{period.code}/sheet/510104/"
     page = browser_page
@@ -154,3 +164,50 @@ def test_tick_submit_return_fix_approve_confirm_then_locked(browser_page, live_s
     actions = list(AuditEntry.objects.filter(region__code__in=["510104", "510100", "510000"]).exclude(action="set")
                    .order_by("pk").values_list("action", flat=True))
     assert actions == ["submit", "return", "submit", "approve", "accept", "confirm"]
+
+
+def test_province_accepts_a_city_naming_an_exception_then_confirms_and_the_county_still_fills(browser_page, live_server, make_user):
+    """Issue 8 §4 in the browser: 锦江区 is late; the province names it an exception with a reason
+    (refused without one), accepts 成都市 and confirms; 锦江区 can still save, and the province
+    page then counts the change made after its confirmation."""
+    from django.utils import timezone
+
+    from accounts.models import Region
+    from indicators.models import SignoffException, Submission
+
+    today = timezone.localdate()
+    period = _sichuan_waiting_for_jinjiang(make_user)
+    sichuan = Region.objects.get(code="510000")
+    page = browser_page
+    _login(page, live_server, "sichuan")
+    page.goto(f"{live_server.url}/periods/{period.code}/province/510000/")
+    row = page.locator("#city-510100")
+    row.locator("summary").click()
+    row.locator("tr[data-county='510104'] input[type=checkbox]").check()
+    row.locator("button:has-text('接收（所列例外县除外）')").click()  # no reason yet
+    row = page.locator("#city-510100")
+    assert "原因" in row.locator("tr[data-county='510104'] .field-error").inner_text()
+    assert not SignoffException.objects.exists()
+    row.locator("input[name=reason_510104]").fill("县供电公司系统升级，数据延后上报")
+    row.locator("button:has-text('接收（所列例外县除外）')").click()
+    row = page.locator("#city-510100")
+    assert "省级已接收" in row.inner_text() and "锦江区" in row.inner_text() and "系统升级" in row.inner_text()
+    page.click("#confirm button[value=confirm]")
+    page.wait_for_selector("text=重新开放")
+    assert Submission.objects.get(region=sichuan, period=period).state == "confirmed"
+    _logout(page)
+
+    # The exception county is told so on its sheet and may still save.
+    _login(page, live_server, "jinjiang")
+    page.goto(f"{live_server.url}/periods/{period.code}/sheet/510104/")
+    assert "列为例外" in page.locator(".banner.exception").inner_text()
+    page.locator("#indicator-1 input[value=done]").check()
+    page.fill("input[name=done_month_1]", f"{today:%Y-%m}")
+    page.click("button[value=save]")
+    page.wait_for_selector("h1")
+    assert page.locator(".error").count() == 0
+    _logout(page)
+
+    _login(page, live_server, "sichuan")
+    page.goto(f"{live_server.url}/periods/{period.code}/province/510000/")
+    assert "自您确认后已有 1 项数据变更" in page.locator("body").inner_text()
