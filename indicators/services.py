@@ -22,6 +22,7 @@ from .models import (
     SignoffException, Submission, SubmissionState, month_label,
 )
 from .periods import parse_period
+from .promises import promises_record
 from .signoff import open_counties, province_lock
 
 
@@ -245,8 +246,6 @@ def checkmarks_set(*, user, region, period, values, expected_version=None, chann
     Checkmark.objects.bulk_update(changed, ["status", "done_month", "expected_month", "note", "updated_by", "updated_at"])
     Checkmark.objects.bulk_create(created)
     # A new or moved expected month is a promise (issue 8 §3): at most two more statements.
-    from .promises import promises_record
-
     promises_record(checkmarks=changed + created, user=user, channel=channel)
     if entries:
         AuditEntry.objects.bulk_create(entries)

@@ -19,6 +19,7 @@ from django.db.models import (
 
 from accounts.models import Region, RegionLevel, Role
 from indicators.models import AuditEntry, Checkmark, CheckmarkStatus, Indicator, IndicatorLevel, Period, month_label
+from indicators.promises import Outcome, chain_outcome, promise_months
 
 from .changes import BLANK, Mark, PeriodRef
 from .models import Benefit
@@ -123,8 +124,6 @@ def heatmap(*, period, region, today):
     indicator order. A cell whose promise chain has slipped (indicators.promises: moved later,
     overdue or done late) also has ``"slipped": True``. Four queries: the promises are the fourth.
     """
-    from indicators.promises import Outcome, chain_outcome, promise_months
-
     indicators = list(county_indicators(period=period).values("id", "label", "group", "content"))
     groups = group_spans(indicator["group"] for indicator in indicators)
 
