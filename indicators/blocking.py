@@ -19,6 +19,7 @@ from accounts.models import NotificationLevel, Region, Role, User
 from accounts.scoping import Action
 
 from .models import Checkmark, Indicator, SignoffException, Submission, SubmissionState, month_label
+from .signoff import not_approved
 
 # The county states that hold a province up, most urgent first: sent back, never submitted, and
 # submitted but waiting for the city's review.
@@ -110,8 +111,8 @@ class Holdup:
 
 
 def _holding(counties, period):
-    """The counties of ``counties`` holding ``period`` up, with their state, return reason and sign-off exception."""
-    own = Submission.objects.filter(region=OuterRef("pk"), period=period)
+    """The counties of ``counties`` holding ``period`` up: not approved (``signoff.not_approved``, with
+    their state and return reason), outside a confirmed province unless named an exception."""
     # A region's path starts with its province's code: "510000/510100/510104/".
     confirmed = Submission.objects.filter(
         period=period, state=SubmissionState.CONFIRMED, region__code=Substr(OuterRef("path"), 1, 6)
@@ -119,13 +120,8 @@ def _holding(counties, period):
     # Exceptions go with their sign-off (removed when it is undone): any left in the period still stand.
     exception = SignoffException.objects.filter(county=OuterRef("pk"), submission__period=period)
     return (
-        counties.filter(level="county")
-        .annotate(
-            holding_state=Coalesce(Subquery(own.values("state")[:1]), Value(SubmissionState.DRAFT.value)),
-            holding_reason=Coalesce(Subquery(own.values("reason")[:1]), Value("")),
-            holding_exception=Coalesce(Subquery(exception.values("reason")[:1]), Value("")),
-        )
-        .filter(holding_state__in=HOLDING_STATES)
+        not_approved(counties, period)
+        .annotate(exception=Coalesce(Subquery(exception.values("reason")[:1]), Value("")))
         .exclude(Exists(confirmed) & ~Exists(exception))
     )
 
@@ -160,9 +156,9 @@ def holdups(*, counties, period, today, days_before=None):
     for county in rows:
         missing, passed = entries_missing(indicators, marks[county.pk], today)
         result.append(Holdup(
-            county=county, state=county.holding_state,
-            reason=county.holding_reason if county.holding_state == SubmissionState.RETURNED else "",
-            exception=county.holding_exception, missing=missing, passed=passed, days_left=days_left, level=level,
+            county=county, state=county.state,
+            reason=county.reason if county.state == SubmissionState.RETURNED else "",
+            exception=county.exception, missing=missing, passed=passed, days_left=days_left, level=level,
             county_people=people[county.pk], city_people=people[county.parent_id],
         ))
     return sorted(result, key=Holdup.urgency)

@@ -42,16 +42,23 @@ def province_lock(*, region, period):
     return lock.select_related("region", "state_changed_by").first()
 
 
-def open_counties(*, within, period):
-    """The counties under ``within`` not approved in ``period``, in code order, each with ``state``
-    (their Submission's, 填报中 when they have none). One query."""
+def not_approved(counties, period):
+    """The counties of ``counties`` (a Region queryset) not approved in ``period``, each with
+    ``state`` (their Submission's, 填报中 when they have none) and ``reason`` (its return reason)."""
     submissions = Submission.objects.filter(region=OuterRef("pk"), period=period)
     return (
-        Region.objects.filter(level="county", path__startswith=within.path)
+        counties.filter(level="county")
         .exclude(Exists(submissions.filter(state=SubmissionState.APPROVED)))
-        .annotate(state=Coalesce(Subquery(submissions.values("state")[:1]), Value(SubmissionState.DRAFT.value)))
-        .select_related("parent").order_by("path")
+        .annotate(
+            state=Coalesce(Subquery(submissions.values("state")[:1]), Value(SubmissionState.DRAFT.value)),
+            reason=Coalesce(Subquery(submissions.values("reason")[:1]), Value("")),
+        )
     )
+
+
+def open_counties(*, within, period):
+    """The counties under ``within`` not approved in ``period``, in code order (``not_approved``). One query."""
+    return not_approved(Region.objects.filter(path__startswith=within.path), period).select_related("parent").order_by("path")
 
 
 def exceptions_within(*, province, period):
