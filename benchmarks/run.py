@@ -20,7 +20,7 @@ mode: fewer periods and provinces), then measures:
 - the peak memory of each (tracemalloc's peak and the process's peak RSS during it).
 
 It prints a table and, for a full run (or with ``--doc``), rewrites this database's results section
-of docs/benchmarks.md. Nothing here is timed by the test suite: tests/test_benchmarks_smoke.py runs
+of docs/benchmarks.md. Nothing here is timed by the test suite: tests/portal/test_benchmarks_smoke.py runs
 each measurement once on a tiny dataset to keep this script working.
 
 The functions below import Django lazily: the command line sets the database up first.

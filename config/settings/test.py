@@ -13,5 +13,5 @@ STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.Static
 # refuses to drop the test database while any session remains).
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 # Login lockout off by default (the test client's login() passes no request, which django-axes
-# refuses); tests/test_security.py turns it on where it is exercised.
+# refuses); tests/accounts/test_security.py turns it on where it is exercised.
 AXES_ENABLED = False

@@ -1,0 +1,227 @@
+"""The portal's permission matrix: pages, exports, imports and the admin × principals.
+
+The regions (GB/T 2260):
+
+    四川 510000 ⊃ 成都 510100 ⊃ 锦江 510104     重庆 500000 ⊃ 重庆 500100 ⊃ 渝中 500103
+         510000 ⊃ 绵阳 510700 ⊃ 涪城 510703
+
+Principals: county 锦江, city 成都, province / supply company / regulator 四川, national 全国,
+重庆's province official (another province) and an anonymous visitor. A cell is the HTTP status:
+302 for an anonymous visitor is the way to the login page (for the admin, the admin's login);
+404 means out of scope (answered like unknown), 403 in view but not allowed, 405 a method the page
+does not take. A write cell reads ``302+`` when the write took effect and ``302`` when the page
+refused it with a message (the review steps answer with a redirect either way).
+"""
+from datetime import date
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.test import Client
+
+from accounts.models import Region
+from indicators.models import IndicatorSet, Submission
+from indicators.services import evidence_add, period_open
+from ledger import services as ledger_services
+from ledger.models import Ledger, ProgressEvidence
+from reporting.services import report_compile
+
+pytestmark = pytest.mark.django_db
+
+P = "2022S1"
+PRINCIPALS = ("county", "city", "province", "supply_company", "regulator", "national", "other_province", "anonymous")
+WHERE = {
+    "county": ("county", "510104"), "city": ("city", "510100"), "province": ("province", "510000"),
+    "supply_company": ("supply_company", "510000"), "regulator": ("regulator", "510000"),
+    "national": ("national", None), "other_province": ("province", "500000"),
+}
+BOARD = "/ledgers/510000-2022/"
+
+# (method, URL): statuses in the order of PRINCIPALS
+#                                                          county city prov supply regul natnl  渝   anon
+MATRIX = {
+    ("GET", "/"):                                            "200 200 200 200 200 200 200 302",
+    # 附件2's sheets: own county, another city's county, another province's county
+    ("GET", f"/periods/{P}/sheet/510104/"):                  "200 200 200 200 200 200 404 302",
+    ("GET", f"/periods/{P}/sheet/510703/"):                  "404 404 200 200 200 200 404 302",
+    ("GET", f"/periods/{P}/sheet/500103/"):                  "404 404 404 404 404 200 200 302",
+    ("GET", f"/periods/{P}/review/510100/"):                 "403 200 200 403 200 200 404 302",
+    ("GET", f"/periods/{P}/review/510700/"):                 "403 404 200 403 200 200 404 302",
+    ("GET", f"/periods/{P}/province/510000/"):               "403 200 200 403 200 200 404 302",
+    ("GET", f"/periods/{P}/province/500000/"):               "403 404 404 403 404 200 200 302",
+    # accept 攀枝花 with its five counties named exceptions (issue 8 §4): a province official's own
+    ("POST", f"/periods/{P}/province/510000/"):              "403 404 302+ 403 403 403 404 302",
+    ("GET", f"/periods/{P}/history/510104/"):                "200 200 200 200 200 200 404 302",
+    # 完成承诺: a county as its history; a city or province for the reviewers (out of scope: 404 first)
+    ("GET", f"/periods/{P}/promises/510104/"):               "200 200 200 200 200 200 404 302",
+    ("GET", f"/periods/{P}/promises/510703/"):               "404 404 200 200 200 200 404 302",
+    ("GET", f"/periods/{P}/promises/510100/"):               "403 200 200 403 200 200 404 302",
+    ("GET", f"/periods/{P}/promises/510700/"):               "404 404 200 403 200 200 404 302",
+    ("GET", f"/periods/{P}/promises/510000/"):               "403 200 200 403 200 200 404 302",
+    ("GET", f"/periods/{P}/promises/500000/"):               "404 404 404 404 404 200 200 302",
+    # 未完成报送情况: the province's readers, a city reviewer (their city's counties); not a county, not a company
+    ("GET", f"/periods/{P}/blocking/510000/"):               "403 200 200 403 200 200 404 302",
+    ("GET", f"/periods/{P}/blocking/500000/"):               "403 404 404 403 404 200 200 302",
+    ("GET", f"/periods/{P}/blocking/510100/"):               "403 404 404 403 404 404 404 302",
+    ("GET", f"/periods/{P}/act/510104/"):                    "405 405 405 405 405 405 405 302",
+    ("POST", f"/periods/{P}/act/510104/"):                   "403 302+ 302+ 403 403 403 404 302",
+    ("GET", "/evidence/{evidence}/"):                        "200 200 200 200 200 200 404 302",
+    # reports, exports, imports
+    ("GET", "/reporting/pictures/"):                         "403 403 200 403 200 200 200 302",
+    ("GET", "/reporting/?region=510000"):                    "403 403 200 403 200 200 404 302",
+    ("GET", "/reporting/?region=national"):                  "403 403 200 403 200 200 200 302",
+    ("GET", "/reporting/snapshots/{snapshot}/"):             "403 403 200 403 200 200 404 302",
+    ("GET", "/reporting/snapshots/{snapshot}/download/"):    "403 403 200 403 200 200 404 302",
+    ("GET", f"/reporting/export/attachment2/?region=510000&period={P}"): "403 403 200 403 200 200 404 302",
+    ("GET", f"/reporting/export/attachment2/?region=500000&period={P}"): "403 403 404 403 404 200 200 302",
+    ("GET", "/reporting/changes/?region=510000"):            "403 403 200 403 200 200 404 302",
+    ("GET", "/reporting/changes/?region=500000"):            "403 403 404 403 404 200 200 302",
+    ("GET", f"/reporting/changes/?region=510000&before={P}&after={P}&format=xlsx"): "403 403 400 403 400 400 404 302",
+    ("GET", "/reporting/benefits/"):                         "403 403 403 200 403 403 403 302",
+    ("GET", "/reporting/import/attachment2/"):               "403 403 200 403 403 403 200 302",
+    # the ledger (what a page lists is scoped again: see the tests below)
+    ("GET", "/ledgers/"):                                    "200 200 200 200 200 200 200 302",
+    ("GET", BOARD):                                          "200 200 200 200 200 200 404 302",
+    ("GET", BOARD + "items/3/"):                             "200 200 200 200 200 200 404 302",
+    ("GET", BOARD + "adapt/"):                               "403 200 200 403 403 403 404 302",
+    ("GET", BOARD + "import/"):                              "200 200 200 200 200 200 404 302",
+    ("GET", BOARD + "progress-import/"):                     "200 200 200 200 200 200 404 302",
+    ("GET", BOARD + "export.xlsx"):                          "200 200 200 200 200 200 404 302",
+    ("GET", BOARD + "progress.xlsx"):                        "200 200 200 200 200 200 404 302",
+    ("GET", "/ledgers/assignments/{assignment}/"):           "200 200 200 200 200 200 404 302",
+    ("GET", "/ledgers/evidence/{ledger_evidence}/"):         "200 200 200 200 200 200 404 302",
+    ("GET", "/ledgers/pressing/"):                           "200 200 200 200 200 200 200 302",
+    ("GET", "/notifications/"):                              "200 200 200 200 200 200 200 302",
+    ("GET", "/api/tokens/"):                                 "403 403 200 403 403 403 200 302",
+    # the admin: staff only (none of these principals is staff); its login for everyone else
+    ("GET", "/admin/"):                                      "302 302 302 302 302 302 302 302",
+    ("GET", "/admin/accounts/user/"):                        "302 302 302 302 302 302 302 302",
+    ("GET", "/admin/indicators/checkmark/"):                 "302 302 302 302 302 302 302 302",
+}
+
+
+class World:
+    """The data every page needs to answer 200 to someone: a period with evidence and a submitted
+    county, 四川's compiled tables, 四川's adapted ledger with an assignment to 锦江 with evidence."""
+
+    def __init__(self, make_user, tmp_path):
+        self.users = {name: make_user(f"u-{name}", role, code) for name, (role, code) in WHERE.items()}
+        region = Region.objects.get
+        self.period = period_open(code=P, indicator_set=IndicatorSet.objects.get(code="national-2021"))[0]
+        pdf = SimpleUploadedFile("整改报告.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", content_type="application/pdf")
+        self.evidence = evidence_add(user=self.users["county"], region=region(code="510104"), period=self.period, number=8, upload=pdf)
+        Submission.objects.update_or_create(region=region(code="510104"), period=self.period, defaults={"state": "submitted"})
+        self.snapshot = report_compile(user=self.users["province"], province=region(code="510000"), period=self.period)[0]
+        ledger = ledger_services.ledger_adapt(
+            user=self.users["province"], region=region(code="510000"), year=2022, source=Ledger.objects.get(code="national-2021"),
+        )
+        item = ledger.items.get(number=3)
+        city_part = ledger_services.assignment_create(
+            user=self.users["province"], item=item, region=region(code="510100"), responsible_unit="成都市发改委", lead=True,
+        )
+        self.assignment = ledger_services.assignment_create(
+            user=self.users["city"], item=item, parent=city_part, region=region(code="510104"),
+            responsible_unit="锦江区发改局", milestone=date(2022, 9, 30),
+        )
+        ledger_services.progress_report(
+            user=self.users["county"], assignment=self.assignment, status="in_progress", note="推进中",
+            uploads=[SimpleUploadedFile("验收单.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")],
+        )
+        self.ledger_evidence = ProgressEvidence.objects.get(update__assignment=self.assignment)
+
+    def client(self, principal):
+        client = Client()
+        if principal != "anonymous":
+            client.forcelogin(self.users[principal])
+        return client
+
+    def url(self, template):
+        return template.format(
+            evidence=self.evidence.pk, snapshot=self.snapshot.pk, assignment=self.assignment.pk,
+            ledger_evidence=self.ledger_evidence.pk,
+        )
+
+
+def _approved():
+    return Submission.objects.filter(region__code="510104", state="approved").exists()
+
+
+PANZHIHUA_COUNTIES = ("510402", "510403", "510411", "510421", "510422")
+ACCEPT_PANZHIHUA = {
+    "action": "accept", "city": "510400", "exception": list(PANZHIHUA_COUNTIES),
+    **{f"reason_{code}": "尚未上报" for code in PANZHIHUA_COUNTIES},
+}
+
+
+def _panzhihua_accepted():
+    return Submission.objects.filter(region__code="510400", state="accepted").exists()
+
+
+WRITES = {
+    ("POST", f"/periods/{P}/act/510104/"): ({"action": "approve"}, _approved),
+    ("POST", f"/periods/{P}/province/510000/"): (ACCEPT_PANZHIHUA, _panzhihua_accepted),
+}
+
+
+def _cell(world, principal, method, template):
+    client = world.client(principal)
+    url = world.url(template)
+    with transaction.atomic():  # every cell starts from the same data
+        body, took_effect = WRITES.get((method, template), ({}, None))
+        response = client.post(url, body) if method == "POST" else client.get(url)
+        if response.streaming:
+            b"".join(response.streaming_content)
+        status = str(response.status_code)
+        if took_effect is not None and status == "302" and took_effect():
+            status += "+"
+        transaction.set_rollback(True)
+    return status
+
+
+@pytest.fixture
+def world(make_user, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    return World(make_user, tmp_path)
+
+
+@pytest.mark.parametrize("method, url", list(MATRIX))
+def test_page_permission_matrix(world, method, url):
+    actual = [_cell(world, principal, method, url) for principal in PRINCIPALS]
+    assert " ".join(actual) == " ".join(MATRIX[method, url].split())
+
+
+def test_the_admin_sends_everyone_but_staff_to_itslogin(world):
+    response = world.client("province").get("/admin/accounts/user/")
+    assert response.status_code == 302 and response.url.startswith("/admin/login/")
+    staff = world.users["province"]
+    staff.is_staff = True
+    staff.save()
+    client = world.client("province")
+    assert client.get("/admin/").status_code == 200
+    assert client.get("/admin/accounts/user/").status_code == 403  # staff without the model permission
+
+
+def _xlsx_text(response):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    book = load_workbook(BytesIO(response.content), read_only=True)
+    return " ".join(str(v) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True) for v in row if v)
+
+
+def test_ledger_pages_and_exports_show_only_the_assignments_in_scope(world):
+    """Another city's assignment on the same item: not on 锦江's or 成都's board, item page or export."""
+    province, item = world.users["province"], world.assignment.item
+    mianyang = ledger_services.assignment_create(
+        user=province, item=item, region=Region.objects.get(code="510700"), responsible_unit="绵阳市经信局",
+    )
+    for principal in ("county", "city"):  # 锦江 and 成都: 绵阳 is another city
+        client = world.client(principal)
+        for url in (BOARD, BOARD + "items/3/"):
+            page = client.get(url).content.decode()
+            assert "锦江区发改局" in page and "绵阳市经信局" not in page, (principal, url)
+        assert "绵阳市经信局" not in _xlsx_text(client.get(BOARD + "progress.xlsx")), principal
+        assert client.get(f"/ledgers/assignments/{mianyang.pk}/").status_code == 404, principal
+    # The province sees both.
+    assert "绵阳市经信局" in _xlsx_text(world.client("province").get(BOARD + "progress.xlsx"))
