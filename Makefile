@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: install setup run test audit bench load clean
+.PHONY: install setup run lint test audit bench load clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,13 @@ setup: install
 # Web server, Celery worker and beat side by side; Ctrl-C stops all three.
 run: setup
 	$(BIN)/honcho --procfile Procfile.dev start
+
+# Static checks before the tests: ruff (rules in pyproject.toml), its formatting, and the apps'
+# layers (import-linter, contract in pyproject.toml).
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -1,8 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied
 
-from utilities.admin import RestrictedModelAdmin
-
+from . import policy
+from .admin_base import RestrictedModelAdmin
 from .models import Region, User
 
 admin.site.site_header = "获得电力台账 管理后台"
@@ -19,11 +20,56 @@ class RegionAdmin(RestrictedModelAdmin):
     raw_id_fields = ("parent",)
 
 
+# What makes a user an administrator: only a superuser sees or sets it.
+SUPERUSER_ONLY = ("is_staff", "is_superuser", "groups", "user_permissions")
+BELONGS = ("所属", {"fields": ("role", "region", "organisation", "phone")})
+
+
+def _without(fieldsets, names):
+    kept = []
+    for title, options in fieldsets:
+        fields = tuple(f for f in options["fields"] if f not in names)
+        if fields:
+            kept.append((title, {**options, "fields": fields}))
+    return kept
+
+
 @admin.register(User)
 class UserAdmin(RestrictedModelAdmin, DjangoUserAdmin):
+    """A superuser manages every user; a province administrator the county, city and supply-company
+    users of its province (accounts.policy), never itself, another administrator or anyone above."""
+
     list_display = ("username", "last_name", "first_name", "role", "region", "organisation", "is_active")
     list_filter = ("role", "is_active", "is_staff")
     search_fields = ("username", "first_name", "last_name", "organisation", "region__name", "region__code")
     raw_id_fields = ("region",)
-    fieldsets = DjangoUserAdmin.fieldsets + (("所属", {"fields": ("role", "region", "organisation", "phone")}),)
-    add_fieldsets = DjangoUserAdmin.add_fieldsets + (("所属", {"fields": ("role", "region", "organisation", "phone")}),)
+    fieldsets = DjangoUserAdmin.fieldsets + (BELONGS,)
+    add_fieldsets = DjangoUserAdmin.add_fieldsets + (
+        BELONGS, ("权限", {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
+    )
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        return fieldsets if request.user.is_superuser else _without(fieldsets, SUPERUSER_ONLY)
+
+    def get_list_filter(self, request):
+        filters = super().get_list_filter(request)
+        return filters if request.user.is_superuser else tuple(f for f in filters if f not in SUPERUSER_ONLY)
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "role":
+            kwargs["choices"] = [(role.value, role.label) for role in policy.assignable_roles(request.user)]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if not request.user.is_superuser:
+            # The form has no such fields for them; a crafted form still sets nothing of the kind.
+            stored = User.objects.filter(pk=obj.pk).first() if change else None
+            for name in ("is_staff", "is_superuser"):
+                setattr(obj, name, getattr(stored, name) if stored else False)
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        if not request.user.is_superuser and any(name in form.cleaned_data for name in ("groups", "user_permissions")):
+            raise PermissionDenied("只有超级管理员可以设置用户组和权限。")
+        super().save_related(request, form, formsets, change)

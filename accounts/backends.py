@@ -3,8 +3,29 @@ from django.contrib.auth.backends import ModelBackend
 
 
 class RegionModelBackend(ModelBackend):
-    """The usual backend, loading the user's region with the user: every request's scoping reads it."""
+    """Authentication only: the usual backend, loading the user's region with the user (every
+    request's scoping reads it). It answers no permission — not from groups, not from user
+    permissions — so accounts.policy (rules.permissions.ObjectPermissionBackend) is the one source
+    of what a non-superuser may do."""
 
     def get_user(self, user_id):
         user = get_user_model()._default_manager.select_related("region").filter(pk=user_id).first()
         return user if user is not None and self.user_can_authenticate(user) else None
+
+    def get_user_permissions(self, user_obj, obj=None):
+        return set()
+
+    def get_group_permissions(self, user_obj, obj=None):
+        return set()
+
+    def get_all_permissions(self, user_obj, obj=None):
+        return set()
+
+    def has_perm(self, user_obj, perm, obj=None):
+        return False
+
+    def has_module_perms(self, user_obj, app_label):
+        return False
+
+    def with_perm(self, perm, is_active=True, include_superusers=True, obj=None):
+        return get_user_model()._default_manager.none()

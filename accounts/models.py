@@ -83,6 +83,34 @@ class Region(models.Model):
         return " ".join([names[c] for c in self.ancestor_codes()] + [self.name])
 
 
+class RegionalDocument(models.Model):
+    """A document issued for a region and year: a ledger or an indicator set. No region: national.
+
+    Abstract, and here beside Region: the indicators and ledger apps both build on it.
+    """
+
+    code = models.SlugField("代码", max_length=64, unique=True)
+    name = models.CharField("名称", max_length=200)
+    document = models.CharField("文件", max_length=200, blank=True)
+    region = models.ForeignKey(
+        Region, verbose_name="所属区域", null=True, blank=True, on_delete=models.PROTECT,
+        help_text="留空表示国家层面。",
+    )
+    year = models.PositiveSmallIntegerField("年度")
+
+    objects = RestrictedQuerySet.as_manager()
+
+    region_lookup = "region"
+    visible_from_below = True
+
+    class Meta:
+        abstract = True
+        ordering = ["year", "code"]
+
+    def __str__(self):
+        return self.name
+
+
 class Role(models.TextChoices):
     COUNTY = "county", "县级填报人员"
     CITY = "city", "地市审核人员"

@@ -4,13 +4,13 @@ import re
 import secrets
 from pathlib import Path
 
-from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from utilities.csvdata import DataError, DataFileError, read_rows
 
+from . import policy
 from .models import CODE_RE, PARENT_LEVEL, ApiToken, Region, RegionLevel, Role, User
 from .scoping import Action, ensure_in_scope
 
@@ -126,29 +126,21 @@ DEMO_USERS = [
     ("demo_county", "county", "510104", "锦江区", "成都市锦江区经济科技和信息化局"),
     ("demo_county2", "county", "510105", "青羊区", "成都市青羊区经济科技和信息化局"),
 ]
-
-
-def _province_admin_group():
-    """Province officials manage the users and ledgers of their province through the admin."""
-    group, _ = Group.objects.get_or_create(name="省级管理员")
-    wanted = Permission.objects.filter(
-        content_type__app_label__in=["accounts", "ledger", "indicators"],
-    ).exclude(codename__in=["add_region", "change_region", "delete_region", "delete_indicatorset", "delete_indicator"])
-    group.permissions.set(wanted)
-    return group
+# Who may open the admin (what they may do there: accounts.policy).
+DEMO_STAFF = {"demo_province"}
 
 
 @transaction.atomic
 def demo_users_create():
-    """Create (or reset) the demo users of every role in Sichuan; returns their credentials."""
+    """Create (or reset) the demo users of every role in Sichuan; returns their credentials.
+
+    The province official is staff: what it may do in the admin comes from accounts.policy alone."""
     regions = Region.objects.in_bulk([code for _u, _r, code, _n, _o in DEMO_USERS if code], field_name="code")
-    admin_group = _province_admin_group()
     credentials = []
     for username, role, code, name, organisation in DEMO_USERS:
         user_save(
             username=username, password=DEMO_PASSWORD, role=role, region=regions.get(code),
-            last_name=name, organisation=organisation, is_staff=role == "province",
-            groups=[admin_group] if role == "province" else [],
+            last_name=name, organisation=organisation, is_staff=username in DEMO_STAFF,
         )
         credentials.append((username, DEMO_PASSWORD, Role(role).label, regions[code].name if code else "全国"))
     if not User.objects.filter(username="admin").exists():
@@ -157,17 +149,15 @@ def demo_users_create():
     return credentials
 
 
-# The service user's role when the token is not a supply company's: the role of its region's level.
-LEVEL_ROLE = {RegionLevel.COUNTY: Role.COUNTY, RegionLevel.CITY: Role.CITY, RegionLevel.PROVINCE: Role.PROVINCE}
-
-
 def api_token_digest(secret):
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _require_token_admin(user):
-    if not (user.is_superuser or user.role == Role.PROVINCE):
+def _require_token_admin(user, obj):
+    if not user.has_perm("accounts.manage_tokens"):
         raise PermissionDenied("只有省级能源主管部门可以管理接口令牌。")
+    if not user.has_perm("accounts.manage_tokens", obj):
+        raise PermissionDenied(f"“{obj}”不在您的管辖范围内。" if isinstance(obj, Region) else "该令牌不在您的管辖范围内。")
 
 
 @transaction.atomic
@@ -177,13 +167,11 @@ def api_token_create(*, user, name, region, access, role=None):
     The secret is returned here and nowhere else: only its SHA-256 is stored. ``role`` is the
     region level's role unless ``supply_company`` is asked for.
     """
-    _require_token_admin(user)
-    if not Region.objects.restrict(user, Action.CHANGE).filter(pk=region.pk).exists():
-        raise PermissionDenied(f"“{region.name}”不在您的管辖范围内。")
-    own_role = LEVEL_ROLE[region.level]
-    role = role or own_role
-    if role not in (own_role, Role.SUPPLY_COMPANY):
-        raise ValidationError({"role": f"{region.name}的令牌只能以{own_role.label}或供电企业的身份使用。"})
+    _require_token_admin(user, region)
+    allowed = policy.token_roles(region)
+    role = role or allowed[0]
+    if role not in allowed:
+        raise ValidationError({"role": f"{region.name}的令牌只能以{'或'.join(r.label for r in allowed)}的身份使用。"})
     prefix = secrets.token_hex(4)
     while ApiToken.objects.filter(prefix=prefix).exists():
         prefix = secrets.token_hex(4)
@@ -207,7 +195,7 @@ def api_token_create(*, user, name, region, access, role=None):
 @transaction.atomic
 def api_token_revoke(*, user, token):
     """Revoke a token at once: it no longer authenticates and its service user is deactivated."""
-    _require_token_admin(user)
+    _require_token_admin(user, token)
     token = ApiToken.objects.restrict(user, Action.CHANGE).select_for_update().filter(pk=token.pk).first()
     if token is None:
         raise PermissionDenied("该令牌不在您的管辖范围内。")

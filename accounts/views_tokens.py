@@ -8,11 +8,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from .models import ApiToken, Region, Role, TokenAccess
+from . import policy
+from .models import ApiToken, Region, TokenAccess
 from .scoping import Action
 from .services import api_token_create, api_token_revoke
 
-ROLE_CHOICES = [("", "按区域层级（县级填报、地市审核或省级）"), (Role.SUPPLY_COMPANY.value, Role.SUPPLY_COMPANY.label)]
+ROLE_CHOICES = [("", "按区域层级（县级填报、地市审核或省级）"), (policy.TOKEN_OTHER_ROLE.value, policy.TOKEN_OTHER_ROLE.label)]
 
 
 class ApiTokenForm(forms.Form):
@@ -31,7 +32,7 @@ class ApiTokenForm(forms.Form):
 
 
 def _require_token_admin(user):
-    if not (user.is_superuser or user.role == Role.PROVINCE):
+    if not user.has_perm("accounts.manage_tokens"):
         raise PermissionDenied("只有省级能源主管部门可以管理接口令牌。")
 
 

@@ -2,11 +2,17 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from utilities import views as job_views
+
 urlpatterns = [
+    path("", include("portal.urls")),
     path("", include("accounts.urls")),
     path("ledgers/", include("ledger.urls")),
     path("", include("indicators.urls")),
     path("reporting/", include("reporting.urls")),
+    # Every background job (report compiles, application-record imports): one page, one status endpoint.
+    path("jobs/<int:pk>/", job_views.job_page, name="job"),
+    path("jobs/<int:pk>/status/", job_views.job_status, name="job-status"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from utilities.admin import ReadOnlyRestrictedAdmin, RestrictedModelAdmin
+from accounts.admin_base import ReadOnlyRestrictedAdmin, RestrictedModelAdmin
 
 from .models import (
     Application, ApplicationBatch, ApplicationRule, AuditEntry, Checkmark, Evidence, Indicator, IndicatorSet, Period,
@@ -28,19 +28,10 @@ class IndicatorAdmin(RestrictedModelAdmin):
 
 
 @admin.register(Period)
-class PeriodAdmin(admin.ModelAdmin):
+class PeriodAdmin(ReadOnlyRestrictedAdmin):
     """Periods are opened with `manage.py open_period`, which carries every region forward."""
 
     list_display = ("code", "label", "starts", "ends", "deadline", "indicator_set")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Checkmark)
@@ -84,10 +75,11 @@ class ApplicationRuleAdmin(ReadOnlyRestrictedAdmin):
 
 @admin.register(ApplicationBatch)
 class ApplicationBatchAdmin(ReadOnlyRestrictedAdmin):
-    list_display = ("region", "period", "file_name", "row_count", "state", "progress", "uploaded_by", "uploaded_at")
-    list_filter = ("period", "state")
-    search_fields = ("region__name", "region__code", "file_name")
-    list_select_related = ("region", "period", "uploaded_by")
+    # Who, when, for which county and how it went are the batch's Job's (utilities.models.Job).
+    list_display = ("region", "period", "file_name", "row_count", "state", "progress", "created_by", "created_at")
+    list_filter = ("period", "job__state")
+    search_fields = ("job__region__name", "job__region__code", "file_name")
+    list_select_related = ("job__region", "job__created_by", "period")
 
 
 @admin.register(Application)

@@ -2,7 +2,7 @@
 they miss, whom to chase and how many days are left.
 
 The one definition of "still missing something", read by the 未完成报送情况 page and by the
-deadline reminders (accounts.notifications). A county holds its province up while its Submission
+deadline reminders (indicators.reminders). A county holds its province up while its Submission
 is 填报中 / 已退回 (the county is to act) or 已上报 (its city's reviewers are to act); a county of a
 province that has confirmed the period holds nothing up unless it was named as a SignoffException
 of that confirmation (or of its city's acceptance). Every read here runs a fixed number of queries
@@ -12,10 +12,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q, Subquery, Value
+from django.db.models import Exists, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce, Substr
 
-from accounts.models import NotificationLevel, Region, Role, User
+from accounts import policy
+from accounts.models import NotificationLevel, Region, User
 from accounts.scoping import Action
 
 from .models import Checkmark, Indicator, SignoffException, Submission, SubmissionState, month_label
@@ -145,7 +146,9 @@ def holdups(*, counties, period, today, days_before=None):
     people = defaultdict(list)
     for person in (
         User.objects.people()
-        .filter(Q(role=Role.COUNTY, region__in=holding.values("pk")) | Q(role=Role.CITY, region__in=holding.values("parent_id")))
+        .filter(
+            policy.county_fillers_q(region__in=holding.values("pk")) | policy.county_reviewers_q(region__in=holding.values("parent_id"))
+        )
         .only("username", "first_name", "last_name", "email", "phone", "role", "region")
         .order_by("username")
     ):

@@ -21,7 +21,8 @@ from django.db import connection, models, transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from accounts.models import Region, RegionLevel, Role, User
+from accounts import policy
+from accounts.models import Region, RegionLevel, User
 
 from .models import Channel, Checkmark, CheckmarkStatus, IndicatorSet, Period, Promise, Submission, SubmissionState
 from .promises import promises_backfill
@@ -244,7 +245,7 @@ def demo_progress_create(*, province_code, today=None):
 def _demo_signoff(province, period):
     """The demo city's counties approved but one, and the city accepted with that one named an
     exception, through the service (so the audit records it). Needs the province's demo official."""
-    official = User.objects.filter(role=Role.PROVINCE, region=province).order_by("pk").first()
+    official = User.objects.filter(policy.province_officials_q(region=province)).order_by("pk").first()
     city = Region.objects.filter(code=DEMO_EXCEPTION_CITY, parent=province).first()
     if official is None or city is None:
         return

@@ -27,13 +27,32 @@ def typed_from_checkmark(checkmark):
     )
 
 
-def parse_sheet(data, indicators):
-    """Return ``(values, typed, errors)``; errors map an indicator label to its messages."""
+FIELDS = ("status", "done_month", "expected_month", "note")
+
+
+def parse_version(data):
+    """The version the form was rendered with; None when it is missing or not a whole number."""
+    raw = data.get("version", "").strip()
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 18 else None
+
+
+def parse_sheet(data, indicators, stored=None):
+    """Return ``(values, typed, errors)``; errors map an indicator label to its messages.
+
+    Only what was sent is changed: an indicator none of whose fields is in ``data`` is left out of
+    ``values`` (unchanged, never blanked), and a field left out of ``data`` keeps its ``stored``
+    value ({number: Typed}). An empty value sent (“未开展（留空）”, an emptied month or note) clears.
+    """
+    stored = stored or {}
     values, typed, errors = {}, {}, {}
     for indicator in indicators:
         n = indicator.number
-        entry = Typed(*(data.get(f"{name}_{n}", "").strip() for name in ("status", "done_month", "expected_month", "note")))
+        before = stored.get(n) or Typed()
+        sent = [name for name in FIELDS if f"{name}_{n}" in data]
+        entry = Typed(*(data[f"{name}_{n}"].strip() if name in sent else getattr(before, name) for name in FIELDS))
         typed[n] = entry
+        if not sent:
+            continue
         if entry.status not in ("", *CheckmarkStatus.values):
             errors[indicator.label] = [f"指标 {indicator.label}：请选择“已完成”或“未完成”。"]
             continue
@@ -50,3 +69,8 @@ def parse_sheet(data, indicators):
                 errors.setdefault(indicator.label, []).append(f"指标 {indicator.label} 的{label}：{exc}")
         values[n] = CheckmarkValue(entry.status, months.get("done_month"), months.get("expected_month"), entry.note)
     return values, typed, errors
+
+
+def sheet_files(files, indicators):
+    """The evidence uploaded with the sheet, as [(indicator number, upload)]."""
+    return [(indicator.number, upload) for indicator in indicators for upload in files.getlist(f"evidence_{indicator.number}")]

@@ -2,11 +2,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Region
+from accounts.models import Region, RegionalDocument, person_name
 from accounts.scoping import RestrictedQuerySet
-from utilities.models import EvidenceFile, RegionalDocument
+from utilities.models import EvidenceFile, JobDetail, JobKind, JobState
 
 from .workdays import CalendarRangeError, check_covered
 
@@ -102,7 +103,8 @@ class Checkmark(models.Model):
 
     County indicators: √ with the month done, or the expected month. Province indicators: 已完成
     (the month optional), or the expected month; encouraging ones: 已开展 or nothing. A row whose
-    status lacks its month is kept (nothing typed is lost) but counts as missing.
+    status lacks its month is kept (nothing typed is lost) but is incomplete: it cannot be submitted.
+    The tables print no done month, so a county's √ without it is still “√” there (``display``).
     """
 
     # No index of its own: checkmark_unique (region, period, indicator) serves every lookup by
@@ -153,14 +155,12 @@ class Checkmark(models.Model):
 
     @property
     def display(self):
-        """The cell as the statistics table writes it."""
-        if self.status == CheckmarkStatus.DONE:
-            if self.indicator.level == "county":
-                return "√"
-            return "已开展" if self.indicator.encouraging else "已完成"
-        if self.status == CheckmarkStatus.NOT_DONE and self.expected_month:
-            return month_label(self.expected_month)
-        return ""
+        """The cell as the statistics table writes it (``indicators.cells.cell_text``)."""
+        # cells reads this module's choices: imported here, not at the top (a cycle otherwise)
+        from .cells import cell_text
+
+        return cell_text(status=self.status, expected_month=self.expected_month,
+                         level=self.indicator.level, encouraging=self.indicator.encouraging)
 
     def overdue(self, today):
         return self.status == CheckmarkStatus.NOT_DONE and self.expected_month is not None and (
@@ -237,6 +237,11 @@ class Submission(models.Model):
 
     def __str__(self):
         return f"{self.region} {self.period}: {self.get_state_display()}"
+
+    @property
+    def open_to_county(self):
+        """A county's data is the county's to change while drafted or returned (accounts.policy)."""
+        return self.state in (SubmissionState.DRAFT, SubmissionState.RETURNED)
 
     def clean(self):
         if self.region_id and self.state not in LEVEL_STATES[self.region.level]:
@@ -517,47 +522,58 @@ class ApplicationRule(models.Model):
             raise ValidationError(errors)
 
 
-class BatchState(models.TextChoices):
-    QUEUED = "queued", "排队中"
-    RUNNING = "running", "导入中"
-    DONE = "done", "已导入"
-    FAILED = "failed", "未导入"
-
-
 def application_file_path(instance, filename):
     return f"applications/{instance.period.code}/{instance.region.code}/{filename}"
 
 
-class ApplicationBatch(models.Model):
-    """One upload of a county's application records for a period: the file as received, who sent it,
-    and how reading it went. A batch that is read without error replaces the county's records of
-    the period; a large one is read by a Celery worker and reports its progress here."""
+class ApplicationBatch(JobDetail):
+    """One upload of a county's application records for a period: the file as received and what
+    reading it found. Who sent it, when, for which county, and how reading it went are its Job's
+    (``utilities.jobs``). A batch read without error replaces the county's records of the period;
+    a large one is read by a Celery worker."""
 
-    region = models.ForeignKey(Region, verbose_name="县", on_delete=models.PROTECT, related_name="+")
+    job_kind = JobKind.APPLICATIONS
+
     period = models.ForeignKey(Period, verbose_name="报告期", on_delete=models.PROTECT, related_name="+")
     file = models.FileField("文件", upload_to=application_file_path, max_length=300)
     file_name = models.CharField("原文件名", max_length=200)
     row_count = models.PositiveIntegerField("记录数", default=0)
-    state = models.CharField("状态", max_length=8, choices=BatchState.choices, default=BatchState.QUEUED)
-    progress = models.PositiveSmallIntegerField("进度（%）", default=0)
-    message = models.CharField("说明", max_length=500, blank=True)
     errors = models.JSONField("错误", default=list, blank=True)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="上传人", on_delete=models.PROTECT, related_name="+")
-    uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
-    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
 
     objects = RestrictedQuerySet.as_manager()
 
-    region_lookup = "region"
+    region_lookup = "job__region"
     visible_from_below = False
 
     class Meta:
         verbose_name = "报装记录导入"
         verbose_name_plural = "报装记录导入"
-        ordering = ["-uploaded_at", "-pk"]
+        ordering = ["-pk"]  # created one after the other with their jobs: the newest first
 
     def __str__(self):
         return f"{self.region} {self.period} {self.file_name}"
+
+    @property
+    def job_heading(self):
+        return f"报装记录导入 #{self.pk} · {self.region.name} · {self.period.label}"
+
+    @property
+    def job_note(self):
+        return f"文件“{self.file_name}”，{person_name(self.created_by)}于{timezone.localtime(self.created_at):%Y-%m-%d %H:%M}上传"
+
+    def job_results(self):
+        if self.state != JobState.DONE:
+            return []
+        return [(f"{self.region.name}报装记录（{self.row_count:,} 条）", self._records_url())]
+
+    def job_errors(self):
+        return list(self.errors)
+
+    def job_back(self):
+        return f"返回{self.region.name}报装记录", self._records_url()
+
+    def _records_url(self):
+        return reverse("indicators:applications", args=[self.period.code, self.region.code])
 
 
 class Application(models.Model):

@@ -12,10 +12,12 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from accounts.models import Region, Role, person_name
+from accounts.models import Region, person_name
 from accounts.scoping import Action
+from utilities.errors import PeriodLocked, StaleVersion, WrongState
 
 from .blocking import region_missing
+from .cells import cell_description
 from .evidence import DEFAULT_MAX_BYTES, validate_upload
 from .models import (
     AuditAction, AuditEntry, Channel, Checkmark, CheckmarkStatus, Evidence, Indicator, Period,
@@ -24,26 +26,6 @@ from .models import (
 from .periods import parse_period
 from .promises import promises_record
 from .signoff import open_counties, province_lock
-
-
-class ConflictError(Exception):
-    """The data moved on: a stale form, a locked period, a step the current state does not allow."""
-
-    def __init__(self, message):
-        self.message = message
-        super().__init__(message)
-
-
-class StaleVersion(ConflictError):
-    pass
-
-
-class PeriodLocked(ConflictError):
-    pass
-
-
-class WrongState(ConflictError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -61,12 +43,9 @@ def _today():
 
 
 def _describe(status, done_month, expected_month, indicator):
-    if status == CheckmarkStatus.DONE:
-        mark = "√" if indicator.level == "county" else ("已开展" if indicator.encouraging else "已完成")
-        return f"{mark} {month_label(done_month)}" if done_month else mark
-    if status == CheckmarkStatus.NOT_DONE:
-        return f"预计 {month_label(expected_month)}" if expected_month else "未完成（未填预计月份）"
-    return ""
+    """A check-mark as the audit trail writes it (“√ 2022年3月”, “预计 2022年12月”)."""
+    return cell_description(status=status, done_month=done_month, expected_month=expected_month,
+                            level=indicator.level, encouraging=indicator.encouraging)
 
 
 def _in_scope(user, region, action=Action.CHANGE):
@@ -74,13 +53,10 @@ def _in_scope(user, region, action=Action.CHANGE):
         raise PermissionDenied(f"“{region.name}”不在您的管辖范围内。")
 
 
-def _require_role(user, roles, doing):
-    if not (user.is_superuser or user.role in roles):
+def _require(user, perm, doing, obj=None):
+    """The policy's answer (accounts.policy) to ``perm``, or the refusal naming the user's role."""
+    if not user.has_perm(perm, obj):
         raise PermissionDenied(f"{user.get_role_display()}不能{doing}。")
-
-
-def _province_of(region):
-    return region if region.level == "province" else Region.objects.get(code=region.ancestor_codes()[0])
 
 
 def _submission(region, period):
@@ -159,11 +135,12 @@ def period_open(*, code, indicator_set, channel=Channel.SYSTEM, user=None):
 def _check_writer(user, region, period, submission):
     """Who may write a region's check-marks, and in which review state."""
     if region.level == "county":
-        _require_role(user, {Role.COUNTY, Role.PROVINCE}, "填报县级指标")
-        if user.role == Role.COUNTY and submission.state not in (SubmissionState.DRAFT, SubmissionState.RETURNED):
+        _require(user, "indicators.fill_county_sheet", "填报县级指标")
+        # The same rule with the submission: a county writes only while its data is open to it.
+        if not user.has_perm("indicators.fill_county_sheet", submission):
             raise WrongState(f"{region.name}{period.label}的数据已{submission.get_state_display()}，不能再修改；如需更正，请联系地市退回。")
     elif region.level == "province":
-        _require_role(user, {Role.PROVINCE}, "填报省级指标")
+        _require(user, "indicators.fill_province_sheet", "填报省级指标", submission)
     else:
         raise ValidationError({"region": "指标只能由县或省填报。"})
 
@@ -207,8 +184,7 @@ def checkmarks_set(*, user, region, period, values, expected_version=None, chann
     if expected_version is not None and expected_version != submission.version:
         raise StaleVersion(
             f"{region.name}的数据已被{person_name(submission.updated_by)}于"
-            f"{timezone.localtime(submission.updated_at):%H:%M:%S}修改，您看到的不是最新内容。"
-            "您填写的内容尚未保存：请刷新页面核对后再保存。"
+            f"{timezone.localtime(submission.updated_at):%H:%M:%S}修改，您看到的不是最新内容。{STALE_TAIL}"
         )
     indicators = {
         i.number: i for i in Indicator.objects.filter(indicator_set=period.indicator_set_id, level=region.level)
@@ -255,14 +231,6 @@ def checkmarks_set(*, user, region, period, values, expected_version=None, chann
     return submission, len(entries)
 
 
-def checkmark_set(*, user, region, period, number, value, expected_version=None, channel=Channel.WEB, today=None):
-    """One indicator: the same rules as checkmarks_set."""
-    return checkmarks_set(
-        user=user, region=region, period=period, values={number: value},
-        expected_version=expected_version, channel=channel, today=today,
-    )
-
-
 def missing_entries(*, region, period, today=None):
     """What stops a submission: indicators not filled, and expected months already passed."""
     return region_missing(region=region, period=period, today=today or _today())
@@ -272,7 +240,7 @@ def missing_entries(*, region, period, today=None):
 def county_submit(*, user, region, period, channel=Channel.WEB, today=None):
     """上报: refused, with the list of what is missing, until every county indicator is filled."""
     _in_scope(user, region)
-    _require_role(user, {Role.COUNTY}, "上报县级数据")
+    _require(user, "indicators.submit", "上报县级数据", region)
     submission = _submission(region, period)
     _ensure_unlocked(region, period)
     if submission.state not in (SubmissionState.DRAFT, SubmissionState.RETURNED):
@@ -295,7 +263,7 @@ def _review_county(*, user, region, period, channel, to_state, allowed_from, act
     if region.level != "county":
         raise ValidationError({"region": "只能审核县级数据。"})
     _in_scope(user, region)
-    _require_role(user, {Role.CITY, Role.PROVINCE}, "审核县级数据")
+    _require(user, "indicators.review_county", "审核县级数据", region)
     submission = _submission(region, period)
     _ensure_unlocked(region, period)
     if submission.state not in allowed_from:
@@ -379,7 +347,7 @@ def city_accept(*, user, region, period, exceptions=None, channel=Channel.WEB):
     if region.level != "city":
         raise ValidationError({"region": "只能接收地市。"})
     _in_scope(user, region)
-    _require_role(user, {Role.PROVINCE}, "接收地市数据")
+    _require(user, "indicators.accept_city", "接收地市数据", region)
     submission = _submission(region, period)
     _ensure_unlocked(region, period)
     if submission.state == SubmissionState.ACCEPTED:
@@ -410,7 +378,7 @@ def period_confirm(*, user, region, period, exceptions=None, channel=Channel.WEB
     if region.level != "province":
         raise ValidationError({"region": "只能确认省级数据。"})
     _in_scope(user, region)
-    _require_role(user, {Role.PROVINCE}, "确认本省数据")
+    _require(user, "indicators.confirm_province", "确认本省数据", region)
     submission = _submission(region, period)
     if submission.state == SubmissionState.CONFIRMED:
         _ensure_unlocked(region, period)
@@ -460,7 +428,7 @@ def period_reopen(*, user, region, period, reason, channel=Channel.WEB):
     if region.level != "province":
         raise ValidationError({"region": "只能重新开放省级数据。"})
     _in_scope(user, region)
-    _require_role(user, {Role.PROVINCE}, "重新开放本省数据")
+    _require(user, "indicators.reopen_province", "重新开放本省数据", region)
     submission = _submission(region, period)
     if submission.state != SubmissionState.CONFIRMED:
         raise WrongState(f"{region.name}{period.label}尚未确认，无需重新开放。")
@@ -495,3 +463,60 @@ def evidence_add(*, user, region, period, number, upload, channel=Channel.WEB, m
     submission.updated_by = user
     submission.save()
     return evidence
+
+
+ANY_VERSION = "*"  # the API's If-Match: * — the client overwrites on purpose, no version check
+STALE_TAIL = "您填写的内容尚未保存：请刷新页面核对后再保存。"
+
+
+@dataclass(frozen=True)
+class SheetSaved:
+    """What sheet_save did: the region's Submission as it now stands, the number of check-marks
+    changed, the Evidence stored, whether it was submitted, and why a submit asked for was refused."""
+
+    submission: Submission
+    changed: int
+    evidence: tuple = ()
+    submitted: bool = False
+    submit_refused: tuple = ()
+
+
+@transaction.atomic
+def sheet_save(*, user, region, period, values, files=(), expected_version, submit=False, channel=Channel.WEB,
+               today=None, max_bytes=DEFAULT_MAX_BYTES):
+    """Save a county's (or the province's) sheet in one transaction: check-marks, evidence files and,
+    if asked, the submit.
+
+    ``values`` maps indicator numbers to CheckmarkValue: only the indicators sent; one left out is
+    unchanged. ``files`` is a list of (indicator number, upload). ``expected_version`` is the version
+    the form or client read; a form without one (None) is refused like a stale form, as it cannot
+    show it saw the latest data; ANY_VERSION overwrites on purpose. A bad value or file, a stale
+    version, a lock: nothing is stored. A submit refused for what is still missing leaves the save
+    standing (the clerk's work is kept) and is told in ``submit_refused``.
+    """
+    _in_scope(user, region)
+    if expected_version is None:
+        raise StaleVersion(f"无法确认您看到的是{region.name}的最新内容（表单缺少版本号）。{STALE_TAIL}")
+    submission, changed = checkmarks_set(
+        user=user, region=region, period=period, values=values, channel=channel, today=today,
+        expected_version=None if expected_version == ANY_VERSION else expected_version,
+    )
+    evidence, submitted, refused = [], False, ()
+    try:
+        for number, upload in files:
+            evidence.append(evidence_add(
+                user=user, region=region, period=period, number=number, upload=upload, channel=channel, max_bytes=max_bytes,
+            ))
+        if submit:
+            try:
+                county_submit(user=user, region=region, period=period, channel=channel, today=today)  # its own savepoint
+                submitted = True
+            except ValidationError as exc:
+                refused = tuple(exc.messages)
+    except BaseException:
+        # The rows roll back with the transaction; the files already written would stay behind.
+        for item in evidence:
+            item.file.delete(save=False)
+        raise
+    submission.refresh_from_db()  # the files and the submit moved it on
+    return SheetSaved(submission, changed, tuple(evidence), submitted, refused)

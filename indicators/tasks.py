@@ -1,6 +1,8 @@
 from celery import shared_task
+from django.utils import timezone
 
 from .applications import applications_batch_run
+from .reminders import deadline_reminders_send
 
 
 # acks_late + reject_on_worker_lost: a worker killed mid-read puts the batch back on the queue; the
@@ -9,3 +11,10 @@ from .applications import applications_batch_run
 def read_application_batch(batch_id):
     batch = applications_batch_run(batch_id=batch_id)
     return {"batch": batch.pk, "state": batch.state, "rows": batch.row_count}
+
+
+# The name is the one it had in the accounts app: beat schedules stored in the database name it so.
+@shared_task(name="accounts.deadline_reminders")
+def deadline_reminders(days_before=None, days_after=None):
+    """Daily: remind the counties still missing something, and their cities, of the deadline, before and after it."""
+    return deadline_reminders_send(today=timezone.localdate(), days_before=days_before, days_after=days_after).as_dict()

@@ -1,7 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -11,12 +10,13 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Region
 from accounts.scoping import Action
-from ledger.selectors import attach_measured_by
+from utilities.errors import ConflictError
 
 from . import services
-from .forms import parse_sheet, typed_from_checkmark
-from .models import Channel, Evidence, Indicator, Period
+from .forms import parse_sheet, parse_version, sheet_files, typed_from_checkmark
+from .models import Channel, Checkmark, Evidence, Indicator, Period
 from .selectors import city_overview, history, review_matrix, sheet
+from .signals import sheet_indicators_shown
 from .signoff import changes_since_signoff, county_exception, named_counties, province_signoff
 
 
@@ -44,16 +44,21 @@ def sheet_view(request, code, region_code):
     period, region = _period_and_region(request, code, region_code, {"county", "province"})
     typed, errors, status = None, {}, 200
     if request.method == "POST":
-        # A save that succeeds redirects: only the indicators are needed to read the form.
-        indicators = Indicator.objects.filter(indicator_set=period.indicator_set_id, level=region.level).order_by("number")
-        values, typed, errors = parse_sheet(request.POST, list(indicators))
+        # A save that succeeds redirects: only the indicators and what is stored are needed to read the form.
+        indicators = list(Indicator.objects.filter(indicator_set=period.indicator_set_id, level=region.level).order_by("number"))
+        numbers = {indicator.pk: indicator.number for indicator in indicators}
+        stored = {
+            numbers[c.indicator_id]: typed_from_checkmark(c)
+            for c in Checkmark.objects.filter(region=region, period=period, indicator__in=indicators)
+        }
+        values, typed, errors = parse_sheet(request.POST, indicators, stored)
         if not errors:
-            errors = _save_sheet(request, region, period, values)
+            errors = _save_sheet(request, region, period, values, sheet_files(request.FILES, indicators))
             if not errors:
                 return redirect(request.path)
         status = 400
     data = sheet(region=region, period=period)
-    attach_measured_by(user=request.user, region=region, indicators=[row.indicator for row in data.rows])
+    sheet_indicators_shown.send(sender=sheet_view, user=request.user, region=region, indicators=[row.indicator for row in data.rows])
     if typed is None:
         typed = {row.indicator.number: typed_from_checkmark(row.checkmark) for row in data.rows}
     groups = [
@@ -68,29 +73,21 @@ def sheet_view(request, code, region_code):
 
 
 def _can_edit(user, region, data):
-    """Whether to show an editable form; the services decide again on every write."""
+    """Whether to show an editable form: exactly when the service would take the write — the
+    period not locked, and the policy's rule that checkmarks_set asks (a county while its data is
+    drafted or returned, its province at any time)."""
     if data.lock is not None or not region.changeable:
         return False
-    if region.level == "county":
-        return user.role == "county" and data.editable_by_county
-    return user.role == "province"
+    return user.has_perm(f"indicators.fill_{region.level}_sheet", data.submission)
 
 
-def _save_sheet(request, region, period, values):
-    """Save values and files in one transaction, then submit if asked; returns field errors."""
+def _save_sheet(request, region, period, values, files):
+    """Save values and files, and submit if asked, in one service call; returns field errors."""
     try:
-        version = int(request.POST.get("version", ""))
-    except ValueError:
-        version = None
-    try:
-        with transaction.atomic():
-            _submission, changed = services.checkmarks_set(
-                user=request.user, region=region, period=period, values=values,
-                expected_version=version, channel=Channel.WEB,
-            )
-            files = [(n, f) for n in values for f in request.FILES.getlist(f"evidence_{n}")]
-            for number, upload in files:
-                services.evidence_add(user=request.user, region=region, period=period, number=number, upload=upload)
+        saved = services.sheet_save(
+            user=request.user, region=region, period=period, values=values, files=files,
+            expected_version=parse_version(request.POST), submit=request.POST.get("action") == "submit", channel=Channel.WEB,
+        )
     except ValidationError as exc:
         errors, page = _field_errors(exc)
         for message in page:
@@ -98,13 +95,15 @@ def _save_sheet(request, region, period, values):
         if errors:
             messages.error(request, "有填写错误，未保存任何内容：请按提示修改后再保存。")
         return errors or {"": page}
-    except services.ConflictError as exc:
+    except ConflictError as exc:
         messages.error(request, exc.message)
         return {"": [exc.message]}
-    if changed or files:
-        messages.success(request, f"已保存（{changed} 项指标、{len(files)} 个佐证文件）。")
-    if request.POST.get("action") == "submit":
-        _act(request, services.county_submit, region=region, period=period, success="已上报，等待地市审核。")
+    if saved.changed or saved.evidence:
+        messages.success(request, f"已保存（{saved.changed} 项指标、{len(saved.evidence)} 个佐证文件）。")
+    for message in saved.submit_refused:  # the save stands; what stops the submit is listed
+        messages.error(request, message)
+    if saved.submitted:
+        messages.success(request, "已上报，等待地市审核。")
     return {}
 
 
@@ -116,7 +115,7 @@ def _act(request, service, success, **kwargs):
         for message in page + [m for ms in errors.values() for m in ms]:
             messages.error(request, message)
         return False
-    except services.ConflictError as exc:
+    except ConflictError as exc:
         messages.error(request, exc.message)
         return False
     messages.success(request, success)
@@ -152,7 +151,7 @@ def action_view(request, code, region_code):
 
 
 def _reviewer(request):
-    if not (request.user.is_superuser or request.user.role in ("city", "province", "national", "regulator")):
+    if not request.user.has_perm("indicators.view_review_page"):
         raise PermissionDenied("只有地市、省级和国家层面的用户可以查看审核页面。")
 
 
@@ -183,6 +182,10 @@ def province_view(request, code, region_code):
     """
     _reviewer(request)
     period, province = _period_and_region(request, code, region_code, {"province"})
+    # Every city's counties, states and exception reasons: not for a city reviewer (its own
+    # counties are on its review and 未完成报送情况 pages).
+    if not request.user.has_perm("indicators.view_province_page", province):
+        raise PermissionDenied("全省填报与确认页面仅向本省能源主管部门、国家能源局及其派出机构开放。")
     errors, target, status = {}, None, 200
     if request.method == "POST":
         target, errors = _signoff(request, province, period)
@@ -227,7 +230,7 @@ def _signoff(request, province, period):
         errors, page = _field_errors(exc)
         errors.setdefault(NON_FIELD_ERRORS, []).extend(page)
         return region.code, errors
-    except services.ConflictError as exc:
+    except ConflictError as exc:
         return region.code, {NON_FIELD_ERRORS: [exc.message]}
     messages.success(request, success)
     return region.code, {}
@@ -238,8 +241,12 @@ def history_view(request, code, region_code):
     """Every change and review step of a region's period, optionally of one indicator."""
     period, region = _period_and_region(request, code, region_code, {"county", "city", "province"})
     indicator = None
-    if request.GET.get("indicator"):
-        indicator = get_object_or_404(Indicator, indicator_set=period.indicator_set_id, number=request.GET["indicator"])
+    number = request.GET.get("indicator", "").strip()
+    if number:
+        # Not a number, or not one of this period's indicators: there is no such history (never a 500).
+        if not (number.isascii() and number.isdigit() and len(number) <= 4):
+            raise Http404(f"没有序号为“{number[:20]}”的指标。")
+        indicator = get_object_or_404(Indicator, indicator_set=period.indicator_set_id, number=int(number))
     entries = history(user=request.user, region=region, period=period, indicator=indicator)[:500]
     return render(request, "indicators/history.html", {"period": period, "region": region, "indicator": indicator, "entries": entries})
 

@@ -1,29 +1,31 @@
 """Pages of the application records (用电报装): a county's upload and evaluation, the conflicts of a
-city's or province's counties, a background batch's progress, the template."""
+city's or province's counties, a background batch's progress (the one job page), the template."""
 import io
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, JsonResponse
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from accounts.models import Region, RegionLevel, Role
+from accounts.models import RegionLevel
 from accounts.scoping import Action
-from reporting.imports import ImportFileError
+from utilities.excel import ImportFileError
+from utilities.jobs import status as job_status_of
+from utilities.models import JobState
+from utilities.views import job_page
+from utilities.views import job_status as job_status_view
 
 from . import applications
-from .models import Application, ApplicationBatch, BatchState
+from .models import Application, ApplicationBatch
 from .selectors import province_lock
-from .services import ConflictError
+from utilities.errors import ConflictError
 from .views import _period_and_region
 
 def _can_upload(user, region, lock):
     """Whether to show the upload form; the service decides again."""
-    return lock is None and (user.is_superuser or user.role in (Role.COUNTY, Role.SUPPLY_COMPANY)) and (
-        Region.objects.restrict(user, Action.CHANGE).filter(pk=region.pk).exists()
-    )
+    return lock is None and user.has_perm("indicators.upload_applications", region)
 
 
 @login_required
@@ -38,15 +40,19 @@ def applications_view(request, code, region_code):
 
 
 def _county_page(request, period, region, *, errors=(), file_name="", status=200):
-    batches = ApplicationBatch.objects.restrict(request.user, Action.VIEW).filter(region=region, period=period).select_related("uploaded_by")
-    current = batches.filter(state=BatchState.DONE).first()
+    batches = (
+        ApplicationBatch.objects.restrict(request.user, Action.VIEW).filter(job__region=region, period=period)
+        .select_related("job__region", "job__created_by", "period")
+    )
+    current = batches.filter(job__state=JobState.DONE).first()
+    running = next((b for b in batches[:10] if not b.job.finished), None)
     lock = province_lock(region=region, period=period)
     return render(request, "indicators/applications.html", {
         "period": period, "region": region, "results": applications.county_evaluation(region=region, period=period),
         "batches": batches[:10],
         "current": current, "count": Application.objects.filter(region=region, period=period).count(),
         "can_upload": _can_upload(request.user, region, lock), "lock": lock, "errors": errors, "file_name": file_name,
-        "inline_rows": applications.INLINE_ROWS,
+        "inline_rows": applications.INLINE_ROWS, "running": job_status_of(running.job) if running else None,
     }, status=status)
 
 
@@ -63,29 +69,26 @@ def applications_upload_view(request, code, region_code):
         return _county_page(request, period, region, errors=exc.messages, file_name=upload.name, status=400)
     except (ValidationError, ConflictError) as exc:
         return _county_page(request, period, region, errors=list(getattr(exc, "messages", [str(exc)])), file_name=upload.name, status=400)
-    if batch.state == BatchState.DONE:
+    if batch.state == JobState.DONE:
         messages.success(request, batch.message)
         return redirect("indicators:applications", code, region_code)
-    return redirect("indicators:application-batch", batch.pk)
+    return redirect("job", batch.job_id)
 
 
-def _batch(request, pk):
-    return get_object_or_404(ApplicationBatch.objects.restrict(request.user, Action.VIEW).select_related("region", "period", "uploaded_by"), pk=pk)
+def _job_of_batch(pk):
+    """The Job behind batch ``pk`` (the id older links use)."""
+    return get_object_or_404(ApplicationBatch.objects.only("job_id"), pk=pk).job_id
 
 
 @login_required
 def batch_view(request, pk):
-    """A background read: a progress bar that follows the worker, then the outcome."""
-    return render(request, "indicators/applications_batch.html", {"batch": _batch(request, pk)})
+    """A background read: the one job page (``/jobs/<id>/``), under its older address."""
+    return job_page(request, _job_of_batch(pk))
 
 
 @login_required
 def batch_status(request, pk):
-    batch = _batch(request, pk)
-    return JsonResponse({
-        "state": batch.state, "state_display": batch.get_state_display(), "progress": batch.progress,
-        "message": batch.message, "errors": batch.errors, "rows": batch.row_count,
-    })
+    return job_status_view(request, _job_of_batch(pk))
 
 
 @login_required

@@ -3,8 +3,6 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.utils import timezone
 
-from accounts.models import Role
-
 from .blocking import blocking
 from .views import _period_and_region, _reviewer
 
@@ -17,5 +15,6 @@ def blocking_view(request, code, region_code):
     data = blocking(province=province, period=period, today=timezone.localdate(), user=request.user)
     return render(request, "indicators/blocking.html", {
         "period": period, "province": province, "data": data,
-        "city_only": not request.user.is_superuser and request.user.role == Role.CITY,
+        # Whoever may not read the province's page (a city reviewer) sees only their city's counties.
+        "city_only": not request.user.has_perm("indicators.view_province_page", province),
     })

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from utilities.admin import RestrictedModelAdmin
+from accounts.admin_base import RestrictedModelAdmin
 
 from .models import Ledger, LedgerItem
 

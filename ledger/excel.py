@@ -1,11 +1,11 @@
 """A ledger as a workbook in the documents' own table layout (domain.md §4), and reading one back.
 
 ``write_workbook`` lays out a django-import-export ``Dataset`` (see ``ledger.resources``) in the
-house style of ``reporting.excel``: the ledger's name as the title, the document line under it, the
+house style of ``utilities.excel``: the ledger's name as the title, the document line under it, the
 header row repeated on every printed page and frozen on screen, borders, wrapped text, landscape.
 Equal consecutive 分类 print as one merged cell, as the documents print them.
 
-``read_sheet`` reads an uploaded workbook the way ``reporting.imports`` reads 附件2 — size checked
+``read_sheet`` reads an uploaded workbook the way 附件2 is read (``utilities.excel``) — size checked
 before parsing, the package checked against zip bombs and damage — then finds the header row,
 compares it with the expected columns and returns the data rows, each with its sheet row number, so
 every later message can say “第 N 行 X 列”. A merged cell reads as its value on every row it covers.
@@ -17,13 +17,25 @@ from datetime import date
 
 from openpyxl.utils import get_column_letter
 
-from reporting import layout as house_layout
-from reporting.excel import (
-    HEADER_FILL, fit_height, frame, head, merge, print_setup, put, save, set_widths, sheet, text_width,
+from utilities.excel import (
+    HEADER_FILL,
+    PERIOD_ROW,
+    ImportFileError,
+    fit_height,
+    frame,
+    head,
+    merge,
+    open_workbook,
+    print_setup,
+    put,
+    read_bytes,
+    save,
+    set_widths,
+    sheet,
+    text_width,
 )
-from reporting.imports import ImportFileError, open_workbook, read_bytes
 
-HEADER_ROW = house_layout.PERIOD_ROW + 1  # title, document line, then the table
+HEADER_ROW = PERIOD_ROW + 1  # title, document line, then the table
 FIRST_DATA_ROW = HEADER_ROW + 1
 SIZE = 11  # a ledger is read on paper: 11 pt stays legible once fitted to the page width
 DATE_FORMAT = "yyyy-mm-dd"

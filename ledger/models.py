@@ -3,10 +3,10 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from accounts.models import Region
+from accounts.models import Region, RegionalDocument
 from accounts.scoping import RestrictedQuerySet
 from indicators.models import Channel, Indicator
-from utilities.models import EvidenceFile, RegionalDocument
+from utilities.models import EvidenceFile
 
 from .due import DueParseError, parse_due
 

@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Case, Count, Exists, F, IntegerField, Max, OuterRef, Prefetch, Q, Value, When
 from django.shortcuts import get_object_or_404
 
-from accounts.models import Region, RegionLevel, Role
+from accounts.models import Region, RegionLevel
 from accounts.scoping import Action
 from indicators.models import Indicator
 
@@ -18,8 +18,6 @@ from .models import Assignment, AssignmentStatus, Ledger, LedgerItem, Pressing, 
 OPEN_STATES = (AssignmentStatus.NOT_STARTED, AssignmentStatus.IN_PROGRESS)
 # As the overdue job (services.assignments_mark_overdue) counts “due soon”.
 DUE_SOON_DAYS = 7
-# Roles that look after the regions below them: they get the 督办 list.
-OFFICIAL_ROLES = frozenset({Role.PROVINCE, Role.CITY, Role.NATIONAL, Role.REGULATOR})
 
 
 def allowed(check, user, obj):
@@ -42,7 +40,7 @@ ensure_can_edit = services._can_edit_ledger
 
 def can_adapt(user):
     """Whether to offer “制定本地台账”: as ``ledger_adapt`` allows, for the user's own region."""
-    return user.region_id is not None and user.role in (Role.PROVINCE, Role.CITY)
+    return user.region is not None and user.has_perm("ledger.adapt", user.region)
 
 
 def ledgers_for(user):
@@ -226,14 +224,11 @@ def assignments_to_do(*, user, today):
     return _mark_late(list(_late_first(todo.select_related("item__ledger"), today)), today)
 
 
-def is_official(user):
-    return user.is_superuser or user.role in OFFICIAL_ROLES
-
-
 def assignments_to_press(*, user, today, limit=None):
     """Overdue and due-soon assignments below the user's region, overdue first, with how often
-    they were pressed; ``can_press`` per row from the 督办 rule itself. At most ``limit`` rows."""
-    if not is_official(user):
+    they were pressed; ``can_press`` per row from the 督办 rule itself. At most ``limit`` rows.
+    For the officials who look after the regions below (accounts.policy), else none."""
+    if not user.has_perm("ledger.view_pressing_list"):
         return []
     late = (
         _visible_assignments(user).select_related("item__ledger")
@@ -243,7 +238,7 @@ def assignments_to_press(*, user, today, limit=None):
     )
     rows = _mark_late(list(_late_first(late, today)[:limit]), today)
     for assignment in rows:
-        assignment.can_press = allowed(services._reviewer, user, assignment)
+        assignment.can_press = user.has_perm("ledger.press", assignment)
     return rows
 
 

@@ -8,13 +8,13 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Region, Role, User, person_name
+from accounts.models import Region, User, person_name
 from accounts.notifications import notify
 from accounts.scoping import Action
 from indicators.applications import rules_parse, rules_sync
 from indicators.evidence import DEFAULT_MAX_BYTES, validate_upload
 from indicators.models import Indicator, IndicatorLevel, IndicatorSet
-from indicators.services import StaleVersion
+from utilities.errors import StaleVersion
 from utilities.csvdata import DataError, DataFileError, read_rows
 
 from .due import DueParseError, parse_due
@@ -217,14 +217,12 @@ def reference_load(*, directory):
 # A province's own ledger: adaptation, items, breakdown, progress and 督办 (issue 5).
 
 
-def _can_edit_ledger(user, ledger):
+def _can_edit_ledger(user, ledger, perm="ledger.edit_items"):
     """A ledger is edited by the officials of its own region (a province's by the province); the
     documents' own text (reference ledgers, reloaded by `load_reference`) is never edited."""
     if ledger.is_reference:
         raise PermissionDenied(f"“{ledger.name}”是文件原文，不能修改；请先据此制定本地台账。")
-    if user.is_superuser:
-        return
-    if ledger.region is None or user.region_id != ledger.region_id or user.role not in (Role.PROVINCE, Role.CITY):
+    if not user.has_perm(perm, ledger):
         raise PermissionDenied(f"您不能修改“{ledger.name}”。")
 
 
@@ -240,7 +238,7 @@ def _unique_code(base):
 def ledger_adapt(*, user, region, year, source, name=None):
     """A region's own ledger for a year, copied from ``source`` (the national one or last year's);
     every item remembers the item it came from."""
-    if not (user.is_superuser or (user.role in (Role.PROVINCE, Role.CITY) and user.region_id == region.pk)):
+    if not user.has_perm("ledger.adapt", region):
         raise PermissionDenied(f"只有{region.name}的主管部门可以制定本地台账。")
     if not Ledger.objects.restrict(user, Action.VIEW).filter(pk=source.pk).exists():
         raise PermissionDenied(f"您不能查看“{source.name}”。")
@@ -320,7 +318,7 @@ def assignment_create(*, user, item, region, responsible_unit, lead=False, conta
     if parent is not None:
         _breaker(user, parent)
     else:
-        _can_edit_ledger(user, item.ledger)
+        _can_edit_ledger(user, item.ledger, "ledger.assign")
     if not Region.objects.restrict(user, Action.CHANGE).filter(pk=region.pk).exists():
         raise PermissionDenied(f"“{region.name}”不在您的管辖范围内。")
     if milestone is None and not item.ongoing:
@@ -339,29 +337,19 @@ def assignment_create(*, user, item, region, responsible_unit, lead=False, conta
 
 def _breaker(user, assignment):
     """Who breaks an assignment down further: the city it was given to."""
-    if not (user.is_superuser or (user.role == Role.CITY and user.region_id == assignment.region_id)):
+    if not user.has_perm("ledger.break_down", assignment):
         raise PermissionDenied(f"只有{assignment.region.name}可以继续分解这项任务。")
 
 
 def _reporter(user, assignment):
     """Who reports progress: the assigned region's own staff, or a supply company serving it."""
-    if user.is_superuser:
-        return
-    own = user.region_id == assignment.region_id and user.role in (Role.COUNTY, Role.CITY, Role.PROVINCE)
-    company = user.role == Role.SUPPLY_COMPANY and user.region_id and assignment.region.path.startswith(user.region.path)
-    if not (own or company):
+    if not user.has_perm("ledger.report_progress", assignment):
         raise PermissionDenied("只有责任区域或其供电企业可以报送这项任务的进展。")
 
 
-def _reviewer(user, assignment):
-    """Who reviews: officials of a region above the assigned one."""
-    if user.is_superuser:
-        return
-    above = (
-        user.role in (Role.PROVINCE, Role.CITY) and user.region_id and user.region_id != assignment.region_id
-        and assignment.region.path.startswith(user.region.path)
-    )
-    if not above:
+def _reviewer(user, assignment, perm="ledger.review_progress"):
+    """Who reviews (or, with ``ledger.press``, presses): officials of a region above the assigned one."""
+    if not user.has_perm(perm, assignment):
         raise PermissionDenied("只有上级主管部门可以审阅或督办这项任务。")
 
 
@@ -426,7 +414,7 @@ def progress_review(*, user, assignment, note, send_back=False, channel="web"):
 @transaction.atomic
 def press(*, user, assignment, note, channel="web"):
     """督办: an official above presses the region; recorded, with its channel, and sent to the region's users."""
-    _reviewer(user, assignment)
+    _reviewer(user, assignment, "ledger.press")
     note = (note or "").strip()
     if not note:
         raise ValidationError({"note": ["请填写督办意见。"]})

@@ -13,7 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import RegionLevel
-from indicators.services import ConflictError
+from utilities.errors import ConflictError
 
 from . import forms, selectors, services
 

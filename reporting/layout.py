@@ -2,12 +2,14 @@
 
 The Excel writer and the importer both read these, so a filled-in form comes back the way it went out.
 """
+# The title, period and people rows are the house style's.
+from utilities import excel as house
 
 # 附件2 任务指标完成情况统计表
 ATTACHMENT2_SHEET = "附件2"
-TITLE_ROW = 1           # ××省“获得电力”任务指标完成情况统计表
-PERIOD_ROW = 2          # （2022年1月—2022年6月）
-PEOPLE_ROW = 3          # 填报人及手机联系方式 / 审核人 / 填报日期
+TITLE_ROW = house.TITLE_ROW    # ××省“获得电力”任务指标完成情况统计表
+PERIOD_ROW = house.PERIOD_ROW  # （2022年1月—2022年6月）
+PEOPLE_ROW = house.PEOPLE_ROW  # 填报人及手机联系方式 / 审核人 / 填报日期
 HEADER_TOP_ROW = 4      # 序号 | 省 | 地市 | 县 | 指标完成情况 | 省、地市、县指标完成情况
 GROUP_ROW = 5           # 2020年指标 | 2021年指标 | 2022年指标 | 持续推进指标 | 完成个数 | 未完成个数 | 完成百分比
 LABEL_ROW = 6           # 1 | 2 | … | *21 | … | *38
@@ -45,10 +47,7 @@ NATIONAL_SHEET = "全国汇总"
 
 # Added with the Excel writer (reporting/excel.py); additions only, the constants above stay as they are.
 
-def people_segments(total_columns):
-    """The (first, last) columns of the 填报人, 审核人 and 填报日期 segments of a people row, in thirds."""
-    bounds = [1 + round(total_columns * i / 3) for i in range(4)]
-    return [(bounds[i], bounds[i + 1] - 1) for i in range(3)]
+people_segments = house.people_segments  # the 填报人, 审核人 and 填报日期 segments of the people row
 
 
 def foot_row(last_table_row):

@@ -2,10 +2,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 
 from accounts.models import Region
 from accounts.scoping import RestrictedQuerySet
 from indicators.models import Period
+from utilities.models import JobDetail, JobKind, JobState  # noqa: F401  JobState: its old home
 
 from .tables import BENEFIT_CATEGORIES
 
@@ -99,38 +101,37 @@ class ReportSnapshot(models.Model):
         super().save(*args, **kwargs)
 
 
-class JobState(models.TextChoices):
-    QUEUED = "queued", "排队中"
-    RUNNING = "running", "编制中"
-    DONE = "done", "已完成"
-    FAILED = "failed", "失败"
+class ReportJob(JobDetail):
+    """A compile run on a Celery worker: what it compiles and what it made. Its state and progress
+    are its Job's (``utilities.jobs``); ``attempts`` counts the deliveries a killed worker caused."""
 
+    job_kind = JobKind.REPORT
 
-class ReportJob(models.Model):
-    """A compile run on a Celery worker; the page polls its progress."""
-
-    region = models.ForeignKey(
-        Region, verbose_name="省份", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
     period = models.ForeignKey(Period, verbose_name="报告期", on_delete=models.PROTECT, related_name="+")
-    state = models.CharField("状态", max_length=8, choices=JobState.choices, default=JobState.QUEUED)
-    progress = models.PositiveSmallIntegerField("进度（%）", default=0)
-    message = models.CharField("说明", max_length=500, blank=True)
     snapshots = models.ManyToManyField(ReportSnapshot, verbose_name="报表快照", blank=True, related_name="jobs")
-    created_at = models.DateTimeField("创建时间", auto_now_add=True)
-    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="创建人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
     task_id = models.CharField("任务编号", max_length=64, blank=True)
     attempts = models.PositiveSmallIntegerField("尝试次数", default=0)
 
     objects = RestrictedQuerySet.as_manager()
 
-    region_lookup = "region"
+    region_lookup = "job__region"
     visible_from_below = False
 
     class Meta:
         verbose_name = "编制任务"
         verbose_name_plural = "编制任务"
-        ordering = ["-created_at", "-pk"]
+        ordering = ["-pk"]  # created one after the other with their jobs: the newest first
+
+    def __str__(self):
+        return self.job_heading
+
+    @property
+    def job_heading(self):
+        return f"编制任务 #{self.pk} · {self.region.name if self.region else '全国汇总'} · {self.period.label}"
+
+    def job_results(self):
+        return [(s.get_kind_display(), reverse("reporting:snapshot", args=[s.pk])) for s in self.snapshots.all()]
+
+    def job_back(self):
+        region = self.region.code if self.region else "national"
+        return "返回统计报表", f"{reverse('reporting:reports')}?period={self.period.code}&region={region}"

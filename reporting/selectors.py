@@ -5,35 +5,34 @@ Every function takes a ``region`` the caller has already resolved through
 roles allowed to see these figures may view in full. Each runs a fixed number of queries however
 many counties the region holds; the counting happens in the database.
 
-A county cell counts as done only when it is “√” with its month (``DONE``): a row whose status lacks
-its month is kept but counts as missing, as the statistics table treats it.
+A county cell counts as done when its status is done (``DONE``), with or without its done month:
+the statistics table prints it “√” (``indicators.cells.cell_text``) and counts it, so the pictures do.
+Shares are ``utilities.formatting.percent`` / ``percent_text``, as the tables print them.
 """
 from collections import defaultdict
 
 from django.utils import timezone
 
 from django.db.models import (
-    Aggregate, BooleanField, Case, CharField, Count, ExpressionWrapper, F, IntegerField, Max, OuterRef, Q, Subquery, Sum, Value,
+    Aggregate, Case, CharField, Count, F, IntegerField, Max, OuterRef, Q, Subquery, Sum, Value,
     When,
 )
 
-from accounts.models import Region, RegionLevel, Role
-from indicators.models import AuditEntry, Checkmark, CheckmarkStatus, Indicator, IndicatorLevel, Period, month_label
+from accounts.models import Region, RegionLevel
+from indicators.cells import cell_text
+from indicators.models import AuditEntry, Checkmark, CheckmarkStatus, Indicator, IndicatorLevel, Period
 from indicators.promises import Outcome, chain_outcome, promise_months
+from utilities.formatting import percent, percent_text
 
 from .changes import BLANK, Mark, PeriodRef
 from .models import Benefit
-from .tables import BENEFIT_MEASURES, DONE_MARK, CityInput, Column, CountyInput, group_spans
+from .tables import BENEFIT_MEASURES, CityInput, Column, CountyInput, group_spans
 
-DONE = Q(status=CheckmarkStatus.DONE, done_month__isnull=False)
+DONE = Q(status=CheckmarkStatus.DONE)  # as 附件2 counts its “√”: the done month is not printed there
 
-# Who reads the pictures and the statistics tables, on the pages and through the API.
-REPORT_ROLES = frozenset({Role.PROVINCE, Role.NATIONAL, Role.REGULATOR})
+# Who reads the pictures and the statistics tables, on the pages and through the API, is
+# accounts.policy's ``reporting.read_reports``; this is what the others are told.
 REPORT_READERS_ONLY = "完成情况图示和统计报表仅向省级能源主管部门、国家能源局及其派出机构开放。"
-
-
-def is_report_reader(user):
-    return user.is_superuser or user.role in REPORT_ROLES
 
 
 class CellState:
@@ -42,7 +41,7 @@ class CellState:
     DONE = "done"
     PENDING = "pending"  # not done, the expected month not yet passed
     OVERDUE = "overdue"  # not done, the expected month before the current one
-    MISSING = "missing"  # no row, a blank status, or a status without its month
+    MISSING = "missing"  # no row, a blank status, or not done without its expected month
 
 
 class RowCount(Subquery):
@@ -66,21 +65,20 @@ class CommaList(Aggregate):
                            template="%(function)s((%(expressions)s)::text, ',')", **extra_context)
 
 
-def percent(part, whole):
-    """A share in per cent with at most one decimal, as the tables print it (0 of nothing is 0)."""
-    return round(100 * part / whole, 1) if whole else 0.0
-
-
 def _completion(*, county_count, complete_count, done_cells, indicator_count):
-    """Counties complete and cells done, with their shares of the counties and of the cells."""
+    """Counties complete and cells done, with their shares of the counties and of the cells: each
+    share as a number (``*_percent``, a Decimal or None when there is nothing to share, for the bars
+    and the chart) and as the text 附件2 prints (``*_percent_text``: “6.3%”, or “/”)."""
     cell_count = county_count * indicator_count
     return {
         "county_count": county_count,
         "complete_count": complete_count,
         "complete_percent": percent(complete_count, county_count),
+        "complete_percent_text": percent_text(complete_count, county_count),
         "done_cells": done_cells,
         "cell_count": cell_count,
         "done_percent": percent(done_cells, cell_count),
+        "done_percent_text": percent_text(done_cells, cell_count),
     }
 
 
@@ -223,17 +221,6 @@ def completion_over_periods(*, region):
     ]
 
 
-def _cell_text(status, done_month, expected_month, indicator):
-    """A check-mark as the statistics table writes it ("" when missing)."""
-    if status == CheckmarkStatus.DONE:
-        if indicator.level == IndicatorLevel.COUNTY:
-            return DONE_MARK if done_month else ""
-        return "已开展" if indicator.encouraging else "已完成"
-    if status == CheckmarkStatus.NOT_DONE and expected_month:
-        return month_label(expected_month)
-    return ""
-
-
 def table_columns(*, period):
     """The 38 (or a set's own) indicators as table columns, in number order. One query."""
     return [
@@ -262,18 +249,20 @@ def attachment2_input(*, province, period):
     # rows for the whole country instead of 90,000, whose fetching (and dates parsed row by row) was
     # most of a national compile. The set is checked by a join: a list of its indicator ids made
     # SQLite seek once per indicator and region.
+    # The cell text needs no done month (indicators.cells.cell_text): it is not read.
     marks = (
         Checkmark.objects.filter(period=period, region__in=subtree, indicator__indicator_set=period.indicator_set_id)
-        .annotate(dated=ExpressionWrapper(Q(done_month__isnull=False), output_field=BooleanField()))
-        .values_list("region_id", "status", "dated", "expected_month")
+        .values_list("region_id", "status", "expected_month")
         .annotate(indicator_ids=CommaList("indicator_id")).order_by()
     )
-    by_state = {}  # (status, dated, expected month) → {indicator id as text: (number, cell text)}
-    for region_id, status, dated, expected_month, indicator_ids in marks:
-        texts = by_state.get((status, dated, expected_month))
+    by_state = {}  # (status, expected month) → {indicator id as text: (number, cell text)}
+    for region_id, status, expected_month, indicator_ids in marks:
+        texts = by_state.get((status, expected_month))
         if texts is None:
-            texts = by_state[status, dated, expected_month] = {
-                str(pk): (i.number, _cell_text(status, dated, expected_month, i)) for pk, i in indicators.items()
+            texts = by_state[status, expected_month] = {
+                str(pk): (i.number, cell_text(status=status, expected_month=expected_month, level=i.level,
+                                              encouraging=i.encouraging))
+                for pk, i in indicators.items()
             }
         region_cells = cells[region_id]
         for pk in indicator_ids.split(","):
@@ -324,7 +313,8 @@ def changes_input(*, province, before, after):
     ).values_list("period_id", "region_id", "indicator_id", "status", "done_month", "expected_month")
     for period_id, region_id, indicator_id, status, done_month, expected_month in rows:
         indicator = indicators[indicator_id]
-        text = _cell_text(status, done_month, expected_month, indicator)
+        text = cell_text(status=status, expected_month=expected_month, level=indicator.level,
+                         encouraging=indicator.encouraging)
         month = done_month if status == CheckmarkStatus.DONE else expected_month
         marks[period_id][codes[region_id]][indicator.number] = Mark(status if text else BLANK, month, text)
     return {

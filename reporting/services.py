@@ -9,14 +9,16 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Region, Role, person_name
+from accounts.models import Region, person_name
 from accounts.scoping import Action
 from indicators.models import Period
 from indicators.signoff import exceptions_within
+from utilities import jobs
+from utilities.models import JobKind, JobState
 
 from . import excel, layout
 from .changes import build_changes
-from .models import Benefit, JobState, ReportJob, ReportKind, ReportSnapshot
+from .models import Benefit, ReportJob, ReportKind, ReportSnapshot
 from .selectors import attachment2_input, attachment3_totals, changes_input, data_state, national_input, table_columns
 from .tables import BENEFIT_CATEGORIES, BENEFIT_MEASURES, Header, build_attachment2, build_attachment3, build_national_rollup
 
@@ -92,13 +94,11 @@ WRITERS = {
 
 
 def _require_compiler(user, region):
-    if user.is_superuser:
-        return
     if region is None:
-        if user.role != Role.NATIONAL:
+        if not user.has_perm("reporting.compile_national"):
             raise PermissionDenied("只有国家能源局用户可以编制全国汇总。")
         return
-    if user.role not in (Role.PROVINCE, Role.NATIONAL) or not Region.objects.restrict(user, Action.VIEW).filter(pk=region.pk).exists():
+    if not user.has_perm("reporting.compile_reports", region):
         raise PermissionDenied(f"您不能编制{region.name}的统计表。")
 
 
@@ -162,7 +162,9 @@ def report_job_start(*, user, province, period):
     from .tasks import compile_reports  # the task module imports these services
 
     with transaction.atomic():
-        job = ReportJob.objects.create(region=province, period=period, created_by=user)
+        job = ReportJob(job=jobs.create(kind=JobKind.REPORT, region=province, user=user), period=period)
+        job.full_clean()
+        job.save()
         transaction.on_commit(lambda: _enqueue(compile_reports, job.pk))
     return job
 
@@ -179,28 +181,28 @@ def _enqueue(task, job_pk):
         task.delay(job_pk)
     except BrokerError as exc:
         logger.warning("报表编制任务 %s 无法入队：%s", job_pk, exc)
-        ReportJob.objects.filter(pk=job_pk, state=JobState.QUEUED).update(
-            state=JobState.FAILED, message=QUEUE_UNAVAILABLE, finished_at=timezone.now(),
-        )
+        jobs.fail(ReportJob.objects.get(pk=job_pk).job_id, message=QUEUE_UNAVAILABLE)
 
 
 def report_job_run(*, job_id):
     """Run a queued job (called by the Celery task): progress, snapshots and the outcome on the job."""
-    job = ReportJob.objects.select_related("region", "period", "created_by").get(pk=job_id)
+    job = ReportJob.objects.select_related("job__region", "job__created_by", "period").get(pk=job_id)
     if job.state == JobState.DONE:
         return job
-    ReportJob.objects.filter(pk=job.pk).update(state=JobState.RUNNING, attempts=job.attempts + 1, message="开始编制")
+    ReportJob.objects.filter(pk=job.pk).update(attempts=job.attempts + 1)
+    jobs.start(job.job_id, message="开始编制")
 
     def progress(percent, message):
-        ReportJob.objects.filter(pk=job.pk).update(progress=percent, message=message)
+        jobs.progress(job.job_id, percent, message)
 
     try:
         snapshots = report_compile(user=job.created_by, province=job.region, period=job.period, progress=progress)
     except Exception as exc:
-        ReportJob.objects.filter(pk=job.pk).update(state=JobState.FAILED, message=f"编制失败：{exc}"[:500], finished_at=timezone.now())
+        jobs.fail(job.job_id, message=f"编制失败：{exc}")
         raise
-    job.snapshots.set(snapshots)
-    ReportJob.objects.filter(pk=job.pk).update(state=JobState.DONE, progress=100, message="编制完成", finished_at=timezone.now())
+    with transaction.atomic():
+        job.snapshots.set(snapshots)
+        jobs.finish(job.job_id, message="编制完成")
     job.refresh_from_db()
     return job
 
@@ -225,7 +227,7 @@ def benefits_set(*, user, region, year, half, figures):
 
     All or nothing: every error is reported, keyed ``category-measure``, and nothing is stored.
     """
-    if not (user.is_superuser or user.role == Role.SUPPLY_COMPANY):
+    if not user.has_perm("reporting.enter_benefits"):
         raise PermissionDenied("只有供电企业用户可以填报服务效益。")
     if not Region.objects.restrict(user, Action.CHANGE).filter(pk=region.pk).exists():
         raise PermissionDenied(f"“{region.name}”不在您的管辖范围内。")

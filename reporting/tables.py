@@ -6,20 +6,11 @@ is a JSON-ready dataclass that the Excel writer lays out and the pages show.
 """
 from dataclasses import asdict, dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from functools import lru_cache
 
-DONE_MARK = "√"
+from indicators.cells import DONE_MARK
+from utilities.formatting import percent_text
+
 NOT_APPLICABLE = "/"
-GROUP_ORDER = ("2020年指标", "2021年指标", "2022年指标", "持续推进指标")
-
-
-@lru_cache(maxsize=4096)  # the same few (part, whole) pairs fill a table: done of 31, counties of a city
-def format_percent(part, whole):
-    """At most one decimal, as the tables print it: 90.3%, 72%, 100%; “/” when there is no whole."""
-    if not whole:
-        return NOT_APPLICABLE
-    value = (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-    return f"{value.normalize():f}%"
 
 
 def group_spans(groups):
@@ -140,7 +131,7 @@ def build_attachment2(*, header, columns, province_cells, cities, exceptions=Non
         cells = [NOT_APPLICABLE if number is None else get(number, "") for number in county_numbers]
         done = cells.count(DONE_MARK)
         return Row("county", serial, "", city.name, county.name, cells, done, total - done,
-                   format_percent(done, total), county.code, exceptions.get(county.code, ""))
+                   percent_text(done, total), county.code, exceptions.get(county.code, ""))
 
     rows, county_rows_all = [], []
     body = []
@@ -154,7 +145,7 @@ def build_attachment2(*, header, columns, province_cells, cities, exceptions=Non
     province_row = Row(
         "province", "", header.province_name, f"共{len(cities)}个地市", f"共{len(county_rows_all)}个县",
         [province_cells.get(c.number, "") if c.level == "province" else NOT_APPLICABLE for c in columns],
-        complete, len(county_rows_all) - complete, format_percent(complete, len(county_rows_all)), header.province_code,
+        complete, len(county_rows_all) - complete, percent_text(complete, len(county_rows_all)), header.province_code,
     )
     rows = [province_row, *body, *_statistics_rows(columns, county_rows_all)]
     notes = [SignoffNote(r.city, r.county, r.region_code, r.exception) for r in county_rows_all if r.exception]
@@ -172,7 +163,7 @@ def _summary_row(kind, serial, city, label, columns, county_rows, total, code):
     complete = sum(r.done == total for r in county_rows)
     cells = [NOT_APPLICABLE if n is None else n for n in per_column]
     return Row(kind, serial, "", city, label, cells, complete, len(county_rows) - complete,
-               format_percent(complete, len(county_rows)), code)
+               percent_text(complete, len(county_rows)), code)
 
 
 STAT_LABELS = ("已完成县个数", "未完成县个数", "完成百分比")
@@ -193,7 +184,7 @@ def _statistics_rows(columns, county_rows):
             elif label == STAT_LABELS[1]:
                 cells.append(counties - done)
             else:
-                cells.append(format_percent(done, counties))
+                cells.append(percent_text(done, counties))
         rows.append(Row("stat", "", "全省各指标的完成情况统计", "", label, cells, NOT_APPLICABLE, NOT_APPLICABLE, NOT_APPLICABLE))
     return rows
 
@@ -263,8 +254,8 @@ def build_national_rollup(*, period_code, period_line, columns, provinces):
     """
     county_columns = [c for c in columns if c.level == "county"]
     rows = [
-        NationalRow(code, name, counties, complete, format_percent(complete, counties),
-                    [format_percent(done.get(c.number, 0), counties) for c in county_columns])
+        NationalRow(code, name, counties, complete, percent_text(complete, counties),
+                    [percent_text(done.get(c.number, 0), counties) for c in county_columns])
         for code, name, counties, complete, done in provinces
     ]
     return NationalRollup(period_code, period_line, county_columns, rows)

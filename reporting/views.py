@@ -4,21 +4,24 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Region, RegionLevel, Role
+from accounts.models import Region, RegionLevel
 from accounts.scoping import Action
 from indicators.models import Period
+from utilities.jobs import status as job_status_of
+from utilities.views import job_page
+from utilities.views import job_status as job_status_view
 
 from . import excel, selectors, services
+from .forms import BenefitsForm
 from .models import Benefit, ReportJob, ReportKind, ReportSnapshot
 from .tables import BENEFIT_CATEGORIES, BENEFIT_MEASURES, group_spans
 
-def _report_reader(user):
-    if not selectors.is_report_reader(user):
+def _report_reader(user, obj=None):
+    if not user.has_perm("reporting.read_reports", obj):
         raise PermissionDenied(selectors.REPORT_READERS_ONLY)
 
 
@@ -83,7 +86,8 @@ def _line_chart(points):
     step = plot_width / (len(points) - 1) if len(points) > 1 else 0
 
     def y(value):
-        return round(CHART_TOP + plot_height * (100 - value) / 100, 1)
+        # A share of nothing (None: no counties) sits at 0 %; the Decimal share becomes a coordinate.
+        return round(CHART_TOP + plot_height * (100 - float(value or 0)) / 100, 1)
 
     for index, point in enumerate(points):
         point["x"] = round(CHART_LEFT + step * index if step else CHART_LEFT + plot_width / 2, 1)
@@ -121,36 +125,32 @@ def reports(request):
         except PermissionDenied as exc:
             messages.error(request, str(exc))
             return redirect(request.get_full_path())
-        return redirect("reporting:job", pk=job.pk)
+        return redirect("job", pk=job.job_id)
     snapshots = ReportSnapshot.objects.restrict(user, Action.VIEW).filter(period=period, region=region)
-    jobs = ReportJob.objects.restrict(user, Action.VIEW).filter(period=period, region=region)[:10]
+    jobs = ReportJob.objects.restrict(user, Action.VIEW).filter(period=period, job__region=region).select_related("job")[:10]
+    running = next((j for j in jobs if not j.job.finished), None)
     return render(request, "reporting/reports.html", {
         "region": region, "period": period, "periods": periods, "provinces": provinces.order_by("code"),
         "snapshots": snapshots.select_related("compiled_by", "confirmed_by")[:30], "jobs": jobs,
-        "can_compile": user.is_superuser or (user.role == Role.NATIONAL if region is None else user.role in (Role.PROVINCE, Role.NATIONAL)),
+        "running": job_status_of(running.job) if running else None,
+        "can_compile": user.has_perm("reporting.compile_national") if region is None else user.has_perm("reporting.compile_reports", region),
     })
 
 
-def _job(request, pk):
-    return get_object_or_404(ReportJob.objects.restrict(request.user, Action.VIEW).select_related("region", "period"), pk=pk)
+def _job_of_report(pk):
+    """The Job behind report job ``pk`` (the id the API and older links use)."""
+    return get_object_or_404(ReportJob.objects.only("job_id"), pk=pk).job_id
 
 
 @login_required
 def job(request, pk):
-    """The job's page: a progress bar that follows the worker, then the compiled tables."""
-    return render(request, "reporting/job.html", {"job": _job(request, pk)})
+    """The report job's page: the one job page (``/jobs/<id>/``), under its older address."""
+    return job_page(request, _job_of_report(pk))
 
 
 @login_required
 def job_status(request, pk):
-    job = _job(request, pk)
-    return JsonResponse({
-        "state": job.state, "state_display": job.get_state_display(), "progress": job.progress, "message": job.message,
-        "snapshots": [
-            {"id": s.pk, "kind": s.get_kind_display(), "url": reverse("reporting:snapshot", args=[s.pk])}
-            for s in job.snapshots.all()
-        ],
-    })
+    return job_status_view(request, _job_of_report(pk))
 
 
 def _snapshot(request, pk):
@@ -192,7 +192,7 @@ def snapshot_download(request, pk):
 def benefits(request):
     """A supply company enters its area's 附件3 figures for one half-year."""
     user = request.user
-    if not (user.is_superuser or user.role == Role.SUPPLY_COMPANY) or user.region is None:
+    if user.region is None or not user.has_perm("reporting.enter_benefits", user.region):
         raise PermissionDenied("只有供电企业用户可以填报服务效益。")
     today = timezone.localdate()
     try:
@@ -208,8 +208,11 @@ def benefits(request):
     typed, errors, status = {}, {}, 200
     if request.method == "POST":
         typed = {(c, m): request.POST.get(f"{c}-{m}", "").strip() for c, _ in BENEFIT_CATEGORIES for m, _l, _p in BENEFIT_MEASURES}
+        form = BenefitsForm(request.POST)
         try:
-            services.benefits_set(user=user, region=user.region, year=year, half=half, figures=typed)
+            if not form.is_valid():  # NaN, Infinity, 1e400…: told at the field, never a 500
+                raise ValidationError(form.errors.as_data())
+            services.benefits_set(user=user, region=user.region, year=year, half=half, figures=form.figures())
         except ValidationError as exc:
             errors = {key: msgs for key, msgs in exc.message_dict.items()} if hasattr(exc, "error_dict") else {"": exc.messages}
             messages.error(request, "有填写错误，未保存任何内容。")

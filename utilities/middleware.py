@@ -1,4 +1,5 @@
-"""Security headers Django 5.2 does not set itself: Content-Security-Policy and Permissions-Policy.
+"""Security headers Django 5.2 does not set itself: Content-Security-Policy, Permissions-Policy, and
+Cache-Control on whatever is private (see CacheControlMiddleware).
 
 The portal's policy is strict: scripts only from our own static files (no inline scripts, no
 eval), nothing from other origins, no framing, forms only to ourselves. Inline *style attributes*
@@ -39,4 +40,31 @@ class SecurityHeadersMiddleware:
         if policy:
             response.headers.setdefault("Content-Security-Policy", policy)
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        return response
+
+
+PRIVATE = "private, no-store"
+API_PREFIX = "/api/"
+
+
+class CacheControlMiddleware:
+    """``Cache-Control: private, no-store`` on every page a signed-in user gets, every API answer and
+    every download (evidence, reports): neither a shared proxy nor the browser's cache may keep a
+    region's data after the user has gone. A response that already forbids storing (Django's
+    never_cache) keeps its own header; static files (WhiteNoise answers before this) and the pages
+    of a signed-out visitor, like the login page, are cached as before.
+
+    After AuthenticationMiddleware: it reads request.user. API clients sign in with a token inside
+    the view, after this has run, hence the path as well.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        private = request.path.startswith(API_PREFIX) or (user is not None and user.is_authenticated)
+        if private and "no-store" not in response.get("Cache-Control", "").lower():
+            response["Cache-Control"] = PRIVATE
         return response

@@ -3,7 +3,7 @@
     {"code": "validation_error", "message": "<中文说明>", "errors": {"<字段或指标序号>": ["<中文说明>"]}}
 
 Django's ValidationError and PermissionDenied (raised by the services) and the services'
-ConflictError are mapped here, so views call the services and let errors through.
+ConflictError (utilities.errors) are mapped here, so views call the services and let errors through.
 """
 import logging
 import math
@@ -14,29 +14,18 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.signals import got_request_exception
 from django.http import Http404
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import set_rollback
 
-from indicators.services import ConflictError, StaleVersion
+from utilities.api import Conflict, PayloadTooLarge, PreconditionFailed
+from utilities.errors import ConflictError, StaleVersion
 
 logger = logging.getLogger(__name__)
 
 PARSE_ERROR = "请求体不是有效的 JSON（须为 UTF-8 编码的 JSON 对象），未作任何修改"
 INVALID_DATA = "请求数据有误，未作任何修改：请按 errors 中的说明修改后重试。"
-
-
-def _error(name, status_code, default_code, default_detail):
-    return type(name, (exceptions.APIException,), {
-        "status_code": status_code, "default_code": default_code, "default_detail": default_detail,
-    })
-
-
-PayloadTooLarge = _error("PayloadTooLarge", status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "payload_too_large", "请求体过大。")
-PreconditionFailed = _error("PreconditionFailed", status.HTTP_412_PRECONDITION_FAILED, "precondition_failed", "数据已被修改。")
-PreconditionRequired = _error("PreconditionRequired", status.HTTP_428_PRECONDITION_REQUIRED, "precondition_required", "缺少 If-Match 请求头。")
-Conflict = _error("Conflict", status.HTTP_409_CONFLICT, "conflict", "与数据的当前状态冲突。")
 
 
 # Every code the API answers with: the schema lists them, so nothing else may be sent. Most are

@@ -15,3 +15,23 @@ class TokenWriteAccess(BasePermission):
             or not isinstance(token, ApiToken)
             or token.access == TokenAccess.WRITE
         )
+
+
+class HasPerm(BasePermission):
+    """The policy's answer (accounts.policy) to the API: the same ``has_perm`` the pages ask.
+
+    ``HasPerm.of("reporting.read_reports", message)`` asks the permission in general for every
+    request, and about the object for a detail (``get_object``).
+    """
+
+    perm = None
+
+    def has_permission(self, request, view):
+        return request.user.has_perm(self.perm)
+
+    def has_object_permission(self, request, view, obj):
+        return request.user.has_perm(self.perm, obj)
+
+    @classmethod
+    def of(cls, perm, message=None):
+        return type(f"HasPerm_{perm.replace('.', '_')}", (cls,), {"perm": perm, "message": message or cls.message})

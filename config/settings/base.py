@@ -44,12 +44,14 @@ INSTALLED_APPS = [
     "import_export",
     "django_celery_results",
     "django_celery_beat",
+    "rules",
     "accounts",
     "indicators",
     "ledger",
     "reporting",
     "utilities",
     "axes",
+    "portal",  # the top app: home page, demo data, cross-app template tags
 ]
 
 MIDDLEWARE = [
@@ -63,6 +65,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "utilities.middleware.SecurityHeadersMiddleware",
+    "utilities.middleware.CacheControlMiddleware",
     # Last, as django-axes asks: turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -113,7 +116,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 # django-axes first: it refuses a locked-out username+IP before the password is even checked.
 # API tokens do not go through authenticate() and are not affected.
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "accounts.backends.RegionModelBackend"]
+# Authentication by the model backend; every permission from accounts.policy (django-rules).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend", "accounts.backends.RegionModelBackend", "rules.permissions.ObjectPermissionBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -237,7 +243,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_THROTTLE_CLASSES": ["accounts.api.throttling.ClientRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"client": env("API_THROTTLE_RATE", default="600/minute")},
-    "DEFAULT_PAGINATION_CLASS": "accounts.api.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "utilities.pagination.PageNumberPagination",
     "PAGE_SIZE": env.int("API_PAGE_SIZE", default=50),
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "accounts.api.schema.AutoSchema",

@@ -2,6 +2,7 @@ import django_filters
 
 from accounts.api.filtersets import RegionFilterSet
 from indicators.models import Indicator, IndicatorLevel, SubmissionState
+from utilities.api import StrictBooleanFilter
 
 
 class IndicatorFilterSet(django_filters.FilterSet):
@@ -15,7 +16,7 @@ class IndicatorFilterSet(django_filters.FilterSet):
 
 class RegionStateFilterSet(RegionFilterSet):
     state = django_filters.ChoiceFilter(choices=SubmissionState.choices, label="本期状态。")
-    locked = django_filters.BooleanFilter(label="所在省份本期是否已确认锁定。")
+    locked = StrictBooleanFilter(label="所在省份本期是否已确认锁定。")
 
     class Meta(RegionFilterSet.Meta):
         fields = [*RegionFilterSet.Meta.fields, "state", "locked"]

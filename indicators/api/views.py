@@ -3,7 +3,6 @@
 Reads go through ``restrict(user, "view")``; writes call indicators.services with channel
 "api", which check roles, scope, locks and review states; errors become the API's error body.
 """
-import re
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -17,7 +16,6 @@ from rest_framework import generics, status, viewsets
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
-from accounts.api.exceptions import PreconditionFailed, PreconditionRequired
 from accounts.api.lookups import scoped_region
 from accounts.api.schema import PERIOD_CODE, REGION_CODE, errors, region_code
 from accounts.models import Region
@@ -26,6 +24,7 @@ from indicators import services
 from indicators.models import Channel, Checkmark, Indicator, IndicatorSet, Period, SignoffException, Submission, SubmissionState
 from indicators.selectors import sheet
 from indicators.signoff import named_counties
+from utilities.api import IF_MATCH, NestedListView, etag, expected_version
 
 from .filtersets import IndicatorFilterSet, RegionStateFilterSet
 from .serializers import (
@@ -38,19 +37,6 @@ TAG_SETS = "指标体系"
 TAG_PERIODS = "报告期与填报状态"
 TAG_CHECKMARKS = "指标填报"
 TAG_REVIEW = "审核流程"
-
-ETAG_RE = re.compile(r'^(?:W/)?"(\d+)"$')
-
-
-class NestedListView(generics.ListAPIView):
-    """A list below something named in the URL (an indicator set, a period)."""
-
-    model = None
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # drf-spectacular calls this without URL arguments
-            return self.model.objects.none()
-        return self.nested_queryset(**self.kwargs)
 
 
 INDICATOR_SET_CODE = OpenApiParameter(
@@ -154,30 +140,6 @@ class RegionStateView(generics.GenericAPIView):
         return Response(self.get_serializer(region_state(request.user, period, region)).data)
 
 
-def etag(version):
-    return f'"{version}"'
-
-
-def expected_version(request):
-    """The version the client read, from If-Match; None for “*” (overwrite whatever is there)."""
-    header = request.headers.get("If-Match")
-    if header is None:
-        raise PreconditionRequired("缺少 If-Match 请求头：请先 GET 取得 ETag，再在 If-Match 中原样带上（如 If-Match: \"3\"）。")
-    header = header.strip()
-    if header == "*":
-        return None
-    match = ETAG_RE.match(header)
-    if match is None:
-        raise PreconditionFailed(f"If-Match “{header[:40]}”与当前版本不符：应为读取时响应头 ETag 的值，如 \"3\"。")
-    return int(match[1])
-
-
-IF_MATCH = OpenApiParameter(
-    "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
-    description="读取时响应头 ETag 的值（如 \"3\"）。数据此后已被他人修改则返回 412，不作任何修改；"
-    "缺少时返回 428。写“*”表示有意覆盖当前数据，不作版本检查。",
-    examples=[OpenApiExample("从未填写过的区域", value='"0"')],
-)
 CHECKMARKS_EXAMPLE = OpenApiExample("县级指标", request_only=True, value={"checkmarks": [
     {"number": 1, "status": "done", "done_month": "2021-06"},
     {"number": 5, "status": "not_done", "expected_month": "2022-12", "note": "配套电网改造进行中"},
@@ -221,17 +183,19 @@ class CheckmarksView(generics.GenericAPIView):
 
     def put(self, request, code, region_code):
         period, region = self._target(code, region_code)
-        version = expected_version(request)
+        stored = Submission.objects.filter(region=region, period=period).values_list("version", flat=True)
+        version = expected_version(request, current=lambda: stored.first() or 0)
         labels = dict(
             Indicator.objects.filter(indicator_set=period.indicator_set_id, level=region.level).values_list("number", "label")
         )
         serializer = CheckmarksWriteSerializer(data=request.data, context={"labels": labels})
         serializer.is_valid(raise_exception=True)
-        _submission, changed = services.checkmarks_set(
+        # The sheet's one write, as on the page (evidence and submit have their own endpoints).
+        saved = services.sheet_save(
             user=request.user, region=region, period=period, values=serializer.values(),
-            expected_version=version, channel=Channel.API,
+            expected_version=services.ANY_VERSION if version is None else version, channel=Channel.API,
         )
-        return self._sheet(period, region, changed)
+        return self._sheet(period, region, saved.changed)
 
     def _sheet(self, period, region, changed=None):
         data = sheet(region=region, period=period)

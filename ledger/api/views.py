@@ -15,10 +15,10 @@ from rest_framework.response import Response
 from accounts.api.schema import errors
 from accounts.models import Region
 from accounts.scoping import Action
-from indicators.api.views import IF_MATCH, NestedListView, etag, expected_version
 from indicators.models import Channel, Indicator
 from ledger import selectors, services
 from ledger.models import Assignment, LedgerItem, ProgressEvidence, ProgressUpdate
+from utilities.api import IF_MATCH, NestedListView, etag, expected_version
 
 from .filtersets import AssignmentFilterSet, LedgerFilterSet
 from .serializers import (
@@ -250,7 +250,7 @@ class ProgressView(NestedListView):
 
     def post(self, request, pk):
         assignment = _assignment(request.user, pk)
-        version = expected_version(request)
+        version = expected_version(request, current=lambda: assignment.version)
         serializer = ProgressReportSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

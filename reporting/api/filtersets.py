@@ -1,17 +1,22 @@
 import django_filters
 
-from reporting.models import Benefit, JobState, ReportJob, ReportKind, ReportSnapshot
+from reporting.models import Benefit, ReportJob, ReportKind, ReportSnapshot
 from reporting.tables import BENEFIT_CATEGORIES
+from utilities.api import StrictBooleanFilter
+from utilities.models import JobState
 
 
 class _ReportFilterSet(django_filters.FilterSet):
     period = django_filters.CharFilter(field_name="period__code", label="报告期代码，如“2022S1”。")
     region = django_filters.CharFilter(field_name="region__code", label="省份代码，如“510000”。")
-    national = django_filters.BooleanFilter(field_name="region", lookup_expr="isnull", label="true：只列全国汇总；false：只列各省的。")
+    national = StrictBooleanFilter(field_name="region", lookup_expr="isnull", label="true：只列全国汇总；false：只列各省的。")
 
 
 class ReportJobFilterSet(_ReportFilterSet):
-    state = django_filters.ChoiceFilter(choices=JobState.choices, label="任务状态。")
+    # A report job's region and state are its Job's.
+    region = django_filters.CharFilter(field_name="job__region__code", label="省份代码，如“510000”。")
+    national = StrictBooleanFilter(field_name="job__region", lookup_expr="isnull", label="true：只列全国汇总；false：只列各省的。")
+    state = django_filters.ChoiceFilter(field_name="job__state", choices=JobState.choices, label="任务状态。")
 
     class Meta:
         model = ReportJob
@@ -20,7 +25,7 @@ class ReportJobFilterSet(_ReportFilterSet):
 
 class ReportSnapshotFilterSet(_ReportFilterSet):
     kind = django_filters.ChoiceFilter(choices=ReportKind.choices, label="报表种类。")
-    confirmed = django_filters.BooleanFilter(field_name="confirmed_at", lookup_expr="isnull", exclude=True, label="true：只列已确认的快照。")
+    confirmed = StrictBooleanFilter(field_name="confirmed_at", lookup_expr="isnull", exclude=True, label="true：只列已确认的快照。")
 
     class Meta:
         model = ReportSnapshot

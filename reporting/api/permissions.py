@@ -1,12 +1,5 @@
-from rest_framework.permissions import BasePermission
+from accounts.api.permissions import HasPerm
+from reporting.selectors import REPORT_READERS_ONLY
 
-from reporting.selectors import REPORT_READERS_ONLY, is_report_reader
-
-
-class ReportReader(BasePermission):
-    """The pages' rule: the statistics tables are for province officials, the national level and regulators."""
-
-    message = REPORT_READERS_ONLY
-
-    def has_permission(self, request, view):
-        return is_report_reader(request.user)
+# The pages' rule: the statistics tables are for province officials, the national level and regulators.
+ReportReader = HasPerm.of("reporting.read_reports", REPORT_READERS_ONLY)

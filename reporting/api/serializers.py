@@ -2,12 +2,10 @@ from rest_framework import serializers
 from rest_framework.reverse import reverse
 
 from accounts.api.serializers import RegionSerializer
-from reporting.models import Benefit, JobState, ReportJob, ReportSnapshot
+from reporting.forms import AMOUNT_DIGITS, MAX_HOUSEHOLDS  # the page form's limits: one definition
+from reporting.models import Benefit, ReportJob, ReportSnapshot
+from utilities.models import JobState
 from reporting.tables import BENEFIT_CATEGORIES, BENEFIT_MEASURES
-
-# Benefit's own column limits: larger values are refused here rather than by the database.
-MAX_HOUSEHOLDS = 2_147_483_647
-AMOUNT_DIGITS = Benefit._meta.get_field("investment").max_digits
 
 
 def _measure_field(measure, label, places):
@@ -112,18 +110,21 @@ class ReportJobSerializer(serializers.ModelSerializer):
     )
     state_label = serializers.CharField(source="get_state_display", read_only=True, help_text="状态的中文名称。")
     period = serializers.SlugRelatedField(slug_field="code", read_only=True, help_text="报告期代码。")
-    region = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True, help_text="省份代码；全国汇总为 null。")
+    # The lifecycle is the job's (utilities.models.Job); the report job keeps what it compiles.
+    region = serializers.SlugRelatedField(
+        source="job.region", slug_field="code", read_only=True, allow_null=True, help_text="省份代码；全国汇总为 null。"
+    )
+    progress = serializers.IntegerField(source="job.progress", read_only=True, min_value=0, max_value=100, help_text="进度，0–100。")
+    message = serializers.CharField(source="job.message", read_only=True, help_text="当前步骤或失败原因。")
+    created_at = serializers.DateTimeField(source="job.created_at", read_only=True, help_text="创建时间。")
+    finished_at = serializers.DateTimeField(
+        source="job.finished_at", read_only=True, allow_null=True, help_text="完成（或失败）时间；未结束为 null。"
+    )
     snapshots = SnapshotSummarySerializer(many=True, read_only=True, help_text="编制出的报表快照（完成后才有）：省为附件2、附件3，全国为全国汇总。")
 
     class Meta:
         model = ReportJob
         fields = ["id", "period", "region", "state", "state_label", "progress", "message", "created_at", "finished_at", "snapshots"]
         read_only_fields = fields
-        extra_kwargs = {
-            "id": {"help_text": "任务编号。"},
-            "progress": {"help_text": "进度，0–100。"},
-            "message": {"help_text": "当前步骤或失败原因。"},
-            "created_at": {"help_text": "创建时间。"},
-            "finished_at": {"help_text": "完成（或失败）时间；未结束为 null。"},
-        }
+        extra_kwargs = {"id": {"help_text": "任务编号。"}}
 

@@ -124,7 +124,10 @@ class ReportJobViewSet(ReportViewSet):
     filterset_class = ReportJobFilterSet
 
     def get_queryset(self):
-        return super().get_queryset().prefetch_related("snapshots__period", "snapshots__region")
+        return (
+            self.model.objects.restrict(self.request.user, Action.VIEW).select_related("period", "job__region")
+            .prefetch_related("snapshots__period", "snapshots__region")
+        )
 
 
 @extend_schema(

@@ -1,21 +1,45 @@
-// Follow the worker: poll the job until it is done or failed, then list the compiled tables.
+// Follow the background jobs on the page: poll each box's status until the job is done or failed,
+// then show its results (links) or its errors. One poller for every kind of job.
 (function () {
-  const box = document.getElementById("job");
-  const finished = new Set(["done", "failed"]);
-  async function poll() {
-    const response = await fetch(box.dataset.statusUrl, {headers: {"Accept": "application/json"}});
-    if (!response.ok) { setTimeout(poll, 3000); return; }
-    const job = await response.json();
-    document.getElementById("job-progress").value = job.progress;
-    document.getElementById("job-percent").textContent = job.progress + "%";
-    document.getElementById("job-state").textContent = job.state_display;
-    document.getElementById("job-message").textContent = job.message;
-    const list = document.getElementById("job-results");
-    list.replaceChildren(...job.snapshots.map(function (s) {
-      const item = document.createElement("li"), link = document.createElement("a");
-      link.href = s.url; link.textContent = s.kind; item.append(link); return item;
-    }));
-    if (!finished.has(job.state)) setTimeout(poll, 1000);
+  function item(text, href) {
+    const li = document.createElement("li");
+    if (href) {
+      const link = document.createElement("a");
+      link.href = href; link.textContent = text; li.append(link);
+    } else {
+      li.className = "error"; li.textContent = text;
+    }
+    return li;
   }
-  poll();
+
+  function show(box, job) {
+    box.dataset.state = job.state;
+    box.querySelector(".job-progress").value = job.progress;
+    box.querySelector(".job-percent").textContent = job.progress + "%";
+    box.querySelector(".job-state").textContent = job.label;
+    box.querySelector(".job-message").textContent = job.message;
+    box.querySelector(".job-results").replaceChildren(...job.results.map(function (r) { return item(r.label, r.url); }));
+    box.querySelector(".job-errors").replaceChildren(...job.errors.map(function (e) { return item(e); }));
+  }
+
+  function follow(box) {
+    async function poll() {
+      let job;
+      try {
+        const response = await fetch(box.dataset.statusUrl, {headers: {"Accept": "application/json"}});
+        if (!response.ok) { setTimeout(poll, 3000); return; }
+        job = await response.json();
+      } catch (error) {
+        setTimeout(poll, 3000);  // the network came and went: try again
+        return;
+      }
+      show(box, job);
+      if (!job.finished) setTimeout(poll, 1000);
+    }
+    poll();
+  }
+
+  document.querySelectorAll(".job[data-status-url]").forEach(function (box) {
+    if (box.dataset.state !== "done" && box.dataset.state !== "failed") follow(box);
+  });
 })();

@@ -10,7 +10,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def province_client(client):
     demo_users_create()
-    client.forcelogin(User.objects.get(username="demo_province"))
+    client.force_login(User.objects.get(username="demo_province"))
     return client
 
 

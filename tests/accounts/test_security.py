@@ -98,7 +98,7 @@ def test_lockout_settings_come_from_the_environment():
     from django.conf import settings
 
     assert settings.AUTHENTICATION_BACKENDS == [
-        "axes.backends.AxesStandaloneBackend", "accounts.backends.RegionModelBackend",
+        "axes.backends.AxesStandaloneBackend", "accounts.backends.RegionModelBackend", "rules.permissions.ObjectPermissionBackend",
     ]
     assert settings.AXES_FAILURE_LIMIT == 5
     assert settings.AXES_COOLOFF_TIME == timedelta(minutes=15)
@@ -143,7 +143,7 @@ def test_the_csrf_and_session_cookies_are_httponly_and_samesite(client, make_use
 
 
 def test_the_api_docs_alone_get_the_relaxed_policy_and_still_render(client, make_user):
-    client.forcelogin(make_user("sichuan", "province", "510000"))
+    client.force_login(make_user("sichuan", "province", "510000"))
     response = client.get("/api/docs/")
     assert response.status_code == 200
     page = response.content.decode()
@@ -198,7 +198,7 @@ def test_every_portal_url_refuses_a_post_without_a_csrf_token(make_user):
     user = make_user("root", "province", "510000")
     user.is_staff = user.is_superuser = True
     user.save()
-    client.forcelogin(user)
+    client.force_login(user)
     checked, refused, unresolved = [], [], []
     for url, entry in _portal_urls():
         if url.startswith("/api/v1/"):

@@ -32,7 +32,6 @@ from indicators.models import (
     ApplicationBatch,
     ApplicationRule,
     AuditEntry,
-    BatchState,
     CustomerType,
     IndicatorSet,
     Stage,
@@ -40,8 +39,11 @@ from indicators.models import (
 from indicators.selectors import review_matrix, sheet
 from indicators.services import CheckmarkValue
 from indicators.workdays import CalendarRangeError, coverage, working_days_between
-from reporting.imports import ImportFileError
+from utilities.errors import PeriodLocked
+from utilities.excel import ImportFileError
+from utilities import jobs
 from utilities.formatting import file_size_label
+from utilities.models import JobState
 
 pytestmark = pytest.mark.django_db
 
@@ -284,7 +286,7 @@ def test_stored_working_days_follow_the_holiday_calendar(loaded):
     assert days["H1"].days_total == 22
     assert days["L2"].document_set == "用电人有效身份证件、用电地址物权证件、用电申请书"
     assert days["S1"].investment == Decimal("1200.50")
-    assert loaded.state == BatchState.DONE and loaded.row_count == len(RECORDS)
+    assert loaded.state == JobState.DONE and loaded.row_count == len(RECORDS)
 
 
 def test_each_national_indicator_counts_its_applications_and_failures(loaded, period):
@@ -324,7 +326,7 @@ def test_chongqings_stricter_limits_apply_under_chongqings_set(people, period, c
         "各环节合计办理时间 22 个工作日，超出 7 个（上限 15）",
     ]
     assert _counts(YUZHONG, period)[7] == (2, 0)  # the same records meet the national 25 days
-    client.forcelogin(people["cq_supply"])
+    client.force_login(people["cq_supply"])
     page = client.get(f"/periods/2024S1/applications/{YUZHONG}/").content.decode()
     assert 'id="set-national-2021"' in page and 'id="set-chongqing-2021"' in page
     assert "本县按本期指标体系填报，此处仅供对照" in page
@@ -419,7 +421,7 @@ def test_a_corrupt_an_oversized_and_an_old_format_file_are_refused(people, monke
     data = xlsx(RECORDS)
     assert "已损坏" in _refused(people["supply"], data[: len(data) // 2])[0]
     assert "旧版 Excel（.xls）" in _refused(people["supply"], b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "records.xls")[0]
-    monkeypatch.setattr(applications, "MAX_BYTES", 1000)
+    monkeypatch.setattr(applications.services, "MAX_BYTES", 1000)
     assert _refused(people["supply"], data)[0] == f"文件“records.xlsx”大小 {file_size_label(len(data))}，超过上限 1000 字节。"
 
 
@@ -449,29 +451,22 @@ def test_a_new_upload_replaces_the_countys_records_and_is_audited(loaded, people
 # --- large files: a background job with progress ---------------------------------------------------
 
 def test_a_large_file_is_read_by_the_worker_with_progress(people, period, monkeypatch, django_capture_on_commit_callbacks):
-    monkeypatch.setattr(applications, "INLINE_ROWS", 5)
-    monkeypatch.setattr(applications, "PROGRESS_EVERY", 4)
+    monkeypatch.setattr(applications.services, "INLINE_ROWS", 5)
+    monkeypatch.setattr(applications.reading, "PROGRESS_EVERY", 4)
     seen = []
-    real = ApplicationBatch.objects.filter
+    real = jobs.progress
 
-    def spy(*args, **kwargs):
-        found = real(*args, **kwargs)
-        original = found.update
+    def spy(job, percent, message=""):
+        seen.append(percent)
+        return real(job, percent, message)
 
-        def update(**values):
-            seen.append(values.get("progress"))
-            return original(**values)
-
-        found.update = update
-        return found
-
-    monkeypatch.setattr(ApplicationBatch.objects, "filter", spy)
+    monkeypatch.setattr(jobs, "progress", spy)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         batch = upload(people["supply"], JINJIANG, xlsx(RECORDS))
-        assert batch.state == BatchState.QUEUED and Application.objects.count() == 0
+        assert batch.state == JobState.QUEUED and Application.objects.count() == 0
     assert len(callbacks) == 1
     batch.refresh_from_db()
-    assert (batch.state, batch.progress, batch.row_count) == (BatchState.DONE, 100, len(RECORDS))
+    assert (batch.state, batch.progress, batch.row_count) == (JobState.DONE, 100, len(RECORDS))
     assert Application.objects.count() == len(RECORDS)
     assert [p for p in seen if p] == [32, 65, 90]  # rows 4 and 8 of 11, then the write
     note = Notification.objects.get(user=people["supply"])
@@ -479,37 +474,37 @@ def test_a_large_file_is_read_by_the_worker_with_progress(people, period, monkey
 
 
 def test_a_large_file_with_errors_fails_its_batch_and_keeps_the_records(loaded, people, client, monkeypatch, django_capture_on_commit_callbacks):
-    monkeypatch.setattr(applications, "INLINE_ROWS", 5)
+    monkeypatch.setattr(applications.services, "INLINE_ROWS", 5)
     bad = [*RECORDS, residential("R9", "2024-03-04", "2024-03-01")]
     with django_capture_on_commit_callbacks(execute=True):
         batch = upload(people["supply"], JINJIANG, xlsx(bad), "big.xlsx")
     batch.refresh_from_db()
-    assert batch.state == BatchState.FAILED
+    assert batch.state == JobState.FAILED
     assert batch.errors == ["工作表“报装记录” 第 13 行 N 列（装表接电结束日期）：装表接电结束于 2024-03-01，早于它的开始日期 2024-03-04。"]
     assert Application.objects.filter(batch=loaded).count() == len(RECORDS)
     assert Notification.objects.get(user=people["supply"]).level == "red"
-    client.forcelogin(people["county"])
+    client.force_login(people["county"])
     status = client.get(f"/applications/batches/{batch.pk}/status/").json()
     assert status["state"] == "failed" and status["errors"] == batch.errors
     assert "装表接电结束于 2024-03-01" in client.get(f"/applications/batches/{batch.pk}/").content.decode()
 
 
 def test_a_queued_batch_overtaken_by_a_later_upload_does_not_overwrite_it(people, period, monkeypatch, django_capture_on_commit_callbacks):
-    monkeypatch.setattr(applications, "INLINE_ROWS", 5)
+    monkeypatch.setattr(applications.services, "INLINE_ROWS", 5)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         early = upload(people["supply"], JINJIANG, xlsx(RECORDS), "early.xlsx")
     upload(people["county"], JINJIANG, xlsx(RECORDS[:2]), "late.xlsx")
     for callback in callbacks:
         callback()
     early.refresh_from_db()
-    assert early.state == BatchState.FAILED and "已有更晚上传的记录（late.xlsx）" in early.message
+    assert early.state == JobState.FAILED and "已有更晚上传的记录（late.xlsx）" in early.message
     assert Application.objects.count() == 2
 
 
 # --- who may upload, and where ----------------------------------------------------------------------
 
 def test_upload_page_and_template_round_trip(people, client):
-    client.forcelogin(people["county"])
+    client.force_login(people["county"])
     template = client.get("/applications/template.xlsx")
     workbook = load_workbook(io.BytesIO(b"".join(template.streaming_content)))
     assert [c.value for c in workbook["报装记录"][1]] == [c.header for c in COLUMNS]
@@ -526,7 +521,7 @@ def test_upload_page_and_template_round_trip(people, client):
 
 
 def test_the_page_shows_refusals_with_their_locations(people, client):
-    client.forcelogin(people["supply"])
+    client.force_login(people["supply"])
     response = client.post(UPLOAD, {"file": SimpleUploadedFile("bad.xlsx", xlsx([residential("X", "2024-03-04", "2024-03-01")]))})
     assert response.status_code == 400
     page = response.content.decode()
@@ -535,19 +530,19 @@ def test_the_page_shows_refusals_with_their_locations(people, client):
 
 def test_other_provinces_and_other_counties_are_refused(people, client, make_user):
     data = {"file": SimpleUploadedFile("r.xlsx", xlsx(RECORDS))}
-    client.forcelogin(people["cq_supply"])
+    client.force_login(people["cq_supply"])
     assert client.get(PAGE).status_code == 404
     assert client.post(UPLOAD, data).status_code == 404
-    client.forcelogin(make_user("qy", "county", QINGYANG))
+    client.force_login(make_user("qy", "county", QINGYANG))
     assert client.post(UPLOAD, {"file": SimpleUploadedFile("r.xlsx", xlsx(RECORDS))}).status_code == 404
-    client.forcelogin(people["city"])  # may read, may not upload
+    client.force_login(people["city"])  # may read, may not upload
     assert client.get(PAGE).status_code == 200
     assert client.post(UPLOAD, {"file": SimpleUploadedFile("r.xlsx", xlsx(RECORDS))}).status_code == 403
     assert Application.objects.count() == 0
 
 
 def test_batches_of_another_province_are_not_found(loaded, people, client):
-    client.forcelogin(people["cq_supply"])
+    client.force_login(people["cq_supply"])
     assert client.get(f"/applications/batches/{loaded.pk}/").status_code == 404
     assert client.get(f"/applications/batches/{loaded.pk}/status/").status_code == 404
 
@@ -557,7 +552,7 @@ def test_a_locked_period_refuses_new_records(loaded, people, period):
 
     Submission.objects.create(region=Region.objects.get(code="510000"), period=period, state="confirmed",
                               state_changed_by=people["province"], state_changed_at=timezone.now())
-    with pytest.raises(services.PeriodLocked):
+    with pytest.raises(PeriodLocked):
         upload(people["supply"], JINJIANG, xlsx(RECORDS[:1]))
     assert Application.objects.count() == len(RECORDS)
 
@@ -575,7 +570,7 @@ def ticked(loaded, people, period):
 
 
 def test_the_county_sheet_shows_what_the_records_say_and_warns(ticked, people, client, period, django_assert_num_queries):
-    client.forcelogin(people["county"])
+    client.force_login(people["county"])
     page = client.get(f"/periods/2024S1/sheet/{JINJIANG}/").content.decode()
     assert "记录：2 / 3 在时限内" in page  # indicator 6
     assert "⚠ 已打√，但记录显示 1 件不符合" in page
@@ -600,7 +595,7 @@ def test_the_review_matrix_marks_the_conflicts_in_fixed_queries(ticked, period, 
     numbers = [i.number for i in indicators]
     assert jinjiang.cells[numbers.index(6)] == ("√", "done", {"label": "2 / 3 在时限内", "conflict": "已打√，但记录显示 1 件不符合"})
     assert jinjiang.cells[numbers.index(1)] == ("", "missing", None)
-    client.forcelogin(people["city"])
+    client.force_login(people["city"])
     page = client.get("/periods/2024S1/review/510100/").content.decode()
     assert "⚠ 5 项与报装记录不符" in page and 'title="记录：2 / 3 在时限内；已打√，但记录显示 1 件不符合"' in page
 
@@ -611,7 +606,7 @@ def test_the_province_lists_every_conflict_of_its_counties(ticked, people, clien
     services.checkmarks_set(user=qingyang, region=Region.objects.get(code=QINGYANG), period=period, values={
         8: CheckmarkValue("not_done", expected_month=date(2024, 12, 1)),  # all three have 2 stages
     })
-    client.forcelogin(people["province"])
+    client.force_login(people["province"])
     page = client.get("/periods/2024S1/applications/510000/").content.decode()
     assert 'id="conflict-510104-6"' in page and 'id="conflict-510104-7"' in page and 'id="conflict-510105-8"' in page
     found = [(c.county.code, c.tally.indicator.number, c.reason) for c in conflicts(user=people["province"], region=Region.objects.get(code="510000"), period=period)]
@@ -619,14 +614,14 @@ def test_the_province_lists_every_conflict_of_its_counties(ticked, people, clien
         (JINJIANG, 6, "已打√，但记录显示 1 件不符合"), *((JINJIANG, n, "记录全部符合，但尚未打√") for n in (7, 22, 24, 34)),
         *((QINGYANG, n, "记录全部符合，但尚未打√") for n in (8, 13)),  # 6 is open and R3 fails it: no conflict
     ]
-    client.forcelogin(people["city"])  # a city official sees the same list for the city
+    client.force_login(people["city"])  # a city official sees the same list for the city
     assert 'id="conflict-510105-13"' in client.get("/periods/2024S1/applications/510100/").content.decode()
-    client.forcelogin(people["cq_supply"])
+    client.force_login(people["cq_supply"])
     assert client.get("/periods/2024S1/applications/510000/").status_code == 404
 
 
 def test_the_county_page_lists_the_failing_applications(ticked, people, client):
-    client.forcelogin(people["city"])
+    client.force_login(people["city"])
     page = client.get(PAGE).content.decode()
     assert "指标 6：1 件不符合" in page and "全过程办电时间 6 个工作日，超出 1 个（上限 5）" in page
     assert "已打√，但记录显示 1 件不符合" in page

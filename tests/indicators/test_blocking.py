@@ -143,7 +143,7 @@ def today(monkeypatch):
 
 
 def test_the_page_for_the_province(client, ningxia, period, today):
-    client.forcelogin(ningxia["province"])
+    client.force_login(ningxia["province"])
     page = client.get(PAGE).content.decode()
     assert "宁夏回族自治区 · 2022年上半年未完成报送情况" in page
     assert [page.index(f'id="county-{code}"') for code in ("640105", "640202", "640104", "640106")] == sorted(
@@ -161,7 +161,7 @@ def test_the_page_for_the_province(client, ningxia, period, today):
 
 
 def test_the_page_for_a_city_reviewer_shows_their_city_only(client, ningxia, period, today):
-    client.forcelogin(ningxia["yinchuan"])
+    client.force_login(ningxia["yinchuan"])
     page = client.get(PAGE).content.decode()
     assert "仅列出您所辖地市的县（区）。" in page
     assert 'id="county-640104"' in page and 'id="county-640202"' not in page and "石嘴山市" not in page
@@ -170,7 +170,7 @@ def test_the_page_for_a_city_reviewer_shows_their_city_only(client, ningxia, per
 def test_the_page_when_nothing_is_pending(client, ningxia, period, today):
     for code in ("640104", "640105", "640106", "640202"):
         set_state(code, period, "approved")
-    client.forcelogin(ningxia["province"])
+    client.force_login(ningxia["province"])
     page = client.get(PAGE).content.decode()
     assert "全省各县（区）均已上报并经地市审核" in page and "<table" not in page
 
@@ -186,14 +186,14 @@ def test_who_may_open_the_page(client, ningxia, make_user, period, today):
         make_user("sc", "province", "510000"): 404,  # another province
     }
     for who, status in expected.items():
-        client.forcelogin(ningxia[who] if isinstance(who, str) else who)
+        client.force_login(ningxia[who] if isinstance(who, str) else who)
         assert client.get(PAGE).status_code == status, who
-    client.forcelogin(ningxia["province"])
+    client.force_login(ningxia["province"])
     assert client.get("/periods/2022S1/blocking/640100/").status_code == 404  # a city is not a province
 
 
 def test_linked_from_the_province_page_and_the_review_matrix(client, ningxia, period):
-    client.forcelogin(ningxia["province"])
+    client.force_login(ningxia["province"])
     assert f'href="{PAGE}"' in client.get("/periods/2022S1/province/640000/").content.decode()
-    client.forcelogin(ningxia["yinchuan"])
+    client.force_login(ningxia["yinchuan"])
     assert f'href="{PAGE}"' in client.get("/periods/2022S1/review/640100/").content.decode()

@@ -16,7 +16,7 @@ SHEET = "/periods/2022S1/sheet/510104/"
 
 @pytest.fixture
 def clerk(client, make_user, period):
-    client.forcelogin(make_user("k", "county", "510104", last_name="锦江填报员"))
+    client.force_login(make_user("k", "county", "510104", last_name="锦江填报员"))
     return client
 
 
@@ -66,8 +66,8 @@ def test_a_future_done_month_is_refused(clerk):
 
 def test_a_stale_form_keeps_what_was_typed(clerk, make_user, period):
     colleague = make_user("k2", "county", "510104", last_name="同事")
-    services.checkmark_set(user=colleague, region=Region.objects.get(code="510104"), period=period, number=1,
-                           value=CheckmarkValue("not_done", expected_month=date(2030, 1, 1)))
+    services.checkmarks_set(user=colleague, region=Region.objects.get(code="510104"), period=period,
+                            values={1: CheckmarkValue("not_done", expected_month=date(2030, 1, 1))})
     response = clerk.post(SHEET, full_post(version=0, note_2="我刚输入的"))
     assert response.status_code == 400
     page = response.content.decode()
@@ -93,7 +93,7 @@ def test_submit_makes_the_sheet_read_only(clerk):
 
 
 def test_another_regions_county_page_is_not_found(client, make_user, period):
-    client.forcelogin(make_user("ok", "county", "500103"))
+    client.force_login(make_user("ok", "county", "500103"))
     assert client.get(SHEET).status_code == 404
     assert client.post(SHEET, full_post()).status_code == 404
     assert not Checkmark.objects.exists()
@@ -101,7 +101,7 @@ def test_another_regions_county_page_is_not_found(client, make_user, period):
 
 def test_a_form_posted_by_a_neighbour_county_is_refused(client, make_user, period):
     # 青羊区 can see neither 锦江区's page nor post to it.
-    client.forcelogin(make_user("qy", "county", "510105"))
+    client.force_login(make_user("qy", "county", "510105"))
     assert client.post(SHEET, full_post()).status_code == 404
 
 
@@ -123,10 +123,10 @@ def test_evidence_too_large_or_wrong_type_is_told_and_nothing_changes(clerk, set
 
 def test_city_review_return_and_approve(client, make_user, period):
     county = make_user("k", "county", "510104")
-    client.forcelogin(county)
+    client.force_login(county)
     client.post(SHEET, full_post(action="submit"))
     city = make_user("c", "city", "510100")
-    client.forcelogin(city)
+    client.force_login(city)
     page = client.get("/periods/2022S1/review/510100/").content.decode()
     assert "锦江区" in page and "已上报" in page and "31/31" in page
     client.post("/periods/2022S1/act/510104/", {"action": "return", "reason": "", "next": "/periods/2022S1/review/510100/"})

@@ -10,6 +10,7 @@ from indicators import services
 from indicators.models import AuditEntry, Checkmark, Evidence, Indicator, Submission
 from indicators.periods import parse_month, parse_period
 from indicators.services import CheckmarkValue
+from utilities.errors import PeriodLocked, StaleVersion, WrongState
 
 pytestmark = pytest.mark.django_db
 
@@ -72,8 +73,8 @@ def test_unchanged_values_are_not_rewritten_nor_audited(people, period):
 
 
 def test_a_change_records_from_what_to_what(people, period):
-    services.checkmark_set(user=people["county"], region=county(), period=period, number=2, value=LATER, today=TODAY, channel="api")
-    services.checkmark_set(user=people["county"], region=county(), period=period, number=2, value=DONE, today=TODAY)
+    services.checkmarks_set(user=people["county"], region=county(), period=period, values={2: LATER}, today=TODAY, channel="api")
+    services.checkmarks_set(user=people["county"], region=county(), period=period, values={2: DONE}, today=TODAY)
     before, after = AuditEntry.objects.filter(indicator__number=2).order_by("pk")
     assert (before.before, before.after, before.channel) == ("", "预计 2022年12月", "api")
     assert (after.before, after.after, after.channel) == ("预计 2022年12月", "√ 2022年3月", "web")
@@ -100,7 +101,7 @@ def test_bad_values_change_nothing(people, period, values, message):
 def test_a_stale_form_is_refused_not_applied(people, period, make_user):
     colleague = make_user("k-colleague", "county", "510104", last_name="同事")
     services.checkmarks_set(user=people["county"], region=county(), period=period, values={1: LATER}, expected_version=0, today=TODAY)
-    with pytest.raises(services.StaleVersion, match="已被锦江填报员于.*修改.*尚未保存"):
+    with pytest.raises(StaleVersion, match="已被锦江填报员于.*修改.*尚未保存"):
         services.checkmarks_set(user=colleague, region=county(), period=period, values={1: DONE}, expected_version=0, today=TODAY)
     assert Checkmark.objects.get(indicator__number=1, period=period, region=county()).status == "not_done"
 
@@ -127,8 +128,8 @@ def test_submit_is_refused_with_the_missing_list(people, period):
 
 def test_submit_refuses_expected_months_already_passed(people, period):
     fill(people["county"], county(), period)
-    services.checkmark_set(user=people["county"], region=county(), period=period, number=5,
-                           value=CheckmarkValue("not_done", expected_month=date(2022, 5, 1)), today=TODAY)
+    services.checkmarks_set(user=people["county"], region=county(), period=period,
+                            values={5: CheckmarkValue("not_done", expected_month=date(2022, 5, 1))}, today=TODAY)
     with pytest.raises(ValidationError, match="预计完成月份已过，请更新：5（2022年5月）"):
         services.county_submit(user=people["county"], region=county(), period=period, today=TODAY)
 
@@ -138,7 +139,7 @@ def test_the_whole_review_flow_locks_and_reopens(people, period):
     sichuan = Region.objects.get(code="510000")
     fill(people["county"], county(), period)
     services.county_submit(user=people["county"], region=county(), period=period, today=TODAY)
-    with pytest.raises(services.WrongState, match="已上报"):
+    with pytest.raises(WrongState, match="已上报"):
         services.checkmarks_set(user=people["county"], region=county(), period=period, values={1: LATER}, today=TODAY)
     with pytest.raises(ValidationError, match="必须填写原因"):
         services.county_return(user=people["city"], region=county(), period=period, reason="  ")
@@ -146,7 +147,7 @@ def test_the_whole_review_flow_locks_and_reopens(people, period):
         services.county_return(user=people["other_city"], region=county(), period=period, reason="不是你的县")
     services.county_return(user=people["city"], region=county(), period=period, reason="指标 8 缺少佐证")
     assert Submission.objects.get(region=county(), period=period).reason == "指标 8 缺少佐证"
-    services.checkmark_set(user=people["county"], region=county(), period=period, number=8, value=LATER, today=TODAY)
+    services.checkmarks_set(user=people["county"], region=county(), period=period, values={8: LATER}, today=TODAY)
     services.county_submit(user=people["county"], region=county(), period=period, today=TODAY)
     services.county_approve(user=people["city"], region=county(), period=period)
     with pytest.raises(ValidationError, match="尚有 .* 个县未经市级审核"):
@@ -162,11 +163,11 @@ def test_the_whole_review_flow_locks_and_reopens(people, period):
     services.checkmarks_set(user=people["province"], region=sichuan, period=period, values=province_values, today=TODAY)
     services.period_confirm(user=people["province"], region=sichuan, period=period, today=TODAY)
     # Locked: every change refused with who and when.
-    with pytest.raises(services.PeriodLocked, match="已由省能源局于.*确认锁定"):
+    with pytest.raises(PeriodLocked, match="已由省能源局于.*确认锁定"):
         services.county_return(user=people["city"], region=county(), period=period, reason="再改一次")
-    with pytest.raises(services.PeriodLocked):
+    with pytest.raises(PeriodLocked):
         services.checkmarks_set(user=people["province"], region=county(), period=period, values={1: LATER}, today=TODAY)
-    with pytest.raises(services.PeriodLocked):
+    with pytest.raises(PeriodLocked):
         services.checkmarks_set(user=people["province"], region=sichuan, period=period, values={21: LATER}, today=TODAY)
     services.period_reopen(user=people["province"], region=sichuan, period=period, reason="国家能源局要求更正指标 8")
     services.county_return(user=people["city"], region=county(), period=period, reason="按省里要求更正")
@@ -179,14 +180,15 @@ def test_the_whole_review_flow_locks_and_reopens(people, period):
 def test_encouraging_indicators_take_done_or_blank(people, period):
     sichuan = Region.objects.get(code="510000")
     with pytest.raises(ValidationError, match="鼓励性指标只能填“已开展”或留空"):
-        services.checkmark_set(user=people["province"], region=sichuan, period=period, number=37, value=LATER, today=TODAY)
-    services.checkmark_set(user=people["province"], region=sichuan, period=period, number=37, value=CheckmarkValue("done"), today=TODAY)
+        services.checkmarks_set(user=people["province"], region=sichuan, period=period, values={37: LATER}, today=TODAY)
+    services.checkmarks_set(user=people["province"], region=sichuan, period=period,
+                            values={37: CheckmarkValue("done")}, today=TODAY)
     assert Checkmark.objects.get(indicator__number=37).display == "已开展"
 
 
 def test_opening_a_period_carries_every_region_forward(people, period):
     fill(people["county"], county(), period, LATER)
-    services.checkmark_set(user=people["county"], region=county(), period=period, number=4, value=DONE, today=TODAY)
+    services.checkmarks_set(user=people["county"], region=county(), period=period, values={4: DONE}, today=TODAY)
     full, copied = services.period_open(code="2022", indicator_set=period.indicator_set)
     assert copied == 31
     marks = {c.indicator.number: c for c in Checkmark.objects.filter(period=full).select_related("indicator")}
@@ -233,7 +235,7 @@ def test_admin_shows_checkmarks_read_only_and_scoped(client, people, period):
     demo_users_create()
     from accounts.models import User
 
-    client.forcelogin(User.objects.get(username="demo_province"))
+    client.force_login(User.objects.get(username="demo_province"))
     page = client.get("/admin/indicators/checkmark/").content.decode()
     assert "锦江区" in page and "渝中区" not in page
     assert client.get("/admin/indicators/checkmark/add/").status_code == 403

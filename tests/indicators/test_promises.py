@@ -229,7 +229,7 @@ def test_the_heat_map_marks_the_slipped_cells(story):
 
 
 def test_the_pictures_page_shows_the_slipped_cells(story, client, people):
-    client.forcelogin(people["province"])
+    client.force_login(people["province"])
     page = client.get("/reporting/pictures/?period=2023S1&region=510100").content.decode()
     assert "承诺已推迟或逾期" in page and 'class="done slipped"' in page and 'class="overdue slipped"' in page
 
@@ -245,7 +245,7 @@ def judged_in_june_2023(monkeypatch):
 
 
 def test_the_county_page_shows_each_promise_with_its_history(story, client, people):
-    client.forcelogin(people["city"])
+    client.force_login(people["city"])
     page = client.get("/periods/2023S1/promises/510104/").content.decode()
     assert "完成承诺" in page
     row_a = page.split('id="indicator-1"')[1].split("</tr>")[0]
@@ -258,7 +258,7 @@ def test_the_county_page_shows_each_promise_with_its_history(story, client, peop
 
 
 def test_the_city_page_counts_per_county_and_lists_the_slipped(story, client, people):
-    client.forcelogin(people["city"])
+    client.force_login(people["city"])
     page = client.get("/periods/2023S1/promises/510100/").content.decode()
     jinjiang = page.split('id="county-510104"')[1].split("</tr>")[0]
     assert "/periods/2023S1/promises/510104/" in jinjiang
@@ -270,16 +270,16 @@ def test_the_city_page_counts_per_county_and_lists_the_slipped(story, client, pe
 
 
 def test_the_province_page_has_city_subtotals_and_a_city_reviewer_sees_only_their_counties(story, client, people):
-    client.forcelogin(people["province"])
+    client.force_login(people["province"])
     page = client.get("/periods/2023S1/promises/510000/").content.decode()
     assert "成都市" in page and "绵阳市" in page and 'id="total-open">2<' in page  # 锦江 D, 涪城 A
-    client.forcelogin(people["city"])
+    client.force_login(people["city"])
     page = client.get("/periods/2023S1/promises/510000/").content.decode()
     assert "涪城区" not in page and 'id="total-open">1<' in page
 
 
 def test_the_page_takes_the_same_queries_for_few_or_many_counties(story, client, people):
-    client.forcelogin(people["province"])
+    client.force_login(people["province"])
     sizes = []
     for code in ("510700", "510100"):  # 绵阳市: one county with one promise; 成都市: two with eight chains
         with CaptureQueriesContext(connection) as queries:
@@ -289,7 +289,7 @@ def test_the_page_takes_the_same_queries_for_few_or_many_counties(story, client,
 
 
 def test_the_sheet_and_the_review_link_to_the_page(story, client, people):
-    client.forcelogin(people["city"])
+    client.force_login(people["city"])
     assert 'href="/periods/2023S1/promises/510104/"' in client.get("/periods/2023S1/sheet/510104/").content.decode()
     assert 'href="/periods/2023S1/promises/510100/"' in client.get("/periods/2023S1/review/510100/").content.decode()
 

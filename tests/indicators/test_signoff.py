@@ -30,6 +30,7 @@ from reporting import excel, layout
 from reporting.imports import read_attachment2
 from reporting.services import attachment2_compile, report_compile
 from reporting.tables import SignoffNote
+from utilities.errors import PeriodLocked
 
 pytestmark = pytest.mark.django_db
 
@@ -224,21 +225,21 @@ def test_exception_counties_still_write_after_confirmation_the_others_are_locked
     assert (state(FUCHENG, period), state(JINJIANG, period), state(CHENGDU, period)) == ("approved", "returned", "accepted")
     # Everyone else is locked.
     assert province_lock(region=region(JINNIU), period=period).region.code == SICHUAN
-    with pytest.raises(services.PeriodLocked, match="已由省能源局于.*确认锁定"):
+    with pytest.raises(PeriodLocked, match="已由省能源局于.*确认锁定"):
         fill(province, JINNIU, period, [1], LATER)
-    with pytest.raises(services.PeriodLocked):
+    with pytest.raises(PeriodLocked):
         services.county_return(user=people["chengdu"], region=region(JINNIU), period=period, reason="再改")
-    with pytest.raises(services.PeriodLocked):
+    with pytest.raises(PeriodLocked):
         services.checkmarks_set(user=province, region=region(SICHUAN), period=period, values={21: LATER}, today=TODAY)
 
     # The sheets say so: 锦江's names the exception and is open, 金牛's is locked.
-    client.forcelogin(people["jinjiang"])
+    client.force_login(people["jinjiang"])
     page = client.get(f"/periods/2022S1/sheet/{JINJIANG}/").content.decode()
     assert "锦江区已在省级接收成都市时列为例外（原因：受灾，数据待核实），未随之签收，不受确认锁定：本县仍可按审核流程填报、上报。" in page
     assert 'class="banner locked"' not in page and 'name="action" value="submit"' in page
-    client.forcelogin(people["fucheng"])
+    client.force_login(people["fucheng"])
     assert "涪城区已在省级确认四川省数据时列为例外（原因：绵阳市审核人员空缺）" in client.get(f"/periods/2022S1/sheet/{FUCHENG}/").content.decode()
-    client.forcelogin(province)
+    client.force_login(province)
     page = client.get(f"/periods/2022S1/sheet/{JINNIU}/").content.decode()
     assert 'class="banner locked"' in page and "列为例外" not in page
 
@@ -295,7 +296,7 @@ def test_changes_since_signoff_count_exactly_the_changes_after_it(people, period
         ("set", 5, "√ 2022年3月", "预计 2022年12月", province),
         ("set", 3, "√ 2022年3月", "预计 2022年12月", province),
     ]
-    client.forcelogin(people["chengdu"])
+    client.force_login(people["chengdu"])
     page = client.get(f"/periods/2022S1/review/{CHENGDU}/").content.decode()
     assert "自您审核后已有 4 项数据变更" in page and "√ 2022年3月 → 预计 2022年12月" in page and "整改报告.pdf" in page
 
@@ -315,7 +316,7 @@ def test_changes_since_signoff_count_exactly_the_changes_after_it(people, period
     changes = changes_since_signoff(user=province, regions=[region(SICHUAN)], period=period)[region(SICHUAN).pk]
     assert (changes.verb, changes.count, len(changes.entries)) == ("确认", 31, CHANGES_LISTED)
     assert {e.region.code for e in changes.entries} == {FUCHENG}
-    client.forcelogin(province)
+    client.force_login(province)
     page = client.get(PROVINCE_PAGE).content.decode()
     assert "自您确认后已有 31 项数据变更" in page and f"仅列出最近 {CHANGES_LISTED} 项" in page
     assert "自您接收后已有 2 项数据变更" in page
@@ -346,7 +347,7 @@ def test_changes_since_signoff_is_one_query_whatever_the_number_of_counties(peop
 
 def test_the_province_page_names_exceptions_with_errors_at_the_field(people, period, client):
     approve_all(period, but=(JINJIANG, QINGYANG))
-    client.forcelogin(people["province"])
+    client.force_login(people["province"])
     page = client.get(PROVINCE_PAGE).content.decode()
     assert "尚有 2 个县未审核：列为例外后接收" in page
     assert 'name="reason_510104"' in page and 'name="reason_510105"' in page and "列为例外" in page
@@ -389,14 +390,14 @@ def test_only_the_provinces_officials_sign_off_and_only_with_the_csrf_token(peop
     expected = {"jinjiang": 403, "chengdu": 403, "chongqing": 404}
     for name, status in expected.items():
         client = Client()
-        client.forcelogin(people[name])
+        client.force_login(people[name])
         assert client.post(PROVINCE_PAGE, body).status_code == status, name
     national = Client()
-    national.forcelogin(make_user("n", "national"))
+    national.force_login(make_user("n", "national"))
     assert national.post(PROVINCE_PAGE, body).status_code == 403
     assert Client().post(PROVINCE_PAGE, body).status_code == 302  # to the login page
     strict = Client(enforce_csrf_checks=True)
-    strict.forcelogin(people["province"])
+    strict.force_login(people["province"])
     response = strict.post(PROVINCE_PAGE, body)
     assert response.status_code == 403 and "CSRF" in response.content.decode()
     assert not Submission.objects.filter(region__code=CHENGDU).exists()
@@ -479,7 +480,7 @@ def test_the_compiled_table_marks_the_exceptions(people, period, settings, tmp_p
     # The compiled snapshot on screen.
     snapshot = report_compile(user=people["province"], province=sichuan, period=period)[0]
     assert snapshot.data["exceptions"][0] == {"city": "成都市", "county": "锦江区", "county_code": JINJIANG, "reason": "受灾，数据待核实"}
-    client.forcelogin(people["province"])
+    client.force_login(people["province"])
     page = client.get(f"/reporting/snapshots/{snapshot.pk}/").content.decode()
     assert 'title="例外原因：受灾，数据待核实">锦江区（例外）</th>' in page
     assert "签收例外：成都市锦江区——受灾，数据待核实；绵阳市涪城区——绵阳市审核人员空缺" in page

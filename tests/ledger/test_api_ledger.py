@@ -35,7 +35,7 @@ def api(people):
 
     def client(who):
         c = APIClient()
-        c.forcelogin(people[who])
+        c.force_login(people[who])
         return c
 
     return client

@@ -23,7 +23,7 @@ from ledger.models import (
     ProgressUpdate,
 )
 from ledger.resources import export_workbook, import_workbook
-from reporting.imports import ImportFileError
+from utilities.excel import ImportFileError
 
 pytestmark = pytest.mark.django_db
 
@@ -460,13 +460,13 @@ def pages(settings, tmp_path):
 
 
 def test_the_exports_download_for_users_who_may_view(client, people, own):
-    client.forcelogin(people["county"])
+    client.force_login(people["county"])
     response = client.get(f"/ledgers/{own.code}/export.xlsx")
     assert response.status_code == 200 and response["Content-Type"].startswith("application/vnd.openxmlformats")
     assert "attachment" in response["Content-Disposition"] and ".xlsx" in response["Content-Disposition"]
     assert sheet_of(response.content)["A1"].value == own.name
     assert client.get(f"/ledgers/{own.code}/progress.xlsx").status_code == 200
-    client.forcelogin(people["chongqing"])
+    client.force_login(people["chongqing"])
     assert client.get(f"/ledgers/{own.code}/export.xlsx").status_code == 404
     assert client.get(f"/ledgers/{own.code}/progress.xlsx").status_code == 404
     client.logout()
@@ -474,7 +474,7 @@ def test_the_exports_download_for_users_who_may_view(client, people, own):
 
 
 def test_the_import_page_previews_then_applies(client, people, own, pages):
-    client.forcelogin(people["province"])
+    client.force_login(people["province"])
     url = f"/ledgers/{own.code}/import/"
     assert client.get(url).status_code == 200
     ws = sheet_of(client.get(f"/ledgers/{own.code}/export.xlsx").content)
@@ -493,7 +493,7 @@ def test_the_import_page_previews_then_applies(client, people, own, pages):
 
 
 def test_the_confirm_step_refuses_a_changed_state_or_someone_elses_upload(client, people, own, pages, make_user):
-    client.forcelogin(people["province"])
+    client.force_login(people["province"])
     url = f"/ledgers/{own.code}/import/"
     ws = sheet_of(export_workbook(ledger=own, user=people["province"]))
     ws.cell(row_of(5), 5).value = "2025年6月底前"
@@ -505,7 +505,7 @@ def test_the_confirm_step_refuses_a_changed_state_or_someone_elses_upload(client
     assert own.items.get(number=5).due_text == "2026年底前"
 
     colleague = make_user("sc2", "province", "510000")
-    client.forcelogin(colleague)
+    client.force_login(colleague)
     fresh = response.context["confirm"].initial
     response = client.post(url, {"action": "confirm", **fresh})
     assert response.status_code == 400 and "这次上传已失效" in response.content.decode()
@@ -514,7 +514,7 @@ def test_the_confirm_step_refuses_a_changed_state_or_someone_elses_upload(client
 
 
 def test_the_import_page_lists_every_error_and_keeps_nothing(client, people, own, pages):
-    client.forcelogin(people["province"])
+    client.force_login(people["province"])
     url = f"/ledgers/{own.code}/import/"
     ws = sheet_of(export_workbook(ledger=own, user=people["province"]))
     ws.cell(5, 5).value = "尽快完成"
@@ -528,7 +528,7 @@ def test_the_import_page_lists_every_error_and_keeps_nothing(client, people, own
 
 
 def test_the_progress_import_page_shows_permission_errors_per_row(client, people, own, parts, pages):
-    client.forcelogin(people["city"])
+    client.force_login(people["city"])
     url = f"/ledgers/{own.code}/progress-import/"
     ws = progress_sheet(people["city"], own)
     report(ws, progress_row(ws, "510104", "锦江区发改局"), "已完成", "市里代填")
@@ -536,7 +536,7 @@ def test_the_progress_import_page_shows_permission_errors_per_row(client, people
     assert response.status_code == 400
     assert "只有责任区域或其供电企业可以报送这项任务的进展" in response.content.decode()
 
-    client.forcelogin(people["county"])
+    client.force_login(people["county"])
     ws = progress_sheet(people["county"], own)
     report(ws, FIRST_DATA_ROW, "已完成", "已全部完成", date(2024, 6, 1))
     confirm = client.post(url, {"action": "preview", "file": upload(ws, "进展.xlsx")}).context["confirm"].initial

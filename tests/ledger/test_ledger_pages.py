@@ -21,7 +21,7 @@ ITEM3 = "/ledgers/510000-2022/items/3/"
 @pytest.fixture
 def as_user(client):
     def login(user):
-        client.forcelogin(user)
+        client.force_login(user)
         return client
     return login
 
@@ -339,3 +339,10 @@ def test_an_indicator_knows_the_items_of_its_regions_ledgers_that_it_measures(pe
     assert [[(i.ledger.code, i.number) for i in indicator.measured_by] for indicator in indicators] == [
         [("510000-2022", 3)], [("510000-2022", 4)], [("510000-2022", 6)], [("510000-2022", 28)],
     ]
+
+
+def test_the_county_sheet_links_each_indicator_to_the_ledger_items_it_measures(client, people, ledger, period):
+    """The sheet is the indicators app's page; the ledger (above it) supplies the items through a signal."""
+    client.force_login(people["county"])
+    page = client.get(f"/periods/{period.code}/sheet/510104/").content.decode()
+    assert '<p class="measured-by">台账事项：<a href="/ledgers/510000-2022/items/3/">2022年第 3 项</a></p>' in page

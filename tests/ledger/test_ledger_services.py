@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import Notification, Region
-from indicators.services import StaleVersion
+from utilities.errors import StaleVersion
 from ledger import services
 from ledger.models import (
     Assignment,

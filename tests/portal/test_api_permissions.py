@@ -26,6 +26,8 @@ from indicators.models import Checkmark, Indicator, Submission
 from ledger import services as ledger_services
 from ledger.models import Ledger
 from reporting.models import ReportJob, ReportSnapshot
+from utilities import jobs
+from utilities.models import JobKind
 
 pytestmark = pytest.mark.django_db
 
@@ -245,7 +247,7 @@ class World:
             )
             client.credentials(HTTP_AUTHORIZATION=f"Token {secret}")
         else:
-            client.forcelogin(self.make_user(f"u-{role}", role, ROLES[role]))
+            client.force_login(self.make_user(f"u-{role}", role, ROLES[role]))
         return client
 
     def submissions(self, regions, state):
@@ -265,7 +267,9 @@ class World:
             snapshot = ReportSnapshot(kind=kind, region=region, period=self.period, data={"rows": []}, data_state="测试")
             snapshot.xlsx.save(f"{target}.xlsx", ContentFile(b"PK\x03\x04"), save=False)
             snapshot.save()
-            job = ReportJob.objects.create(region=region, period=self.period, state="done", progress=100)
+            job = jobs.create(kind=JobKind.REPORT, region=region, user=None)
+            jobs.finish(job)
+            job = ReportJob.objects.create(job=job, period=self.period)
             job.snapshots.set([snapshot])
             self.objects[target] = job.pk, snapshot.pk
 

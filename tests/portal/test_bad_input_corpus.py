@@ -153,7 +153,7 @@ def test_attachment2_import_refuses_the_item_everywhere(name, phrase, corpus, de
         read_attachment2(path, province=ningxia, period=period)
     assert any(phrase in e for e in caught.value.errors), caught.value.errors
 
-    client.forcelogin(nx)
+    client.force_login(nx)
     response = client.post(A2_URL, {"action": "preview", "period": period.code, "province": NINGXIA, "file": as_upload(data, name)})
     page = response.content.decode()
     assert response.status_code == 400
@@ -184,7 +184,7 @@ def test_ledger_import_refuses_the_item_everywhere(name, phrase, corpus, derived
         import_workbook(as_upload(data, name), ledger=ledger, user=people["province"], dry_run=False)
     assert any(phrase in e for e in caught.value.errors), caught.value.errors
 
-    client.forcelogin(people["province"])
+    client.force_login(people["province"])
     for url in (f"/ledgers/{ledger.code}/import/", f"/ledgers/{ledger.code}/progress-import/"):
         response = client.post(url, {"action": "preview", "file": as_upload(data, name)})
         page = response.content.decode()
@@ -218,7 +218,7 @@ def test_formulas_as_county_names_are_refused_at_their_rows(period, nx, client):
     message = "\n".join(caught.value.errors)
     for code in counties[:len(make_corpus.FORMULAS)]:
         assert f"第 {rows[code]} 行" in message, message
-    client.forcelogin(nx)
+    client.force_login(nx)
     response = client.post(A2_URL, {"action": "preview", "period": period.code, "province": NINGXIA, "file": as_upload(data, "公式.xlsx")})
     assert response.status_code == 400 and "未导入任何内容" in response.content.decode()
     assert state() == before
@@ -275,7 +275,7 @@ def test_formula_text_in_notes_and_progress_is_exported_as_text(period, people, 
         for n, t in zip((1, 2, 3, 4, 5), formulas)
     })
     _city_part, county_part = chain
-    client.forcelogin(county)
+    client.force_login(county)
     response = client.post(f"/ledgers/assignments/{county_part.pk}/", {
         "action": "report", "report-version": "0", "report-status": "in_progress", "report-note": formulas[3],
         "report-progress_on": str(timezone.localdate()),
@@ -291,7 +291,7 @@ def test_formula_text_in_notes_and_progress_is_exported_as_text(period, people, 
                                      task=formulas[2], due_text="2022年底前")
     assert_no_formula(export_workbook(ledger=ledger_, user=province), [formulas[2]])
     assert_no_formula(export_workbook(ledger=ledger_, user=province, progress=True), [formulas[3]])
-    client.forcelogin(province)
+    client.force_login(province)
     for path in (f"/ledgers/{ledger_.code}/export.xlsx", f"/ledgers/{ledger_.code}/progress.xlsx"):
         response = client.get(path)
         assert response.status_code == 200
@@ -375,7 +375,7 @@ def full_post(**overrides):
 def test_bad_evidence_is_refused_on_the_county_sheet_and_the_assignment_page(key, corpus, period, people, chain, client, media):
     _name, phrase = EVIDENCE_ITEMS[key]
     before = state()
-    client.forcelogin(people["county"])
+    client.force_login(people["county"])
     response = client.post(SHEET, full_post(evidence_8=evidence_upload(corpus, key), note_6="已对接"))
     page = response.content.decode()
     assert response.status_code == 400 and phrase in page, page[-2000:]

@@ -64,7 +64,7 @@ def test_the_county_page_and_the_bulk_write_cost_the_same_for_any_county_and_any
     for province in (small, larger):
         writer = run.CountyWriter(period, province)
         client = Client()
-        client.forcelogin(writer.user)
+        client.force_login(writer.user)
         url = f"/periods/{period.code}/sheet/{writer.county.code}/"
         pages.append(run.query_count(lambda: client.get(url)))
     assert pages[0] == pages[1]

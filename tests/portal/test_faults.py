@@ -31,6 +31,8 @@ from reporting import services
 from reporting.models import JobState, ReportJob, ReportKind, ReportSnapshot
 from reporting.tasks import compile_reports
 from tests.helpers import forget_celery_connections
+from utilities import jobs
+from utilities.models import JobKind
 
 pytestmark = pytest.mark.django_db
 
@@ -60,7 +62,8 @@ def files_in(media):
 
 
 def queued_job(official, period):
-    return ReportJob.objects.create(region=Region.objects.get(code=SICHUAN), period=period, created_by=official)
+    job = jobs.create(kind=JobKind.REPORT, region=Region.objects.get(code=SICHUAN), user=official)
+    return ReportJob.objects.create(job=job, period=period)
 
 
 # --- a compile stopped half-way ------------------------------------------------------------------
@@ -170,7 +173,7 @@ class DatabaseGone:
 def test_with_the_database_gone_pages_show_the_chinese_500_page(clerk, period, settings):
     settings.DEBUG = False
     client = Client(raise_request_exception=False)
-    client.forcelogin(clerk)
+    client.force_login(clerk)
     assert client.get(SHEET).status_code == 200
     gone = DatabaseGone()
     for url in ("/", SHEET, "/ledgers/", "/notifications/"):
@@ -229,7 +232,7 @@ def test_a_write_cut_off_after_its_first_statement_leaves_nothing_half_changed(c
 def test_the_county_sheet_cut_off_mid_save_shows_the_500_page_and_stores_nothing(clerk, period, settings):
     settings.DEBUG = False
     client = Client(raise_request_exception=False)
-    client.forcelogin(clerk)
+    client.force_login(clerk)
     data = {"version": "0", "action": "save"}
     for n in [n for n in range(1, 39) if n not in (21, 27, 29, 30, 33, 37, 38)]:
         data[f"status_{n}"], data[f"done_month_{n}"] = "done", "2022-03"
@@ -262,12 +265,12 @@ def broker_down(settings):
 
 def test_with_the_broker_down_a_job_started_from_the_page_is_failed_with_a_clear_message(
         client, official, clerk, period, broker_down, django_capture_on_commit_callbacks):
-    client.forcelogin(official)
+    client.force_login(official)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"/reporting/?region={SICHUAN}&period=2022S1")
     assert response.status_code == 302
     job = ReportJob.objects.get()
-    assert response.url == f"/reporting/jobs/{job.pk}/"
+    assert response.url == f"/jobs/{job.job_id}/"
     assert (job.state, job.message, job.attempts) == (JobState.FAILED, QUEUE_DOWN, 0)
     page = client.get(response.url)
     assert page.status_code == 200 and QUEUE_DOWN in page.content.decode() and "失败" in page.content.decode()
@@ -278,7 +281,7 @@ def test_with_the_broker_down_a_job_started_from_the_page_is_failed_with_a_clear
     # the rest of the portal does not need the broker
     assert client.get("/").status_code == 200
     assert client.get(f"/reporting/?region={SICHUAN}&period=2022S1").status_code == 200
-    client.forcelogin(clerk)
+    client.force_login(clerk)
     assert client.get("/").status_code == 200
     assert client.get(SHEET).status_code == 200
 

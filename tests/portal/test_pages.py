@@ -9,7 +9,7 @@ def test_login_page_is_chinese(client):
     assert 'lang="zh-hans"' in page and "登录" in page and "用户名" in page
 
 
-def test_pages_requirelogin(client):
+def test_pages_require_login(client):
     assert client.get("/").status_code == 302
     assert client.get("/ledgers/").url.startswith("/login/")
 
@@ -21,7 +21,7 @@ def test_wrong_password_is_told_in_chinese(client, make_user):
 
 
 def test_county_home_lists_what_is_in_scope(client, make_user):
-    client.forcelogin(make_user("k", "county", "510104"))
+    client.force_login(make_user("k", "county", "510104"))
     page = client.get("/").content.decode()
     assert "四川省 成都市 锦江区" in page
     assert "四川省2022年全面提升" in page and "全面提升“获得电力”服务水平工作任务台账" in page
@@ -29,7 +29,7 @@ def test_county_home_lists_what_is_in_scope(client, make_user):
 
 
 def test_ledger_detail_is_scoped(client, make_user):
-    client.forcelogin(make_user("k", "county", "510104"))
+    client.force_login(make_user("k", "county", "510104"))
     assert client.get("/ledgers/chongqing-2021/").status_code == 404
     page = client.get("/ledgers/sichuan-2022/").content.decode()
     assert "年度重点举措" in page and "主动作为/发挥作用" in page

@@ -13,18 +13,17 @@ from django.test.utils import CaptureQueriesContext
 from accounts.context_processors import notifications as notifications_context
 from accounts.models import Notification, Region
 from accounts.notifications import (
-    deadline_reminders_send,
     notification_mark_read,
     notifications_for,
     notifications_mark_all_read,
     notify,
-    reminder_stage,
     unread_count,
 )
 from accounts.services import api_token_create
 from indicators import services
 from indicators.blocking import deadline_level
 from indicators.models import SignoffException, Submission
+from indicators.reminders import deadline_reminders_send, reminder_stage
 from tests.helpers import fill, labels
 
 pytestmark = pytest.mark.django_db
@@ -125,7 +124,7 @@ def test_mail_waits_for_the_commit(make_user, settings, django_capture_on_commit
 
 def test_a_mail_failure_is_logged_and_the_notification_kept(make_user, settings, caplog, django_capture_on_commit_callbacks):
     settings.NOTIFY_BY_EMAIL = True
-    settings.EMAIL_BACKEND = "tests.test_reminders.BrokenBackend"
+    settings.EMAIL_BACKEND = "tests.portal.test_reminders.BrokenBackend"
     user = with_email(make_user("u", "county", "510104"), "u@example.cn")
     with caplog.at_level(logging.ERROR, logger="accounts.notifications"):
         with django_capture_on_commit_callbacks(execute=True):
@@ -329,7 +328,7 @@ def test_reminders_are_mailed_when_enabled(people, period, settings, django_capt
 
 def test_a_broken_mail_server_does_not_stop_the_reminders(people, period, settings, caplog, django_capture_on_commit_callbacks):
     settings.NOTIFY_BY_EMAIL = True
-    settings.EMAIL_BACKEND = "tests.test_reminders.BrokenBackend"
+    settings.EMAIL_BACKEND = "tests.portal.test_reminders.BrokenBackend"
     with_email(people["jinjiang"], "jj@example.cn")
     with_email(people["chengdu"], "cd@example.cn")
     with caplog.at_level(logging.ERROR, logger="accounts.notifications"):
@@ -367,7 +366,7 @@ def test_queries_do_not_grow_with_the_counties(make_user, period):
 
 
 def test_the_celery_task_runs_the_reminders_for_today(people, period, monkeypatch):
-    from accounts import tasks
+    from indicators import tasks
 
     monkeypatch.setattr(tasks.timezone, "localdate", lambda: TODAY)
     outcome = tasks.deadline_reminders.delay().get()
@@ -407,7 +406,7 @@ def test_the_page_lists_and_marks_read(client, make_user, people, period):
     info = notify(user=user, title="导出任务已完成", link="/reporting/pictures/")
     red = notify(user=user, title="台账事项已逾期", level="red")
     assert client.get(PAGE).status_code == 302  # login required
-    client.forcelogin(user)
+    client.force_login(user)
     page = client.get(PAGE).content.decode()
     assert "站内通知" in page and "未读 <strong class=\"unread-total\">3</strong> 条" in page
     assert page.index("台账事项已逾期") < page.index("导出任务已完成") < page.index("成都市尚有")  # newest first
@@ -439,7 +438,7 @@ def test_marking_read_needs_the_csrf_token(make_user):
     user = make_user("u", "county", "510104")
     notification = notify(user=user, title="一")
     client = Client(enforce_csrf_checks=True)
-    client.forcelogin(user)
+    client.force_login(user)
     assert client.post(PAGE, {"all": "1"}).status_code == 403
     assert client.post(PAGE, {"pk": notification.pk}).status_code == 403
     assert unread_count(user) == 1
@@ -451,7 +450,7 @@ def test_the_badge_context_reaches_the_pages(client, make_user, settings):
                            "context_processors": [*processors, "accounts.context_processors.notifications"]}}]
     user = make_user("u", "county", "510104")
     notify(user=user, title="一")
-    client.forcelogin(user)
+    client.force_login(user)
     response = client.get(PAGE)
     assert int(response.context["unread_notifications"]) == 1
 

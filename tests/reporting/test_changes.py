@@ -230,7 +230,7 @@ def test_the_periods_are_checked(two_periods):
 # --- the page and its download ----------------------------------------------------------------------
 
 def test_the_page_for_a_province_official(two_periods, client, make_user):
-    client.forcelogin(make_user("viewer", "province", NINGXIA))
+    client.force_login(make_user("viewer", "province", NINGXIA))
     response = client.get(f"/reporting/changes/?region={NINGXIA}&before=2022S1&after=2022")
     assert response.status_code == 200
     page = response.content.decode()
@@ -249,17 +249,17 @@ def test_the_page_for_a_province_official(two_periods, client, make_user):
 
 def test_the_page_is_scoped(two_periods, client, make_user):
     url = "/reporting/changes/?region={}&before=2022S1&after=2022"
-    client.forcelogin(make_user("county", "county", XINGQING))
+    client.force_login(make_user("county", "county", XINGQING))
     assert client.get(url.format(NINGXIA)).status_code == 403
-    client.forcelogin(make_user("other", "province", "510000"))
+    client.force_login(make_user("other", "province", "510000"))
     assert client.get(url.format(NINGXIA)).status_code == 404
     assert client.get(url.format(NINGXIA) + "&format=xlsx").status_code == 404
-    client.forcelogin(make_user("nation", "national"))
+    client.force_login(make_user("nation", "national"))
     assert client.get(url.format(NINGXIA)).status_code == 200
 
 
 def test_the_download_reads_back_cell_by_cell(two_periods, client, make_user):
-    client.forcelogin(make_user("viewer", "regulator", NINGXIA))
+    client.force_login(make_user("viewer", "regulator", NINGXIA))
     response = client.get(f"/reporting/changes/?region={NINGXIA}&before=2022S1&after=2022&format=xlsx")
     assert response.status_code == 200 and "attachment" in response["Content-Disposition"]
     workbook = load_workbook(BytesIO(b"".join(response.streaming_content)))

@@ -5,10 +5,10 @@ The workbooks are built here in the official layout (reporting/layout.py) for �
 every refusal is checked for its located message and for nothing stored.
 """
 import io
-import uuid
 from datetime import date, datetime
 
 import pytest
+from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
@@ -17,7 +17,7 @@ from django.test import Client
 from accounts.models import Region
 from indicators import services
 from indicators.models import AuditEntry, Checkmark, Submission, SubmissionState
-from indicators.services import CheckmarkValue, PeriodLocked, StaleVersion
+from indicators.services import CheckmarkValue
 from reporting import layout
 from reporting.imports import (
     ImportFileError,
@@ -37,6 +37,7 @@ from tests.helpers import (
     workbook,
     write_workbook,
 )
+from utilities.errors import PeriodLocked, StaleVersion
 
 pytestmark = pytest.mark.django_db
 
@@ -128,10 +129,10 @@ def test_importing_the_same_table_again_changes_nothing(period, ningxia, officia
 
 def test_a_known_done_month_is_kept_and_notes_are_kept(period, ningxia, official):
     county = Region.objects.get(code="640104")
-    services.checkmark_set(user=official, region=county, period=period, number=1,
-                           value=CheckmarkValue("done", date(2021, 3, 1), note="已出台文件"))
-    services.checkmark_set(user=official, region=county, period=period, number=2,
-                           value=CheckmarkValue("not_done", expected_month=date(2022, 5, 1), note="等待住建局"))
+    services.checkmarks_set(user=official, region=county, period=period,
+                            values={1: CheckmarkValue("done", date(2021, 3, 1), note="已出台文件")})
+    services.checkmarks_set(user=official, region=county, period=period,
+                            values={2: CheckmarkValue("not_done", expected_month=date(2022, 5, 1), note="等待住建局")})
     preview = read_attachment2(upload(to_bytes(workbook(period)[0])), province=ningxia, period=period)
     entry = next(e for e in preview.counties if e.region == county)
     assert entry.values[1] == CheckmarkValue("done", date(2021, 3, 1), note="已出台文件")
@@ -169,8 +170,8 @@ def test_variants_of_the_tick_and_of_months_are_accepted(period, ningxia):
 
 def test_blank_cells_are_missing_not_errors_and_never_clear_a_value(period, ningxia, official):
     county = Region.objects.get(code="640104")
-    services.checkmark_set(user=official, region=county, period=period, number=4,
-                           value=CheckmarkValue("not_done", expected_month=date(2022, 12, 1)))
+    services.checkmarks_set(user=official, region=county, period=period,
+                            values={4: CheckmarkValue("not_done", expected_month=date(2022, 12, 1))})
     wb, rows = workbook(period, counties={"640104": {3: "", 4: ""}}, province_cells={21: "已完成"})
     preview = read_attachment2(upload(to_bytes(wb)), province=ningxia, period=period)
     entry = next(e for e in preview.counties if e.region == county)
@@ -443,8 +444,8 @@ def test_a_change_after_the_preview_rolls_everything_back(period, ningxia, offic
     preview = read_attachment2(upload(to_bytes(workbook(period)[0])), province=ningxia, period=period)
     last = Region.objects.get(code="640522")  # 海原县, the last county written
     clerk = make_user("hy", "county", "640522")
-    services.checkmark_set(user=clerk, region=last, period=period, number=1,
-                           value=CheckmarkValue("not_done", expected_month=date(2023, 1, 1)))
+    services.checkmarks_set(user=clerk, region=last, period=period,
+                            values={1: CheckmarkValue("not_done", expected_month=date(2023, 1, 1))})
     with pytest.raises(StaleVersion):
         apply_attachment2(user=official, preview=preview)
     assert Checkmark.objects.count() == 1  # only the clerk's own
@@ -529,7 +530,7 @@ def test_the_command_checks_user_province_and_period(table_file, period, officia
 @pytest.fixture
 def page(client, official, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-    client.forcelogin(official)
+    client.force_login(official)
     return client
 
 
@@ -558,7 +559,7 @@ def test_the_page_previews_then_applies(page, period, settings, tmp_path):
     assert "指标 3：（空） → 预计 2022年9月" in text and "确认导入（688 项变更）" in text
     assert nothing_stored()
     fields = confirm_fields(response)
-    kept = tmp_path / "imports" / f"{fields['token']}.xlsx"
+    [kept] = (tmp_path / "imports" / "attachment2").iterdir()  # the one upload store's folder for 附件2
     assert kept.read_bytes() == data
 
     response = page.post(URL, fields, follow=True)
@@ -590,18 +591,18 @@ def test_the_confirm_step_refuses_a_changed_state_a_bad_token_or_someone_elses_u
     # not a uuid: refused before any path is built
     response = page.post(URL, {**fields, "token": "../../etc/passwd"})
     assert response.status_code == 400 and "确认信息不完整或无效" in response.content.decode()
-    # a uuid that was never issued
-    response = page.post(URL, {**fields, "token": str(uuid.uuid4())})
+    # a token of the right shape that the portal never signed
+    response = page.post(URL, {**fields, "token": signing.dumps({"path": "imports/attachment2/x.xlsx"}, salt="other")})
     assert response.status_code == 400 and "这次上传已失效" in response.content.decode()
     # a colleague of the same province cannot confirm this upload
     colleague = make_user("nx2", "province", PROVINCE)
     other = Client()
-    other.forcelogin(colleague)
+    other.force_login(colleague)
     assert other.post(URL, fields).status_code == 400
     # the data moved on since the preview: nothing written, the new preview shown
     county = Region.objects.get(code="640104")
-    services.checkmark_set(user=colleague, region=county, period=period, number=1,
-                           value=CheckmarkValue("not_done", expected_month=date(2023, 1, 1)))
+    services.checkmarks_set(user=colleague, region=county, period=period,
+                            values={1: CheckmarkValue("not_done", expected_month=date(2023, 1, 1))})
     response = page.post(URL, fields)
     assert response.status_code == 409
     assert "预览之后门户中的数据有变动，未导入任何内容" in response.content.decode()
@@ -621,7 +622,7 @@ def test_the_confirm_step_on_a_locked_period_writes_nothing(page, period):
 @pytest.mark.parametrize("role, code", [("county", "640104"), ("city", "640100"), ("national", None),
                                         ("regulator", PROVINCE), ("supply_company", PROVINCE)])
 def test_other_roles_get_403(client, period, make_user, role, code):
-    client.forcelogin(make_user("u", role, code))
+    client.force_login(make_user("u", role, code))
     assert client.get(URL).status_code == 403
     response = post_file(client, period, to_bytes(workbook(period)[0]))
     assert response.status_code == 403 and "只有省级能源主管部门可以导入附件2" in response.content.decode()
@@ -631,7 +632,7 @@ def test_other_roles_get_403(client, period, make_user, role, code):
 def test_login_and_csrf_are_required(client, period, official):
     assert client.get(URL).status_code == 302  # to the login page
     strict = Client(enforce_csrf_checks=True)
-    strict.forcelogin(official)
+    strict.force_login(official)
     assert strict.get(URL).status_code == 200
     assert post_file(strict, period, to_bytes(workbook(period)[0])).status_code == 403
 

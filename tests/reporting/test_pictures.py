@@ -1,6 +1,7 @@
 """Completion pictures: heat map, city bars and trend, against numbers computed here from the rows
 the fixture writes; a fixed number of queries whatever the region's size; region scoping."""
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -22,7 +23,7 @@ def plan_2022s1(i, j):
         return ("done", date(2022, 3, 1), None)
     kind = (i + j) % 6
     if kind < 3:
-        # A √ without its month is incomplete: it counts as missing, not done.
+        # A √ without its month: the table prints it “√” (it prints no month), so it counts as done.
         return ("done", None if (kind == 2 and j == 1) else date(2022, 4, 1), None)
     if kind == 3:
         return ("not_done", None, date(2022, 5, 1))  # before July: overdue
@@ -72,9 +73,15 @@ def data():
 
 
 def done_count(plan, i, indicator_count):
-    """County i's √ with their month."""
-    return sum(values is not None and values[0] == "done" and values[1] is not None
-               for values in (plan(i, j) for j in range(indicator_count)))
+    """County i's √, with or without their month."""
+    return sum(values is not None and values[0] == "done" for values in (plan(i, j) for j in range(indicator_count)))
+
+
+def share(part, whole):
+    """The 填报说明's share, half up to one decimal, in integer arithmetic: (number, text)."""
+    tenths = (2000 * part + whole) // (2 * whole)
+    number = Decimal(tenths) / 10
+    return number, f"{tenths // 10}%" if tenths % 10 == 0 else f"{tenths // 10}.{tenths % 10}%"
 
 
 def expected_completion(data, code, city_code=None):
@@ -112,7 +119,7 @@ def test_heatmap_cells_states_and_headings(data):
     # Known cells (county index i in code order: 510105 is 1, 510106 is 2; indicator j = number - 1).
     assert cell_of(heatmap, "510104", 36)["state"] == "done"
     assert cell_of(heatmap, "510105", 1) == {"state": "done", "month": date(2022, 4, 1)}  # (1+0)%6 = 1
-    assert cell_of(heatmap, "510105", 2) == {"state": "missing", "month": None}  # √ without its month
+    assert cell_of(heatmap, "510105", 2) == {"state": "done", "month": None}  # √ without its month
     assert cell_of(heatmap, "510105", 3) == {"state": "overdue", "month": date(2022, 5, 1)}  # (1+2)%6 = 3
     assert cell_of(heatmap, "510105", 4) == {"state": "pending", "month": date(2022, 7, 1)}  # (1+3)%6 = 4
     assert cell_of(heatmap, "510105", 5)["state"] == "missing"  # (1+4)%6 = 5, j = 4 even: status ""
@@ -122,10 +129,10 @@ def test_heatmap_cells_states_and_headings(data):
         for j, indicator in enumerate(data["indicators"]):
             values = plan_2022s1(i, j)
             row = Checkmark(status=values[0], done_month=values[1], expected_month=values[2]) if values else None
-            if row is None or not (row.done_month or row.expected_month):
-                wanted = "missing"
-            elif row.status == "done":
+            if row is not None and row.status == "done":
                 wanted = "done"
+            elif row is None or not row.expected_month:
+                wanted = "missing"
             else:
                 wanted = "overdue" if row.overdue(TODAY) else "pending"
             assert cell_of(heatmap, county.code, indicator.number)["state"] == wanted, (county.code, indicator.number)
@@ -144,8 +151,8 @@ def test_completion_by_city_matches_the_plan(data):
         assert cities[code]["county_count"] == counties
         assert cities[code]["complete_count"] == complete
         assert cities[code]["done_cells"] == done and cities[code]["cell_count"] == counties * 31
-        assert cities[code]["complete_percent"] == round(100 * complete / counties, 1)
-        assert cities[code]["done_percent"] == round(100 * done / (counties * 31), 1)
+        assert (cities[code]["complete_percent"], cities[code]["complete_percent_text"]) == share(complete, counties)
+        assert (cities[code]["done_percent"], cities[code]["done_percent_text"]) == share(done, counties * 31)
     only_chengdu = selectors.completion_by_city(period=period, region=Region.objects.get(code="510100"))
     assert only_chengdu == [cities["510100"]]
 
@@ -157,8 +164,8 @@ def test_completion_over_periods_matches_the_plan(data):
         for point in points:
             counties, complete, done = expected_completion(data, point["code"], city_code)
             assert (point["county_count"], point["complete_count"], point["done_cells"]) == (counties, complete, done)
-            assert point["complete_percent"] == round(100 * complete / counties, 1)
-            assert point["done_percent"] == round(100 * done / (counties * 31), 1)
+            assert (point["complete_percent"], point["complete_percent_text"]) == share(complete, counties)
+            assert (point["done_percent"], point["done_percent_text"]) == share(done, counties * 31)
 
 
 def test_selectors_take_fixed_queries(data, django_assert_num_queries):
@@ -184,28 +191,27 @@ def page_queries(client, url):
 
 
 def test_page_queries_do_not_grow_with_the_counties(client, make_user, data):
-    client.forcelogin(make_user("p", "province", "510000"))
+    client.force_login(make_user("p", "province", "510000"))
     one_city = page_queries(client, f"{URL}?period=2022S1&region=510300")  # 自贡市: 6 counties
     province = page_queries(client, f"{URL}?period=2022S1&region=510000")  # 183 counties
     assert one_city == province
 
 
 def test_page_is_chinese_and_shows_the_pictures(client, make_user, data):
-    client.forcelogin(make_user("p", "province", "510000"))
+    client.force_login(make_user("p", "province", "510000"))
     page = client.get(f"{URL}?period=2022S1&region=510000").content.decode()
     assert 'lang="zh-hans"' in page and "css/pictures.css" in page
     assert "四川省各县指标完成情况（2022年上半年）" in page
     assert '<th colspan="20" scope="colgroup">2020年指标</th>' in page and "持续推进指标" not in page
     assert "已逾期" in page and "未填报或填报不全" in page
     counties, complete, _ = expected_completion(data, "2022S1", "510100")
-    share = f"{round(100 * complete / counties, 1):g}"
-    assert f"成都市 {complete}/{counties} 县 {share}%" in page
+    assert f"成都市 {complete}/{counties} 县 {share(complete, counties)[1]}" in page
     assert "<svg" in page and "<polyline" in page and "历次报告期完成情况" in page
     assert '<option value="510100">　成都市</option>' in page  # the cities of the province to choose
 
 
 def test_page_defaults_to_the_latest_begun_period_and_own_province(client, make_user, data):
-    client.forcelogin(make_user("cq", "province", "500000"))
+    client.force_login(make_user("cq", "province", "500000"))
     page = client.get(URL).content.decode()
     assert "重庆市各县指标完成情况（2022年上半年）" in page
     assert "重庆市 1/38 县 2.6%" in page  # 万州区 ticked all 31
@@ -214,19 +220,19 @@ def test_page_defaults_to_the_latest_begun_period_and_own_province(client, make_
 
 @pytest.mark.parametrize("role,code", [("city", "510100"), ("county", "510104"), ("supply_company", "510000")])
 def test_other_roles_are_refused_in_chinese(client, make_user, data, role, code):
-    client.forcelogin(make_user("u", role, code))
+    client.force_login(make_user("u", role, code))
     response = client.get(URL)
     assert response.status_code == 403 and "无权查看" in response.content.decode()
 
 
 def test_region_is_limited_to_what_the_user_may_view(client, make_user, data):
-    client.forcelogin(make_user("cq", "province", "500000"))
+    client.force_login(make_user("cq", "province", "500000"))
     assert client.get(f"{URL}?region=510000").status_code == 404
-    client.forcelogin(make_user("sc", "regulator", "510000"))
+    client.force_login(make_user("sc", "regulator", "510000"))
     assert client.get(f"{URL}?region=510100").status_code == 200
     assert client.get(f"{URL}?region=510104").status_code == 404  # a county is not a picture's region
     assert client.get(f"{URL}?period=1999").status_code == 404
-    client.forcelogin(make_user("n", "national"))
+    client.force_login(make_user("n", "national"))
     assert client.get(f"{URL}?region=500000").status_code == 200
 
 

@@ -15,6 +15,8 @@ from indicators.models import Checkmark
 from indicators.services import CheckmarkValue
 from reporting import services
 from reporting.models import Benefit, JobState, ReportJob, ReportSnapshot
+from utilities import jobs
+from utilities.models import JobKind
 
 pytestmark = pytest.mark.django_db
 
@@ -120,7 +122,9 @@ def test_a_failing_job_is_marked_failed(period, province_user, monkeypatch):
 
     monkeypatch.setattr(services, "attachment2_compile", broken)
     monkeypatch.setitem(services.WRITERS, "attachment2", (broken, None))
-    job = ReportJob.objects.create(region=Region.objects.get(code="510000"), period=period, created_by=province_user)
+    job = ReportJob.objects.create(
+        job=jobs.create(kind=JobKind.REPORT, region=Region.objects.get(code="510000"), user=province_user), period=period,
+    )
     with pytest.raises(RuntimeError):
         services.report_job_run(job_id=job.pk)
     job.refresh_from_db()

@@ -2,8 +2,6 @@
 import random
 from decimal import Decimal
 
-import pytest
-
 from reporting.tables import (
     DONE_MARK,
     CityInput,
@@ -13,8 +11,8 @@ from reporting.tables import (
     build_attachment2,
     build_attachment3,
     build_national_rollup,
-    format_percent,
 )
+from utilities.formatting import percent_text
 
 PROVINCE_LEVEL = {21, 27, 29, 30, 33, 37, 38}
 
@@ -31,14 +29,6 @@ HEADER = Header("××省“获得电力”任务指标完成情况统计表", "�
 
 def county(code, name, done_numbers, month="2021年8月"):
     return CountyInput(code, name, {n: DONE_MARK if n in done_numbers else month for n in COUNTY_NUMBERS})
-
-
-@pytest.mark.parametrize("part, whole, expected", [
-    (28, 31, "90.3%"), (108, 150, "72%"), (1, 2, "50%"), (31, 31, "100%"), (0, 31, "0%"), (2, 3, "66.7%"),
-    (1, 8, "12.5%"), (1, 16, "6.3%"), (0, 0, "/"),
-])
-def test_percent_has_at_most_one_decimal(part, whole, expected):
-    assert format_percent(part, whole) == expected
 
 
 def test_the_seeds_worked_example():
@@ -111,7 +101,7 @@ def test_a_generated_province_against_an_independent_count():
             done = sum(cells[column.number] == "√" for cells in truth.values())
             assert stats["已完成县个数"].cells[index] == done
             assert stats["未完成县个数"].cells[index] == len(truth) - done
-            assert stats["完成百分比"].cells[index] == format_percent(done, len(truth))
+            assert stats["完成百分比"].cells[index] == percent_text(done, len(truth))
         else:
             assert stats["已完成县个数"].cells[index] == "/"
     assert len(table.rows) == 1 + sum(len(c.counties) + 2 for c in cities) + 3

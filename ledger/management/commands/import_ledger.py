@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from accounts.scoping import Action
 from ledger.models import Ledger
 from ledger.resources import import_workbook, preview_lines
-from reporting.imports import ImportFileError
+from utilities.excel import ImportFileError
 
 
 def command_user(username):
