@@ -5,6 +5,7 @@ cannot fetch; a run where every package was skipped checked nothing, so it is re
 (and fails when AUDIT_REQUIRED=1, for a CI that is known to reach the vulnerability service).
 A run where only some packages were skipped fails: something the project installs went unchecked.
 """
+
 import json
 import os
 import subprocess
@@ -12,7 +13,9 @@ import sys
 
 run = subprocess.run(
     [sys.executable, "-m", "pip_audit", "--format", "json", "--progress-spinner", "off", "--skip-editable"],
-    capture_output=True, text=True, timeout=900,
+    capture_output=True,
+    text=True,
+    timeout=900,
 )
 try:
     report = json.loads(run.stdout)
@@ -29,8 +32,10 @@ for dependency in vulnerable:
 if vulnerable:
     sys.exit(f"pip-audit: {len(vulnerable)} of {len(dependencies)} packages have known vulnerabilities.")
 if skipped and len(skipped) == len(dependencies):
-    print(f"pip-audit: NOT CHECKED — the vulnerability service answered for none of the {len(dependencies)} packages "
-          f"(first: {skipped[0]['skip_reason']}).")
+    print(
+        f"pip-audit: NOT CHECKED — the vulnerability service answered for none of the {len(dependencies)} packages "
+        f"(first: {skipped[0]['skip_reason']})."
+    )
     sys.exit(1 if os.environ.get("AUDIT_REQUIRED") == "1" else 0)
 if skipped:
     for dependency in skipped:

@@ -45,7 +45,8 @@ class UserAdmin(RestrictedModelAdmin, DjangoUserAdmin):
     raw_id_fields = ("region",)
     fieldsets = DjangoUserAdmin.fieldsets + (BELONGS,)
     add_fieldsets = DjangoUserAdmin.add_fieldsets + (
-        BELONGS, ("权限", {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
+        BELONGS,
+        ("权限", {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
     )
 
     def get_fieldsets(self, request, obj=None):

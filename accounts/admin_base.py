@@ -4,6 +4,7 @@ Each ``has_*_permission(request, obj)`` asks ``request.user.has_perm("<app>.<act
 answered by accounts.policy (``obj`` None for the change list and the add form), and every save is
 asked again about the object as stored, inside the admin's transaction.
 """
+
 from django.contrib import admin
 from django.contrib.auth import get_permission_codename
 from django.core.exceptions import PermissionDenied

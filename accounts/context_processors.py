@@ -1,4 +1,5 @@
 """Template context shared by every page."""
+
 import operator
 
 from django.utils.functional import SimpleLazyObject, new_method_proxy

@@ -35,9 +35,7 @@ class Region(models.Model):
     code = models.CharField("行政区划代码", max_length=6, unique=True)
     name = models.CharField("名称", max_length=64)
     level = models.CharField("层级", max_length=8, choices=RegionLevel.choices)
-    parent = models.ForeignKey(
-        "self", verbose_name="上级", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
-    )
+    parent = models.ForeignKey("self", verbose_name="上级", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
     path = models.CharField("路径", max_length=24, db_index=True, editable=False)
 
     objects = RestrictedQuerySet.as_manager()
@@ -51,8 +49,7 @@ class Region(models.Model):
         ordering = ["code"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(level="province", parent__isnull=True)
-                | Q(level__in=["city", "county"], parent__isnull=False),
+                condition=Q(level="province", parent__isnull=True) | Q(level__in=["city", "county"], parent__isnull=False),
                 name="region_parent_matches_level",
             ),
             models.CheckConstraint(condition=Exact(Length("code"), 6), name="region_code_six_digits"),
@@ -61,17 +58,19 @@ class Region(models.Model):
     def __str__(self):
         return self.name
 
+    def save(self, *args, **kwargs):
+        self.path = (self.parent.path if self.parent_id else "") + f"{self.code}/"
+        super().save(*args, **kwargs)
+
     def clean(self):
         if not CODE_RE.match(self.code or ""):
             raise ValidationError({"code": "行政区划代码必须是 6 位数字。"})
         expected = PARENT_LEVEL[RegionLevel(self.level)]
         actual = self.parent.level if self.parent_id else None
         if expected != actual:
-            raise ValidationError({"parent": f"{self.get_level_display()}级区域的上级必须是{dict(RegionLevel.choices).get(expected, '空')}。"})
-
-    def save(self, *args, **kwargs):
-        self.path = (self.parent.path if self.parent_id else "") + f"{self.code}/"
-        super().save(*args, **kwargs)
+            raise ValidationError(
+                {"parent": f"{self.get_level_display()}级区域的上级必须是{dict(RegionLevel.choices).get(expected, '空')}。"}
+            )
 
     def ancestor_codes(self):
         return self.path.strip("/").split("/")[:-1]
@@ -93,7 +92,11 @@ class RegionalDocument(models.Model):
     name = models.CharField("名称", max_length=200)
     document = models.CharField("文件", max_length=200, blank=True)
     region = models.ForeignKey(
-        Region, verbose_name="所属区域", null=True, blank=True, on_delete=models.PROTECT,
+        Region,
+        verbose_name="所属区域",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         help_text="留空表示国家层面。",
     )
     year = models.PositiveSmallIntegerField("年度")
@@ -144,9 +147,7 @@ class RestrictedUserManager(UserManager.from_queryset(UserQuerySet)):
 
 class User(AbstractUser):
     role = models.CharField("角色", max_length=16, choices=Role.choices, default=Role.COUNTY)
-    region = models.ForeignKey(
-        Region, verbose_name="所属区域", null=True, blank=True, on_delete=models.PROTECT, related_name="users"
-    )
+    region = models.ForeignKey(Region, verbose_name="所属区域", null=True, blank=True, on_delete=models.PROTECT, related_name="users")
     organisation = models.CharField("单位", max_length=128, blank=True)
     phone = models.CharField("手机号码", max_length=20, blank=True)
 
@@ -179,7 +180,9 @@ class User(AbstractUser):
         level = ROLE_LEVEL[role]
         if level and self.region.level != level:
             raise ValidationError(
-                {"region": f"{role.label}的所属区域必须是{RegionLevel(level).label}级，而“{self.region.name}”是{self.region.get_level_display()}级。"}
+                {
+                    "region": f"{role.label}的所属区域必须是{RegionLevel(level).label}级，而“{self.region.name}”是{self.region.get_level_display()}级。"
+                }
             )
 
 
@@ -206,7 +209,10 @@ class Notification(models.Model):
     body = models.TextField("内容", blank=True)
     link = models.CharField("链接", max_length=300, blank=True)
     key = models.CharField(
-        "去重键", max_length=120, blank=True, db_index=True,
+        "去重键",
+        max_length=120,
+        blank=True,
+        db_index=True,
         help_text="同一提醒只发一次：如“remind:2022S1:510104:7”。",
     )
     created_at = models.DateTimeField("时间", auto_now_add=True)
@@ -242,9 +248,7 @@ class ApiToken(models.Model):
     access = models.CharField("权限", max_length=8, choices=TokenAccess.choices, default=TokenAccess.READ)
     key_hash = models.CharField("密钥摘要", max_length=64, unique=True, editable=False)
     prefix = models.CharField("密钥前缀", max_length=8, unique=True, editable=False, help_text="密钥的前 8 位，用于识别。")
-    user = models.OneToOneField(
-        User, verbose_name="服务账号", on_delete=models.PROTECT, related_name="api_token", editable=False
-    )
+    user = models.OneToOneField(User, verbose_name="服务账号", on_delete=models.PROTECT, related_name="api_token", editable=False)
     created_by = models.ForeignKey(User, verbose_name="创建人", on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     last_used_at = models.DateTimeField("最近使用时间", null=True, blank=True)

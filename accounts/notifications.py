@@ -8,6 +8,7 @@ E-mail: a notification is also mailed when ``settings.NOTIFY_BY_EMAIL`` is true 
 notification is committed (``transaction.on_commit``), and a mail failure is logged, never raised:
 the in-portal notification is the record, the mail a courtesy.
 """
+
 import logging
 from functools import partial
 
@@ -25,6 +26,7 @@ SUBJECT_PREFIX = "【获得电力台账】"
 
 # --- selectors -----------------------------------------------------------------------------------
 
+
 def notifications_for(user):
     """The user's own notifications, newest first."""
     return Notification.objects.filter(user=user).order_by("-created_at", "-pk")
@@ -38,6 +40,7 @@ def unread_count(user):
 
 
 # --- services ------------------------------------------------------------------------------------
+
 
 def mail_enabled():
     return bool(getattr(settings, "NOTIFY_BY_EMAIL", False))

@@ -15,6 +15,7 @@ role part applies then; every object an entry point acts on is asked about with 
 Region scope is the one ``restrict(user, action)`` of accounts.scoping; the scope predicates here
 ask it about one object.
 """
+
 import rules
 from django.db.models import Q
 
@@ -183,8 +184,11 @@ def manageable_user(user, target):
     if target is None:
         return True
     return (
-        target.role in MANAGED_ROLES and not target.is_superuser and not target.is_staff
-        and target.pk != user.pk and target.region_id is not None
+        target.role in MANAGED_ROLES
+        and not target.is_superuser
+        and not target.is_staff
+        and target.pk != user.pk
+        and target.region_id is not None
         and Region.objects.restrict(user, Action.CHANGE).filter(pk=target.region_id).exists()
     )
 
@@ -241,7 +245,8 @@ PERMISSIONS = {
     "reporting.enter_benefits": is_supply_company & region_changeable,
     "reporting.import_attachment2": is_province & region_changeable,
     # Background jobs, whatever their kind
-    "utilities.view_job": job_creator | (job_kind_report & is_report_reader & job_region_viewable)
+    "utilities.view_job": job_creator
+    | (job_kind_report & is_report_reader & job_region_viewable)
     | (job_kind_applications & job_region_viewable),
     # Ledgers (obj: a Region to adapt for, a Ledger, an Assignment)
     "ledger.adapt": (is_province | is_city) & own_region,
@@ -275,12 +280,15 @@ ADMIN_PERMISSIONS = {
         f"indicators.view_{model}": is_province & viewable
         for model in ("period", "checkmark", "submission", "auditentry", "evidence", "applicationrule", "applicationbatch", "application")
     },
-    **{f"ledger.{action}_{model}": is_province & (viewable if action == "view" else changeable)
-       for model in ("ledger", "ledgeritem") for action in ("view", "change", "delete")},
+    **{
+        f"ledger.{action}_{model}": is_province & (viewable if action == "view" else changeable)
+        for model in ("ledger", "ledgeritem")
+        for action in ("view", "change", "delete")
+    },
     "ledger.add_ledger": is_province,
     "ledger.add_ledgeritem": is_province,
     # has_module_perms(app): whether the admin index lists the app at all
-    **{app: is_province for app in ADMIN_APPS},
+    **dict.fromkeys(ADMIN_APPS, is_province),
 }
 
 for _name, _predicate in {**PERMISSIONS, **ADMIN_PERMISSIONS}.items():

@@ -6,6 +6,7 @@ Every queryset that reaches a user — page, API, export, import, admin — goes
 (``visible_from_below``: reference data such as a province's ledger frame or indicator set).
 A null region means national scope.
 """
+
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Q

@@ -1,4 +1,5 @@
 """Writes on regions and users. Each is atomic and validated; callers pass keyword arguments."""
+
 import hashlib
 import re
 import secrets
@@ -42,7 +43,9 @@ def _parse_region_rows(path):
             if not parent:
                 errors.append(DataError(name, line, "parent_code", "缺少上级区域代码。"))
             elif levels.get(parent) != expected:
-                reason = "上级区域不存在（上级须在前面的行中）" if parent not in levels else f"上级 {parent} 不是{RegionLevel(expected).label}级"
+                reason = (
+                    "上级区域不存在（上级须在前面的行中）" if parent not in levels else f"上级 {parent} 不是{RegionLevel(expected).label}级"
+                )
                 errors.append(DataError(name, line, "parent_code", f"{reason}。"))
         levels[code] = level
         parsed.append((code, row["name"], level, parent or None))
@@ -139,8 +142,13 @@ def demo_users_create():
     credentials = []
     for username, role, code, name, organisation in DEMO_USERS:
         user_save(
-            username=username, password=DEMO_PASSWORD, role=role, region=regions.get(code),
-            last_name=name, organisation=organisation, is_staff=username in DEMO_STAFF,
+            username=username,
+            password=DEMO_PASSWORD,
+            role=role,
+            region=regions.get(code),
+            last_name=name,
+            organisation=organisation,
+            is_staff=username in DEMO_STAFF,
         )
         credentials.append((username, DEMO_PASSWORD, Role(role).label, regions[code].name if code else "全国"))
     if not User.objects.filter(username="admin").exists():
@@ -177,14 +185,23 @@ def api_token_create(*, user, name, region, access, role=None):
         prefix = secrets.token_hex(4)
     secret = prefix + secrets.token_urlsafe(32)
     service_user = User(
-        username=f"api-{prefix}", role=role, region=region, last_name=f"接口：{name}"[:150], organisation=name[:128],
+        username=f"api-{prefix}",
+        role=role,
+        region=region,
+        last_name=f"接口：{name}"[:150],
+        organisation=name[:128],
     )
     service_user.set_unusable_password()
     service_user.full_clean()
     service_user.save()
     token = ApiToken(
-        name=name, region=region, access=access, key_hash=api_token_digest(secret), prefix=prefix,
-        user=service_user, created_by=user,
+        name=name,
+        region=region,
+        access=access,
+        key_hash=api_token_digest(secret),
+        prefix=prefix,
+        user=service_user,
+        created_by=user,
     )
     token.full_clean()
     token.save()

@@ -1,4 +1,5 @@
 """The user's notifications: list them, mark one or all read."""
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -32,7 +33,7 @@ def notifications_view(request):
         try:
             notification = notification_mark_read(user=request.user, pk=int(request.POST.get("pk", "")))
         except (ValueError, Notification.DoesNotExist):
-            raise Http404("没有这条通知。")
+            raise Http404("没有这条通知。") from None
         target = _safe_next(request, request.POST.get("next", ""))
         if target:
             return redirect(target)

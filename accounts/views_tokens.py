@@ -1,5 +1,6 @@
 """Client tokens of the REST API: province officials create them for regions of their province,
 see each secret once, and revoke them."""
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -56,9 +57,17 @@ def tokens_view(request):
         if secret is None:
             status = 400
     tokens = ApiToken.objects.restrict(user, Action.VIEW).select_related("region", "created_by", "user")
-    return render(request, "accounts/tokens.html", {
-        "form": form, "tokens": tokens, "created": created, "secret": secret,
-    }, status=status)
+    return render(
+        request,
+        "accounts/tokens.html",
+        {
+            "form": form,
+            "tokens": tokens,
+            "created": created,
+            "secret": secret,
+        },
+        status=status,
+    )
 
 
 @login_required

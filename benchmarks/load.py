@@ -24,6 +24,7 @@ Everything runs on loopback (127.0.0.1) only:
 
 Exit status 0 only when there were no errors and every check passed.
 """
+
 import argparse
 import os
 import re
@@ -56,6 +57,7 @@ KINDS = ("GET /login/", "POST /login/", "GET 填报页", "POST 保存", "POST �
 
 
 # --- the database ------------------------------------------------------------------------------------
+
 
 def database_create(server_url):
     """A new database ``load_…`` on the server of ``server_url``; returns (its URL, drop function)."""
@@ -122,12 +124,23 @@ def setup(users, out):
     started = time.perf_counter()
     # The first through the service (validation, hashing as deployed); the others share its hash —
     # the same password, so the same hash verifies — instead of 0.4 s of PBKDF2 each.
-    first = user_save(username=USERNAME.format(code=counties[0].code), password=PASSWORD, role="county",
-                      region=counties[0], last_name=f"{counties[0].name}填报员")
+    first = user_save(
+        username=USERNAME.format(code=counties[0].code),
+        password=PASSWORD,
+        role="county",
+        region=counties[0],
+        last_name=f"{counties[0].name}填报员",
+    )
     rest = []
     for county in counties[1:]:
-        user = User(username=USERNAME.format(code=county.code), role="county", region=county,
-                    last_name=f"{county.name}填报员", password=first.password, is_active=True)
+        user = User(
+            username=USERNAME.format(code=county.code),
+            role="county",
+            region=county,
+            last_name=f"{county.name}填报员",
+            password=first.password,
+            is_active=True,
+        )
         user.full_clean()
         rest.append(user)
     User.objects.bulk_create(rest)
@@ -167,6 +180,7 @@ def form_fields(values, version, action):
 
 # --- gunicorn ------------------------------------------------------------------------------------------
 
+
 def free_port():
     with socket.socket() as s:
         s.bind((HOST, 0))
@@ -175,18 +189,20 @@ def free_port():
 
 def server_env(database_url):
     env = dict(os.environ)
-    env.update({
-        "DJANGO_SETTINGS_MODULE": "benchmarks.load_settings",
-        "DJANGO_SECRET_KEY": "load-test-only-" + os.urandom(16).hex(),
-        "DJANGO_ALLOWED_HOSTS": HOST,
-        "DJANGO_SECURE_SSL_REDIRECT": "false",
-        "DATABASE_URL": database_url,
-        "STATIC_ROOT": str(LOAD_DIR / "static"),
-        "MEDIA_ROOT": str(LOAD_DIR / "media"),
-        "CELERY_BROKER_URL": "memory://",  # nothing here queues jobs; never a real broker
-        "LOG_LEVEL": "WARNING",
-        "PYTHONPATH": str(ROOT),
-    })
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "benchmarks.load_settings",
+            "DJANGO_SECRET_KEY": "load-test-only-" + os.urandom(16).hex(),
+            "DJANGO_ALLOWED_HOSTS": HOST,
+            "DJANGO_SECURE_SSL_REDIRECT": "false",
+            "DATABASE_URL": database_url,
+            "STATIC_ROOT": str(LOAD_DIR / "static"),
+            "MEDIA_ROOT": str(LOAD_DIR / "media"),
+            "CELERY_BROKER_URL": "memory://",  # nothing here queues jobs; never a real broker
+            "LOG_LEVEL": "WARNING",
+            "PYTHONPATH": str(ROOT),
+        }
+    )
     return env
 
 
@@ -203,17 +219,38 @@ class Server:
     def collectstatic(self):
         subprocess.run(
             [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
-            cwd=ROOT, env=self.env, check=True, timeout=300,
+            cwd=ROOT,
+            env=self.env,
+            check=True,
+            timeout=300,
         )
 
     def start(self):
         gunicorn = Path(sys.executable).with_name("gunicorn")
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen(
-            [str(gunicorn), "config.wsgi:application", "--bind", f"{HOST}:{self.port}",
-             "--workers", str(self.workers), "--threads", str(self.threads), "--timeout", "120",
-             "--backlog", "2048", "--access-logfile", "-", "--no-control-socket"],
-            cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                str(gunicorn),
+                "config.wsgi:application",
+                "--bind",
+                f"{HOST}:{self.port}",
+                "--workers",
+                str(self.workers),
+                "--threads",
+                str(self.threads),
+                "--timeout",
+                "120",
+                "--backlog",
+                "2048",
+                "--access-logfile",
+                "-",
+                "--no-control-socket",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         import httpx
 
@@ -251,6 +288,7 @@ class Server:
 
 
 # --- the clerks --------------------------------------------------------------------------------------
+
 
 @dataclass
 class Sample:
@@ -318,9 +356,19 @@ class Clerk:
             with httpx.Client(base_url=self.base, follow_redirects=False) as client:
                 page, _ = self.request(client, "GET /login/", "GET", "/login/", 200)
                 token = CSRF_RE.search(page).group(1)
-                _, location = self.request(client, "POST /login/", "POST", "/login/", 302, {
-                    "csrfmiddlewaretoken": token, "username": self.username, "password": PASSWORD, "next": self.sheet_url,
-                })
+                _, location = self.request(
+                    client,
+                    "POST /login/",
+                    "POST",
+                    "/login/",
+                    302,
+                    {
+                        "csrfmiddlewaretoken": token,
+                        "username": self.username,
+                        "password": PASSWORD,
+                        "next": self.sheet_url,
+                    },
+                )
                 if location != self.sheet_url:
                     raise Stop(f"登录后转到 {location}，应为 {self.sheet_url}")
                 page, _ = self.request(client, "GET 填报页", "GET", self.sheet_url, 200)
@@ -349,8 +397,10 @@ def load(base, accounts, period_code, values, *, ramp, hard_stop, out, timeout=R
     deadline = started + hard_stop
     clerks = [Clerk(base, username, county, period_code, values, deadline, stop, timeout) for username, county in accounts]
     step = ramp / max(1, len(clerks) - 1) if len(clerks) > 1 else 0
-    threads = [threading.Thread(target=c.run, args=(i * step - (time.monotonic() - started),), daemon=True, name=c.username)
-               for i, c in enumerate(clerks)]
+    threads = [
+        threading.Thread(target=c.run, args=(i * step - (time.monotonic() - started),), daemon=True, name=c.username)
+        for i, c in enumerate(clerks)
+    ]
     try:
         for t in threads:
             t.start()
@@ -366,6 +416,7 @@ def load(base, accounts, period_code, values, *, ramp, hard_stop, out, timeout=R
 
 
 # --- figures ------------------------------------------------------------------------------------------
+
 
 def percentile(sorted_values, p):
     """Nearest-rank percentile of a sorted list."""
@@ -393,15 +444,31 @@ def figures(outcomes, elapsed):
     for kind in (*KINDS, "全部"):
         chosen = samples if kind == "全部" else [s for s in samples if s.kind == kind]
         times = sorted(s.seconds for s in chosen)
-        rows.append((kind, len(chosen), sum(not s.ok for s in chosen), percentile(times, 50), percentile(times, 95),
-                     percentile(times, 99), times[-1] if times else float("nan"), statistics.fmean(times) if times else float("nan")))
+        rows.append(
+            (
+                kind,
+                len(chosen),
+                sum(not s.ok for s in chosen),
+                percentile(times, 50),
+                percentile(times, 95),
+                percentile(times, 99),
+                times[-1] if times else float("nan"),
+                statistics.fmean(times) if times else float("nan"),
+            )
+        )
     statuses = {}
     for s in samples:
         statuses[s.status or "网络错误"] = statuses.get(s.status or "网络错误", 0) + 1
     span = (max(s.started + s.seconds for s in samples) - min(s.started for s in samples)) if samples else 0.0
     return Figures(
-        users=len(outcomes), elapsed=elapsed, rows=rows, requests=len(samples), errors=sum(not s.ok for s in samples),
-        failed_users=[(o.username, o.error) for o in outcomes if o.error], statuses=statuses, first_to_last=span,
+        users=len(outcomes),
+        elapsed=elapsed,
+        rows=rows,
+        requests=len(samples),
+        errors=sum(not s.ok for s in samples),
+        failed_users=[(o.username, o.error) for o in outcomes if o.error],
+        statuses=statuses,
+        first_to_last=span,
     )
 
 
@@ -430,12 +497,20 @@ def verify(period, accounts, values):
     audit_other = audit.exclude(action__in=[AuditAction.SET, AuditAction.SUBMIT, AuditAction.CARRY]).count()
     checks = [
         (f"填报（Checkmark）共 {marks.count()} 条，应为 {n} × {k} = {n * k}", marks.count() == n * k),
-        (f"每个县 {k} 条的县：{counties_full} 个，应为 {n}；全部属于这 {n} 个县", counties_full == n and not marks.exclude(region__in=regions).exists()),
+        (
+            f"每个县 {k} 条的县：{counties_full} 个，应为 {n}；全部属于这 {n} 个县",
+            counties_full == n and not marks.exclude(region__in=regions).exists(),
+        ),
         (f"同一县同一指标重复的：{doubled} 组，应为 0", doubled == 0),
         (f"与所填内容不符的：{wrong} 条，应为 0", wrong == 0),
-        (f"填报状态（Submission）共 {submissions.count()} 条，其中已上报 {submissions.filter(state=SubmissionState.SUBMITTED).count()} 条，应均为 {n}",
-         submissions.count() == n and submissions.filter(state=SubmissionState.SUBMITTED).count() == n),
-        (f"每县版本号为 1（只保存了一次）：{submissions.filter(version=1).count()} 个，应为 {n}", submissions.filter(version=1).count() == n),
+        (
+            f"填报状态（Submission）共 {submissions.count()} 条，其中已上报 {submissions.filter(state=SubmissionState.SUBMITTED).count()} 条，应均为 {n}",
+            submissions.count() == n and submissions.filter(state=SubmissionState.SUBMITTED).count() == n,
+        ),
+        (
+            f"每县版本号为 1（只保存了一次）：{submissions.filter(version=1).count()} 个，应为 {n}",
+            submissions.filter(version=1).count() == n,
+        ),
         (f"操作记录（AuditEntry）“填报” {audit_set} 条，应为 {n * k}", audit_set == n * k),
         (f"操作记录“上报” {audit_submit} 条，应为 {n}；其他操作 {audit_other} 条，应为 0", audit_submit == n and audit_other == 0),
     ]
@@ -458,8 +533,11 @@ def axes_description():
 
     if not apps_has("axes"):
         return "django-axes 未安装"
-    return (f"django-axes 已启用（{settings.AXES_FAILURE_LIMIT} 次失败锁定，按 {settings.AXES_LOCKOUT_PARAMETERS}）"
-            if getattr(settings, "AXES_ENABLED", True) else "django-axes 已安装但关闭")
+    return (
+        f"django-axes 已启用（{settings.AXES_FAILURE_LIMIT} 次失败锁定，按 {settings.AXES_LOCKOUT_PARAMETERS}）"
+        if getattr(settings, "AXES_ENABLED", True)
+        else "django-axes 已安装但关闭"
+    )
 
 
 def _ms(seconds):
@@ -480,7 +558,9 @@ def render(f, checks, info, args, setup_seconds):
         f"- 用户在 {args.ramp:.0f} 秒内均匀开始，每个请求 {args.request_timeout:.0f} 秒超时，总时限 {args.hard_stop:.0f} 秒；每个用户 7 个请求：登录页、登录、填报页、保存 31 项、"
         "（重定向后的）填报页、保存并上报、填报页",
         f"- 第一个请求到最后一个响应：{f.first_to_last:.1f} 秒；共 {f.requests} 个请求，吞吐 {f.requests / f.first_to_last:.1f} 次/秒"
-        f"（{f.users / f.first_to_last * 60:.0f} 个县上报/分钟）" if f.first_to_last else "- 没有请求",
+        f"（{f.users / f.first_to_last * 60:.0f} 个县上报/分钟）"
+        if f.first_to_last
+        else "- 没有请求",
         f"- 错误：{f.errors} 个请求，{len(f.failed_users)} 个用户未完成；状态码：{'，'.join(f'{k} × {v}' for k, v in sorted(f.statuses.items(), key=str))}",
         "",
         "| 请求 | 次数 | 错误 | p50 | p95 | p99 | 最长 | 平均 |",
@@ -530,13 +610,16 @@ def write_doc(text, path=DOC):
 
 # --- the run ------------------------------------------------------------------------------------------
 
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description="负载测试：县级用户同时登录、填报 31 项并上报（gunicorn + PostgreSQL，仅本机回环）。")
     parser.add_argument("--quick", action="store_true", help=f"快速模式：{QUICK_USERS} 个用户、10 秒内开始。")
     parser.add_argument("--users", type=int, default=None, help=f"用户数（默认 {FULL_USERS}，快速模式 {QUICK_USERS}）。")
     parser.add_argument("--ramp", type=float, default=None, help="所有用户在这么多秒内均匀开始（默认 60，快速模式 10）。")
     parser.add_argument("--hard-stop", type=float, default=300.0, help="从第一个用户开始算起的总时限，秒（默认 300）。")
-    parser.add_argument("--request-timeout", type=float, default=REQUEST_TIMEOUT, help=f"每个请求的超时，秒（默认 {REQUEST_TIMEOUT:.0f}）；超时记为错误。")
+    parser.add_argument(
+        "--request-timeout", type=float, default=REQUEST_TIMEOUT, help=f"每个请求的超时，秒（默认 {REQUEST_TIMEOUT:.0f}）；超时记为错误。"
+    )
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--database-url", default=DEFAULT_SERVER, help=f"PostgreSQL 服务器（默认 {DEFAULT_SERVER}），只能是 {HOST}。")
@@ -579,7 +662,9 @@ def main(argv=None):
 
         info.update(gunicorn=gunicorn.__version__, httpx=httpx.__version__, axes=axes_description())
         out(f"{args.users} 个用户在 {args.ramp:.0f} 秒内开始，总时限 {args.hard_stop:.0f} 秒 …")
-        outcomes, elapsed = load(server.base, accounts, period.code, values, ramp=args.ramp, hard_stop=args.hard_stop, out=out, timeout=args.request_timeout)
+        outcomes, elapsed = load(
+            server.base, accounts, period.code, values, ramp=args.ramp, hard_stop=args.hard_stop, out=out, timeout=args.request_timeout
+        )
         server.stop()
         f = figures(outcomes, elapsed)
         checks = verify(period, accounts, values)

@@ -6,6 +6,7 @@ without TLS; everything else is production as deployed (DEBUG off, the manifest 
 the same middleware and password hasher). The environment still has to give DJANGO_SECRET_KEY,
 DJANGO_ALLOWED_HOSTS=127.0.0.1, DJANGO_SECURE_SSL_REDIRECT=false and DATABASE_URL.
 """
+
 from config.settings.production import *  # noqa: F401,F403
 
 SESSION_COOKIE_SECURE = False

@@ -25,6 +25,7 @@ each measurement once on a tiny dataset to keep this script working.
 
 The functions below import Django lazily: the command line sets the database up first.
 """
+
 import argparse
 import gc
 import io
@@ -88,6 +89,7 @@ class Report:
 
 
 # --- measuring --------------------------------------------------------------------------------------
+
 
 def median_time(fn, runs, warmup=1):
     """Median wall time of ``runs`` calls of ``fn`` after ``warmup`` calls (not counted)."""
@@ -191,6 +193,7 @@ def measured(name, fn, runs, *, floor_fn=None, target="", ratio_target=None, que
 
 # --- the dataset --------------------------------------------------------------------------------------
 
+
 def latest_period():
     from indicators.models import Period
 
@@ -206,15 +209,14 @@ def provinces_by_size(period):
 
     with_marks = Exists(Checkmark.objects.filter(period=period, region=OuterRef("pk")))
     provinces = list(Region.objects.filter(level="province").filter(with_marks))
-    counts = dict(
-        Region.objects.filter(level="county").values_list("parent__parent_id").annotate(n=Count("pk")).order_by()
-    )
+    counts = dict(Region.objects.filter(level="county").values_list("parent__parent_id").annotate(n=Count("pk")).order_by())
     for province in provinces:
         province.county_count = counts.get(province.pk, 0)
     return sorted(provinces, key=lambda p: (p.county_count, p.code))
 
 
 # --- table 2 and its floor ---------------------------------------------------------------------------
+
 
 def floor_sql(*, subtree=True):
     """One portable SQL statement: per county its done county indicators, and per city and county
@@ -277,23 +279,31 @@ def bench_attachment2(period, runs, provinces=None):
     large_queries = query_count(lambda: compile_province(large, period))
     results = [
         measured(
-            f"附件2 编制：{large.name}（{large.county_count} 县）", lambda: compile_province(large, period), runs,
+            f"附件2 编制：{large.name}（{large.county_count} 县）",
+            lambda: compile_province(large, period),
+            runs,
             floor_fn=lambda: floor_attachment2(period=period, path_prefix=large.path),
-            target=f"≤ {TARGET_COMPILE_RATIO:g}× 底线", ratio_target=TARGET_COMPILE_RATIO,
+            target=f"≤ {TARGET_COMPILE_RATIO:g}× 底线",
+            ratio_target=TARGET_COMPILE_RATIO,
             note=f"查询数 {small.name}（{small.county_count} 县）{small_queries} 条，{large.name} {large_queries} 条",
         ),
         measured(
-            f"附件2 编制：全部 {len(everyone)} 个省份", lambda: compile_all(everyone, period), max(1, runs // 2),
+            f"附件2 编制：全部 {len(everyone)} 个省份",
+            lambda: compile_all(everyone, period),
+            max(1, runs // 2),
             floor_fn=lambda: floor_attachment2(period=period),
-            target=f"≤ {TARGET_COMPILE_RATIO:g}× 底线", ratio_target=TARGET_COMPILE_RATIO,
+            target=f"≤ {TARGET_COMPILE_RATIO:g}× 底线",
+            ratio_target=TARGET_COMPILE_RATIO,
             note="底线为全国一条 SQL 聚合",
         ),
     ]
-    checks = [(
-        f"附件2 查询数与县数无关：{small.name}（{small.county_count} 县）{small_queries} 条 = "
-        f"{large.name}（{large.county_count} 县）{large_queries} 条",
-        small_queries == large_queries,
-    )]
+    checks = [
+        (
+            f"附件2 查询数与县数无关：{small.name}（{small.county_count} 县）{small_queries} 条 = "
+            f"{large.name}（{large.county_count} 县）{large_queries} 条",
+            small_queries == large_queries,
+        )
+    ]
     return results, checks
 
 
@@ -302,14 +312,18 @@ def bench_national(period, runs):
     from reporting.services import national_compile
 
     return measured(
-        "全国汇总 编制", lambda: national_compile(period=period), runs,
+        "全国汇总 编制",
+        lambda: national_compile(period=period),
+        runs,
         floor_fn=lambda: floor_attachment2(period=period),
-        target=f"≤ {TARGET_COMPILE_RATIO:g}× 底线", ratio_target=TARGET_COMPILE_RATIO,
+        target=f"≤ {TARGET_COMPILE_RATIO:g}× 底线",
+        ratio_target=TARGET_COMPILE_RATIO,
         note="底线同上（全国一条 SQL 聚合）",
     )
 
 
 # --- the workbooks and their floors -------------------------------------------------------------------
+
 
 def _save(workbook):
     buffer = io.BytesIO()
@@ -368,14 +382,22 @@ def bench_exports(period, runs, large=None):
     return [
         measured(
             f"附件2 .xlsx：{large.name}（{len(table.rows)} 行 × {len(table.columns) + 7} 列）",
-            lambda: attachment2_workbook(table), runs, floor_fn=lambda: bare_attachment2_workbook(table),
-            target=f"≤ {TARGET_EXPORT_RATIO:g}× 底线", ratio_target=TARGET_EXPORT_RATIO, queries=False,
+            lambda: attachment2_workbook(table),
+            runs,
+            floor_fn=lambda: bare_attachment2_workbook(table),
+            target=f"≤ {TARGET_EXPORT_RATIO:g}× 底线",
+            ratio_target=TARGET_EXPORT_RATIO,
+            queries=False,
             note=f"文件 {size / 1024:.0f} KiB",
         ),
         measured(
-            f"全国汇总 .xlsx（{len(rollup.rows)} 行）", lambda: national_workbook(rollup), runs,
+            f"全国汇总 .xlsx（{len(rollup.rows)} 行）",
+            lambda: national_workbook(rollup),
+            runs,
             floor_fn=lambda: bare_national_workbook(rollup),
-            target=f"≤ {TARGET_EXPORT_RATIO:g}× 底线", ratio_target=TARGET_EXPORT_RATIO, queries=False,
+            target=f"≤ {TARGET_EXPORT_RATIO:g}× 底线",
+            ratio_target=TARGET_EXPORT_RATIO,
+            queries=False,
         ),
     ]
 
@@ -422,7 +444,9 @@ class CountyWriter:
         done_month = date(today.year, today.month, 1)
         expected = date(today.year + 1, 6, 1)
         numbers = list(
-            Indicator.objects.filter(indicator_set=period.indicator_set_id, level="county").order_by("number").values_list("number", flat=True)
+            Indicator.objects.filter(indicator_set=period.indicator_set_id, level="county")
+            .order_by("number")
+            .values_list("number", flat=True)
         )
         return (
             {n: CheckmarkValue("done", done_month, None, "基准 A") for n in numbers},
@@ -488,7 +512,12 @@ def bench_checkmarks_set(period, runs, writer=None):
     def write():
         values, version = writer.next_values()
         _submission, changed = checkmarks_set(
-            user=writer.user, region=writer.county, period=period, values=values, expected_version=version, channel=Channel.API,
+            user=writer.user,
+            region=writer.county,
+            period=period,
+            values=values,
+            expected_version=version,
+            channel=Channel.API,
         )
         if changed != len(values):
             raise RuntimeError(f"checkmarks_set changed {changed} of {len(values)}")
@@ -515,8 +544,8 @@ def api_client(writer):
     from django.test import Client
 
     try:
-        from accounts.services import api_token_create
         from accounts.models import User
+        from accounts.services import api_token_create
 
         admin = User.objects.filter(is_superuser=True).first()
         _token, secret = api_token_create(user=admin, name="基准测试", region=writer.county, access="write")
@@ -542,22 +571,31 @@ def bench_api(period, runs, writer=None):
 
     def put():
         values, version = writer.next_values()
-        body = {"checkmarks": [
-            {"number": n, "status": v.status, "done_month": f"{v.done_month:%Y-%m}" if v.done_month else None,
-             "expected_month": f"{v.expected_month:%Y-%m}" if v.expected_month else None, "note": v.note}
-            for n, v in values.items()
-        ]}
+        body = {
+            "checkmarks": [
+                {
+                    "number": n,
+                    "status": v.status,
+                    "done_month": f"{v.done_month:%Y-%m}" if v.done_month else None,
+                    "expected_month": f"{v.expected_month:%Y-%m}" if v.expected_month else None,
+                    "note": v.note,
+                }
+                for n, v in values.items()
+            ]
+        }
         response = client.put(url, json.dumps(body), content_type="application/json", HTTP_IF_MATCH=f'"{version}"')
         if response.status_code != 200:
             raise RuntimeError(f"PUT {url}: HTTP {response.status_code} {response.content.decode()[:500]}")
 
-    result = measured(f"API PUT 批量写 31 项（{writer.county.name}）", put, runs,
-                      note=f"测试客户端，{how}认证，If-Match；响应含本县全部 31 项")
+    result = measured(
+        f"API PUT 批量写 31 项（{writer.county.name}）", put, runs, note=f"测试客户端，{how}认证，If-Match；响应含本县全部 31 项"
+    )
     result.rate = f"{1 / result.time:.0f} 次/秒"
     return result
 
 
 # --- running everything -----------------------------------------------------------------------------
+
 
 def run_all(*, runs, report):
     """Every measurement on the database as it is (seeded); fills ``report``."""
@@ -624,6 +662,7 @@ def _meminfo(key):
 
 # --- output -----------------------------------------------------------------------------------------
 
+
 def _ms(seconds):
     if seconds is None or seconds != seconds:  # None or NaN
         return "—"
@@ -688,6 +727,7 @@ def write_doc(report, path=DOC):
 
 # --- the database of a run --------------------------------------------------------------------------
 
+
 def _pg_admin(url):
     """A psycopg2 connection in autocommit to the server of ``url`` (its database, or postgres)."""
     from urllib.parse import unquote, urlparse
@@ -696,8 +736,11 @@ def _pg_admin(url):
 
     parts = urlparse(url)
     connection = psycopg2.connect(
-        host=parts.hostname, port=parts.port or 5432, user=unquote(parts.username or ""),
-        password=unquote(parts.password or ""), dbname=(parts.path or "/postgres").lstrip("/") or "postgres",
+        host=parts.hostname,
+        port=parts.port or 5432,
+        user=unquote(parts.username or ""),
+        password=unquote(parts.password or ""),
+        dbname=(parts.path or "/postgres").lstrip("/") or "postgres",
     )
     connection.autocommit = True
     return connection
@@ -778,8 +821,14 @@ def analyze():
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description="性能基准：每项与其底线在同一次运行中对比测量。")
-    parser.add_argument("--quick", action="store_true", help=f"快速模式：{len(QUICK_PROVINCES)} 个省、{QUICK_PERIODS} 个报告期、每项 3 次。")
-    parser.add_argument("--database-url", default="", help="PostgreSQL 服务器（postgres://user:pass@host:5432/postgres）；在其上建库 bench_… 并在结束后删除。默认用 var/bench/ 下的新 SQLite 文件。")
+    parser.add_argument(
+        "--quick", action="store_true", help=f"快速模式：{len(QUICK_PROVINCES)} 个省、{QUICK_PERIODS} 个报告期、每项 3 次。"
+    )
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help="PostgreSQL 服务器（postgres://user:pass@host:5432/postgres）；在其上建库 bench_… 并在结束后删除。默认用 var/bench/ 下的新 SQLite 文件。",
+    )
     parser.add_argument("--runs", type=int, default=None, help="每项运行次数（默认：完整 11 次，快速 3 次）。")
     parser.add_argument("--keep", action="store_true", help="保留本次的数据库。")
     doc = parser.add_mutually_exclusive_group()

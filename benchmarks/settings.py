@@ -2,6 +2,7 @@
 
 ``benchmarks/run.py`` points DATABASE_URL at its own database before Django starts.
 """
+
 from config.settings.base import *  # noqa: F401,F403
 from config.settings.base import VAR_DIR
 

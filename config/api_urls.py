@@ -1,4 +1,5 @@
 """/api/: the REST API (v1), its OpenAPI schema and Swagger UI, and the portal page for client tokens."""
+
 from django.urls import include, path, re_path
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView

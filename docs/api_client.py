@@ -10,6 +10,7 @@
 Every error arrives as {"code", "message", "errors"}; this client raises ApiError with them.
 A 412 (someone changed the data since it was read) is handled by reading again and retrying.
 """
+
 import json
 import os
 import sys

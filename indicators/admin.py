@@ -3,7 +3,15 @@ from django.contrib import admin
 from accounts.admin_base import ReadOnlyRestrictedAdmin, RestrictedModelAdmin
 
 from .models import (
-    Application, ApplicationBatch, ApplicationRule, AuditEntry, Checkmark, Evidence, Indicator, IndicatorSet, Period,
+    Application,
+    ApplicationBatch,
+    ApplicationRule,
+    AuditEntry,
+    Checkmark,
+    Evidence,
+    Indicator,
+    IndicatorSet,
+    Period,
     Submission,
 )
 
@@ -84,7 +92,17 @@ class ApplicationBatchAdmin(ReadOnlyRestrictedAdmin):
 
 @admin.register(Application)
 class ApplicationAdmin(ReadOnlyRestrictedAdmin):
-    list_display = ("number", "region", "period", "customer_type", "acceptance_start", "connection_end", "days_elapsed", "stage_count", "force_majeure")
+    list_display = (
+        "number",
+        "region",
+        "period",
+        "customer_type",
+        "acceptance_start",
+        "connection_end",
+        "days_elapsed",
+        "stage_count",
+        "force_majeure",
+    )
     list_filter = ("period", "customer_type", "force_majeure")
     search_fields = ("number", "region__name", "region__code")
     list_select_related = ("region", "period")

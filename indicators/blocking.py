@@ -8,6 +8,7 @@ province that has confirmed the period holds nothing up unless it was named as a
 of that confirmation (or of its city's acceptance). Every read here runs a fixed number of queries
 whatever the number of counties.
 """
+
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -115,9 +116,7 @@ def _holding(counties, period):
     """The counties of ``counties`` holding ``period`` up: not approved (``signoff.not_approved``, with
     their state and return reason), outside a confirmed province unless named an exception."""
     # A region's path starts with its province's code: "510000/510100/510104/".
-    confirmed = Submission.objects.filter(
-        period=period, state=SubmissionState.CONFIRMED, region__code=Substr(OuterRef("path"), 1, 6)
-    )
+    confirmed = Submission.objects.filter(period=period, state=SubmissionState.CONFIRMED, region__code=Substr(OuterRef("path"), 1, 6))
     # Exceptions go with their sign-off (removed when it is undone): any left in the period still stand.
     exception = SignoffException.objects.filter(county=OuterRef("pk"), submission__period=period)
     return (
@@ -158,12 +157,20 @@ def holdups(*, counties, period, today, days_before=None):
     result = []
     for county in rows:
         missing, passed = entries_missing(indicators, marks[county.pk], today)
-        result.append(Holdup(
-            county=county, state=county.state,
-            reason=county.reason if county.state == SubmissionState.RETURNED else "",
-            exception=county.exception, missing=missing, passed=passed, days_left=days_left, level=level,
-            county_people=people[county.pk], city_people=people[county.parent_id],
-        ))
+        result.append(
+            Holdup(
+                county=county,
+                state=county.state,
+                reason=county.reason if county.state == SubmissionState.RETURNED else "",
+                exception=county.exception,
+                missing=missing,
+                passed=passed,
+                days_left=days_left,
+                level=level,
+                county_people=people[county.pk],
+                city_people=people[county.parent_id],
+            )
+        )
     return sorted(result, key=Holdup.urgency)
 
 

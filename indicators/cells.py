@@ -14,6 +14,7 @@ Both directions live here so they cannot drift apart (issue 12 §3):
 
 Pure functions of the values: no query, so a selector reading ``values()`` rows calls them as well.
 """
+
 import re
 from dataclasses import dataclass
 from datetime import date, datetime

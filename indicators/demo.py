@@ -14,6 +14,7 @@ Both are idempotent: a province that already holds check-marks in every demo per
 Each past period's check-marks are stamped as written near its deadline, and the promises (issue 8
 §3) are rebuilt from them with ``promises.promises_backfill``, as the data migration does.
 """
+
 import random
 from datetime import date, datetime, time, timedelta
 
@@ -103,8 +104,17 @@ def _province_marks(province, counties, periods, indicators, today):
                 if draft and indicator.number in (3, 7, 12):
                     continue  # the demo county still has a few indicators to fill
                 state[key] = (status, done, expected)
-                marks.append({"region_id": county_id, "period_id": period.pk, "indicator_id": key[1],
-                              "status": status, "done_month": done, "expected_month": expected, "updated_at": written_at})
+                marks.append(
+                    {
+                        "region_id": county_id,
+                        "period_id": period.pk,
+                        "indicator_id": key[1],
+                        "status": status,
+                        "done_month": done,
+                        "expected_month": expected,
+                        "updated_at": written_at,
+                    }
+                )
         written_at = now if current else _written_at(period, random.Random(f"written-{province.code}-{period.code}"), now)
         for indicator in indicators.province:
             rng = random.Random(f"{province.code}-{indicator.number}-{period.code}")
@@ -113,8 +123,17 @@ def _province_marks(province, counties, periods, indicators, today):
                 status, expected = (DONE if done else ""), None
             else:
                 status, expected = (DONE, None) if done else (NOT_DONE, _months_after(period.ends, 3))
-            marks.append({"region_id": province.pk, "period_id": period.pk, "indicator_id": indicator.pk,
-                          "status": status, "done_month": None, "expected_month": expected, "updated_at": written_at})
+            marks.append(
+                {
+                    "region_id": province.pk,
+                    "period_id": period.pk,
+                    "indicator_id": indicator.pk,
+                    "status": status,
+                    "done_month": None,
+                    "expected_month": expected,
+                    "updated_at": written_at,
+                }
+            )
         yield period, marks, _province_submissions(period, province, counties, current)
 
 
@@ -132,8 +151,14 @@ def _province_submissions(period, province, counties, current):
             state = SubmissionState.SUBMITTED.value
         else:
             state = random.Random(f"state-{county.code}").choice(
-                [SubmissionState.DRAFT.value, SubmissionState.DRAFT.value, SubmissionState.SUBMITTED.value, SubmissionState.RETURNED.value,
-                 SubmissionState.APPROVED.value, SubmissionState.APPROVED.value]
+                [
+                    SubmissionState.DRAFT.value,
+                    SubmissionState.DRAFT.value,
+                    SubmissionState.SUBMITTED.value,
+                    SubmissionState.RETURNED.value,
+                    SubmissionState.APPROVED.value,
+                    SubmissionState.APPROVED.value,
+                ]
             )
         reason = "指标 8 的完成月份与佐证材料不符，请核实。" if state == SubmissionState.RETURNED.value else ""
         rows.append({"region_id": county.pk, "period_id": period.pk, "state": state, "reason": reason, "state_changed_at": now})
@@ -185,7 +210,7 @@ def bulk_insert(model, rows):
             count = min(per_statement, len(rows) - start)
             cursor.execute(
                 f"INSERT INTO {table} ({sql_columns}) VALUES {', '.join([one] * count)}",
-                values[start * width:(start + count) * width],
+                values[start * width : (start + count) * width],
             )
     return len(rows)
 
@@ -253,8 +278,9 @@ def _demo_signoff(province, period):
     submissions.exclude(region__code=DEMO_EXCEPTION_COUNTY).update(state=SubmissionState.APPROVED)
     submissions.filter(region__code=DEMO_EXCEPTION_COUNTY).update(state=SubmissionState.SUBMITTED)
     county = Region.objects.get(code=DEMO_EXCEPTION_COUNTY)
-    city_accept(user=official, region=city, period=period, channel=Channel.SYSTEM,
-                exceptions={county: "县供电公司营销系统升级，数据延后上报"})
+    city_accept(
+        user=official, region=city, period=period, channel=Channel.SYSTEM, exceptions={county: "县供电公司营销系统升级，数据延后上报"}
+    )
 
 
 def demo_national_progress_create(*, today=None, period_count=8, province_codes=None):
@@ -272,7 +298,9 @@ def demo_national_progress_create(*, today=None, period_count=8, province_codes=
         provinces = provinces.filter(code__in=province_codes)
     filled = dict(
         Checkmark.objects.filter(period__in=periods, region__level=RegionLevel.PROVINCE)
-        .values_list("region_id").annotate(n=Count("period", distinct=True)).order_by()
+        .values_list("region_id")
+        .annotate(n=Count("period", distinct=True))
+        .order_by()
     )
     todo = [p for p in provinces if filled.get(p.pk, 0) < len(periods)]
     written = 0

@@ -5,6 +5,7 @@ limit, and its content really is what the extension says. The content is recogni
 first bytes, and for ZIP-based formats (Office Open XML, OFD) from the ZIP's central directory;
 nothing is ever decompressed, so a "zip bomb" costs us no more than reading its directory.
 """
+
 import re
 import unicodedata
 import zipfile
@@ -62,9 +63,7 @@ EVIDENCE_KINDS = {
     "pptx": EvidenceKind("PowerPoint 演示文稿", ("pptx",), ZIP_MAGIC, ("[Content_Types].xml", "ppt/")),
     # One container for all of these; telling a .doc from an .xls would mean parsing it, and the
     # extension is then only a hint to the viewer, not a safety question.
-    "ole2": EvidenceKind(
-        "旧版 Office/WPS 文档", ("doc", "xls", "ppt", "wps", "et", "dps"), OLE2_MAGIC
-    ),
+    "ole2": EvidenceKind("旧版 Office/WPS 文档", ("doc", "xls", "ppt", "wps", "et", "dps"), OLE2_MAGIC),
 }
 
 _KIND_BY_EXTENSION = {ext: key for key, kind in EVIDENCE_KINDS.items() for ext in kind.extensions}
@@ -123,10 +122,7 @@ def _check_name(name, shown):
 
 def _shown(name):
     """The name as it can safely appear in a message: invisible characters spelled out."""
-    return "".join(
-        f"\\u{ord(c):04x}" if unicodedata.category(c) in _FORBIDDEN_IN_NAMES else c for c in name
-    )
-
+    return "".join(f"\\u{ord(c):04x}" if unicodedata.category(c) in _FORBIDDEN_IN_NAMES else c for c in name)
 
 
 def _detect(upload, expected):
@@ -151,9 +147,9 @@ def _zip_names(upload):
         return None
     # ZIP64 (a locator just before the end record) would let the directory size be restated;
     # no document under our size limit needs it.
-    if at >= 20 and tail[at - 20:at - 16] == b"PK\x06\x07":
+    if at >= 20 and tail[at - 20 : at - 16] == b"PK\x06\x07":
         return None
-    if int.from_bytes(tail[at + 12:at + 16], "little") > MAX_CENTRAL_DIRECTORY:
+    if int.from_bytes(tail[at + 12 : at + 16], "little") > MAX_CENTRAL_DIRECTORY:
         return None
     upload.seek(0)
     try:

@@ -1,4 +1,5 @@
 """The sheet form: one status, month pair and note per indicator, parsed without losing anything typed."""
+
 from dataclasses import dataclass
 
 from .models import CheckmarkStatus

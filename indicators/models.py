@@ -26,9 +26,7 @@ class IndicatorSet(RegionalDocument):
 
 
 class Indicator(models.Model):
-    indicator_set = models.ForeignKey(
-        IndicatorSet, verbose_name="指标体系", on_delete=models.CASCADE, related_name="indicators"
-    )
+    indicator_set = models.ForeignKey(IndicatorSet, verbose_name="指标体系", on_delete=models.CASCADE, related_name="indicators")
     number = models.PositiveSmallIntegerField("指标序号")
     label = models.CharField("序号（原文）", max_length=8, help_text="如“*21”：带 * 的为省级指标。")
     group = models.CharField("指标组", max_length=64)
@@ -49,9 +47,7 @@ class Indicator(models.Model):
         ordering = ["indicator_set", "number"]
         constraints = [
             models.UniqueConstraint(fields=["indicator_set", "number"], name="indicator_number_unique_in_set"),
-            models.CheckConstraint(
-                condition=Q(encouraging=False) | Q(level="province"), name="indicator_encouraging_is_province"
-            ),
+            models.CheckConstraint(condition=Q(encouraging=False) | Q(level="province"), name="indicator_encouraging_is_province"),
         ]
 
     def __str__(self):
@@ -109,9 +105,7 @@ class Checkmark(models.Model):
 
     # No index of its own: checkmark_unique (region, period, indicator) serves every lookup by
     # region, and a region-only index led PostgreSQL to read all periods of a county (benchmarks).
-    region = models.ForeignKey(
-        Region, verbose_name="区域", on_delete=models.PROTECT, related_name="checkmarks", db_index=False
-    )
+    region = models.ForeignKey(Region, verbose_name="区域", on_delete=models.PROTECT, related_name="checkmarks", db_index=False)
     period = models.ForeignKey(Period, verbose_name="报告期", on_delete=models.PROTECT, related_name="checkmarks")
     indicator = models.ForeignKey(Indicator, verbose_name="指标", on_delete=models.PROTECT, related_name="checkmarks")
     status = models.CharField("完成情况", max_length=8, choices=CheckmarkStatus.choices, blank=True)
@@ -159,17 +153,24 @@ class Checkmark(models.Model):
         # cells reads this module's choices: imported here, not at the top (a cycle otherwise)
         from .cells import cell_text
 
-        return cell_text(status=self.status, expected_month=self.expected_month,
-                         level=self.indicator.level, encouraging=self.indicator.encouraging)
+        return cell_text(
+            status=self.status, expected_month=self.expected_month, level=self.indicator.level, encouraging=self.indicator.encouraging
+        )
 
     def overdue(self, today):
-        return self.status == CheckmarkStatus.NOT_DONE and self.expected_month is not None and (
-            (self.expected_month.year, self.expected_month.month) < (today.year, today.month)
+        return (
+            self.status == CheckmarkStatus.NOT_DONE
+            and self.expected_month is not None
+            and ((self.expected_month.year, self.expected_month.month) < (today.year, today.month))
         )
 
     def clean(self):
         if self.indicator_id and self.region_id and self.indicator.level != self.region.level:
-            raise ValidationError({"indicator": f"指标 {self.indicator.label} 由{self.indicator.get_level_display()}填报，不能由{self.region.get_level_display()}级填报。"})
+            raise ValidationError(
+                {
+                    "indicator": f"指标 {self.indicator.label} 由{self.indicator.get_level_display()}填报，不能由{self.region.get_level_display()}级填报。"
+                }
+            )
         if self.status != CheckmarkStatus.DONE:
             self.done_month = None
         if self.status != CheckmarkStatus.NOT_DONE:
@@ -279,9 +280,7 @@ class AuditEntry(models.Model):
     action = models.CharField("操作", max_length=10, choices=AuditAction.choices)
     region = models.ForeignKey(Region, verbose_name="区域", on_delete=models.PROTECT, related_name="+")
     period = models.ForeignKey(Period, verbose_name="报告期", on_delete=models.PROTECT, related_name="+")
-    indicator = models.ForeignKey(
-        Indicator, verbose_name="指标", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    indicator = models.ForeignKey(Indicator, verbose_name="指标", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     before = models.CharField("修改前", max_length=200, blank=True)
     after = models.CharField("修改后", max_length=200, blank=True)
     reason = models.CharField("原因", max_length=500, blank=True)
@@ -398,6 +397,7 @@ class Evidence(EvidenceFile):
 
 # --- Application records (用电报装) and the rules they prove indicators by (domain.md §8) ------------
 
+
 class CustomerType(models.TextChoices):
     RESIDENTIAL = "residential", "居民用户"
     LOW_VOLTAGE_THREE_ZERO = "low_voltage_three_zero", "实行“三零”服务的低压非居民用户"
@@ -449,7 +449,9 @@ class ApplicationRule(models.Model):
     customer_type = models.CharField("用户类型", max_length=24, choices=CustomerType.choices)
     measure = models.CharField("考核内容", max_length=16, choices=RuleMeasure.choices)
     stages = models.CharField(
-        "环节", max_length=100, blank=True,
+        "环节",
+        max_length=100,
+        blank=True,
         help_text="环节办理时间：一个环节，或以“+”相连、合计考核的几个环节，如“completion_check+connection”。",
     )
     limit = models.PositiveSmallIntegerField("上限", null=True, blank=True, help_text="工作日数或环节数。")
@@ -612,7 +614,9 @@ class Application(models.Model):
     days_total = models.PositiveSmallIntegerField("各环节合计（工作日）", default=0, editable=False)
     days_elapsed = models.PositiveSmallIntegerField("全过程（工作日）", default=0, editable=False)
     document_set = models.CharField(
-        "申请资料（规范名称）", max_length=500, editable=False,
+        "申请资料（规范名称）",
+        max_length=500,
+        editable=False,
         help_text="所需资料换成规范名称后去重、排序，以“、”相连，供规则比对。",
     )
 

@@ -1,4 +1,5 @@
 """Period codes as DHIS2 writes them: ``2022S1`` (上半年, due 15 July) and ``2022`` (全年, due 15 January next year)."""
+
 import re
 from dataclasses import dataclass
 from datetime import date

@@ -39,6 +39,7 @@ then counts from the month it was marked (its ``updated_at``).
 
 Every selector reads a fixed number of queries, however many regions it is given.
 """
+
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -94,6 +95,7 @@ def done_month_of(*, level, status, done_month, updated_at):
 
 # --- recording -------------------------------------------------------------------------------------
 
+
 def promises_record(*, checkmarks, user, channel):
     """Add a Promise for each of ``checkmarks`` (saved or about to be, in the caller's transaction)
     left 未完成 with an expected month other than its chain's last. Returns the rows written.
@@ -105,10 +107,9 @@ def promises_record(*, checkmarks, user, channel):
         return []
     latest = {}
     rows = (
-        Promise.objects.filter(
-            region_id__in={c.region_id for c in checkmarks}, indicator_id__in={c.indicator_id for c in checkmarks}
-        )
-        .order_by("given_at", "pk").values_list("region_id", "indicator_id", "month")
+        Promise.objects.filter(region_id__in={c.region_id for c in checkmarks}, indicator_id__in={c.indicator_id for c in checkmarks})
+        .order_by("given_at", "pk")
+        .values_list("region_id", "indicator_id", "month")
     )
     for region_id, indicator_id, month in rows:
         latest[region_id, indicator_id] = month
@@ -116,11 +117,17 @@ def promises_record(*, checkmarks, user, channel):
     now = timezone.now()
     new = [
         Promise(
-            region_id=c.region_id, indicator_id=c.indicator_id, period_id=c.period_id, month=c.expected_month,
-            given_at=c.updated_at or now, given_by=given_by, channel=Channel(channel),
+            region_id=c.region_id,
+            indicator_id=c.indicator_id,
+            period_id=c.period_id,
+            month=c.expected_month,
+            given_at=c.updated_at or now,
+            given_by=given_by,
+            channel=Channel(channel),
         )
         for c in checkmarks
-        if c.status == CheckmarkStatus.NOT_DONE and c.expected_month is not None
+        if c.status == CheckmarkStatus.NOT_DONE
+        and c.expected_month is not None
         and latest.get((c.region_id, c.indicator_id)) != c.expected_month
     ]
     Promise.objects.bulk_create(new)
@@ -151,10 +158,17 @@ def promises_backfill(*, checkmark_model, promise_model, path=None, batch_size=2
         if last == (region_id, indicator_id, month):
             continue  # carried over, or the same month given again: not a new promise
         last = (region_id, indicator_id, month)
-        batch.append(promise_model(
-            region_id=region_id, indicator_id=indicator_id, period_id=period_id, month=month,
-            given_at=updated_at, given_by_id=updated_by_id, channel=Channel.SYSTEM.value,
-        ))
+        batch.append(
+            promise_model(
+                region_id=region_id,
+                indicator_id=indicator_id,
+                period_id=period_id,
+                month=month,
+                given_at=updated_at,
+                given_by_id=updated_by_id,
+                channel=Channel.SYSTEM.value,
+            )
+        )
         if len(batch) >= batch_size:
             promise_model.objects.bulk_create(batch)
             written, batch = written + len(batch), []
@@ -163,6 +177,7 @@ def promises_backfill(*, checkmark_model, promise_model, path=None, batch_size=2
 
 
 # --- reading -----------------------------------------------------------------------------------------
+
 
 @dataclass
 class Step:
@@ -213,7 +228,9 @@ def _promises(*, regions, period):
     """The Promise rows of ``regions`` (a queryset or ids) given up to ``period``, for its set's
     indicators, in chain order."""
     return Promise.objects.filter(
-        region__in=regions, indicator__indicator_set=period.indicator_set_id, period__ends__lte=period.ends,
+        region__in=regions,
+        indicator__indicator_set=period.indicator_set_id,
+        period__ends__lte=period.ends,
     ).order_by("region_id", "indicator_id", "given_at", "pk")
 
 
@@ -238,10 +255,16 @@ def chains(*, regions, period, today=None, people=False):
         chain = found.get((row.region_id, row.indicator_id))
         if chain is None:
             chain = found[row.region_id, row.indicator_id] = Chain(row.region_id, row.indicator)
-        chain.steps.append(Step(
-            row.month, row.given_at, chain.steps[-1].month if chain.steps else None,
-            row.given_by if people else None, row.period if people else None, row.channel,
-        ))
+        chain.steps.append(
+            Step(
+                row.month,
+                row.given_at,
+                chain.steps[-1].month if chain.steps else None,
+                row.given_by if people else None,
+                row.period if people else None,
+                row.channel,
+            )
+        )
     done = (
         Checkmark.objects.filter(region__in=regions, period=period, status=CheckmarkStatus.DONE)
         .filter(Exists(Promise.objects.filter(region=OuterRef("region"), indicator=OuterRef("indicator"))))

@@ -20,6 +20,7 @@ Deadline reminders (``deadline_reminders_send``), run daily by beat (CELERY_BEAT
   reminder per stage. A day the beat missed is caught up by the next run, since the stage is found
   from the days left, not from the exact day.
 """
+
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -115,8 +116,11 @@ class ReminderResult:
 
     def as_dict(self):
         return {
-            "periods": self.periods, "counties": self.counties, "notifications": self.notifications,
-            "county_notifications": self.county_notifications, "city_notifications": self.city_notifications,
+            "periods": self.periods,
+            "counties": self.counties,
+            "notifications": self.notifications,
+            "county_notifications": self.county_notifications,
+            "city_notifications": self.city_notifications,
             "emails": self.emails,
         }
 
@@ -148,7 +152,9 @@ def _city_reminder(rows, slipped, period, today, when_title, when_body):
     counts, listing = [], []
     if to_fill:
         counts.append(f"{len(to_fill)}个县（区）未上报")
-        listing.append(f"未上报{len(to_fill)}个：" + "、".join(f"{r.county.name}（{_county_state(r)}，{_missing_count(r)}）" for r in to_fill))
+        listing.append(
+            f"未上报{len(to_fill)}个：" + "、".join(f"{r.county.name}（{_county_state(r)}，{_missing_count(r)}）" for r in to_fill)
+        )
     if to_review:
         counts.append(f"{len(to_review)}个县（区）已上报待审核")
         listing.append(f"已上报待您审核{len(to_review)}个：" + "、".join(r.county.name for r in to_review))
@@ -191,9 +197,7 @@ def _period_reminders(period, *, today, days_before, yellow_days, result, mails)
 
     # 3. Who already has this stage's reminder: one query.
     prefix = f"deadline:{period.code}:"
-    already = set(
-        Notification.objects.filter(key__startswith=prefix, key__endswith=f":{stage}").values_list("user_id", "key")
-    )
+    already = set(Notification.objects.filter(key__startswith=prefix, key__endswith=f":{stage}").values_list("user_id", "key"))
     new, by_audience = [], {"county": 0, "city": 0}
     for audience, users, (code, title, body, link) in messages:
         key = f"{prefix}{code}:{stage}"
@@ -232,8 +236,12 @@ def deadline_reminders_send(*, today, days_before=None, days_after=None):
         for period in periods:
             result.periods.append(period.code)
             _period_reminders(
-                period, today=today, days_before=days_before, yellow_days=settings.REMINDER_YELLOW_DAYS,
-                result=result, mails=mails,
+                period,
+                today=today,
+                days_before=days_before,
+                yellow_days=settings.REMINDER_YELLOW_DAYS,
+                result=result,
+                mails=mails,
             )
         result.emails = len(mails)
         mail_after_commit(mails)

@@ -1,4 +1,5 @@
 """Reads for the check-mark pages: a fixed number of queries per page, whatever the region's size."""
+
 from collections import defaultdict
 from dataclasses import dataclass, field
 from itertools import groupby
@@ -57,9 +58,8 @@ def current_period():
 
 
 def submission_of(*, region, period):
-    return (
-        Submission.objects.filter(region=region, period=period).select_related("updated_by", "state_changed_by").first()
-        or Submission(region=region, period=period)
+    return Submission.objects.filter(region=region, period=period).select_related("updated_by", "state_changed_by").first() or Submission(
+        region=region, period=period
     )
 
 
@@ -75,7 +75,9 @@ def sheet(*, region, period, today=None):
     rows = []
     for indicator in indicators:
         mark = marks.get(indicator.pk)
-        rows.append(SheetRow(indicator, mark, evidence[indicator.pk], bool(mark and mark.overdue(today)), records.get((region.pk, indicator.pk))))
+        rows.append(
+            SheetRow(indicator, mark, evidence[indicator.pk], bool(mark and mark.overdue(today)), records.get((region.pk, indicator.pk)))
+        )
     groups = [(group, list(items)) for group, items in groupby(rows, key=lambda r: r.indicator.group)]
     return Sheet(region, period, submission_of(region=region, period=period), province_lock(region=region, period=period), groups)
 
@@ -127,18 +129,21 @@ def city_overview(*, province, period):
     counts = defaultdict(lambda: defaultdict(int))
     by_state = (
         Submission.objects.filter(region__parent__parent=province, period=period)
-        .values_list("region__parent_id", "state").annotate(n=Count("id")).order_by()
+        .values_list("region__parent_id", "state")
+        .annotate(n=Count("id"))
+        .order_by()
     )
     for parent_id, state, n in by_state:
         counts[parent_id][state] = n
-    totals = dict(
-        Region.objects.filter(parent__parent=province).values_list("parent_id").annotate(n=Count("id")).order_by()
-    )
+    totals = dict(Region.objects.filter(parent__parent=province).values_list("parent_id").annotate(n=Count("id")).order_by())
     states = {s.region_id: s for s in Submission.objects.filter(region__parent=province, period=period)}
     return [
         {
-            "city": city, "counties": totals.get(city.pk, 0), "approved": counts[city.pk][SubmissionState.APPROVED],
-            "submitted": counts[city.pk][SubmissionState.SUBMITTED], "returned": counts[city.pk][SubmissionState.RETURNED],
+            "city": city,
+            "counties": totals.get(city.pk, 0),
+            "approved": counts[city.pk][SubmissionState.APPROVED],
+            "submitted": counts[city.pk][SubmissionState.SUBMITTED],
+            "returned": counts[city.pk][SubmissionState.RETURNED],
             "submission": states.get(city.pk) or Submission(region=city, period=period),
         }
         for city in cities

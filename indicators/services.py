@@ -4,6 +4,7 @@ Every write: keyword-only arguments, the user's role and region scope checked, t
 and the review state checked, values validated all-or-nothing, one transaction, an AuditEntry per
 change with its channel. Pages, the API, imports and commands all call these.
 """
+
 from dataclasses import dataclass
 from datetime import date
 
@@ -20,8 +21,18 @@ from .blocking import region_missing
 from .cells import cell_description
 from .evidence import DEFAULT_MAX_BYTES, validate_upload
 from .models import (
-    AuditAction, AuditEntry, Channel, Checkmark, CheckmarkStatus, Evidence, Indicator, Period,
-    SignoffException, Submission, SubmissionState, month_label,
+    AuditAction,
+    AuditEntry,
+    Channel,
+    Checkmark,
+    CheckmarkStatus,
+    Evidence,
+    Indicator,
+    Period,
+    SignoffException,
+    Submission,
+    SubmissionState,
+    month_label,
 )
 from .periods import parse_period
 from .promises import promises_record
@@ -44,8 +55,9 @@ def _today():
 
 def _describe(status, done_month, expected_month, indicator):
     """A check-mark as the audit trail writes it (“√ 2022年3月”, “预计 2022年12月”)."""
-    return cell_description(status=status, done_month=done_month, expected_month=expected_month,
-                            level=indicator.level, encouraging=indicator.encouraging)
+    return cell_description(
+        status=status, done_month=done_month, expected_month=expected_month, level=indicator.level, encouraging=indicator.encouraging
+    )
 
 
 def _in_scope(user, region, action=Action.CHANGE):
@@ -77,8 +89,15 @@ def _ensure_unlocked(region, period):
 
 def _audit(*, user, channel, action, region, period, indicator=None, before="", after="", reason=""):
     return AuditEntry(
-        user=user if user and user.is_authenticated else None, channel=Channel(channel), action=action,
-        region=region, period=period, indicator=indicator, before=before, after=after, reason=reason,
+        user=user if user and user.is_authenticated else None,
+        channel=Channel(channel),
+        action=action,
+        region=region,
+        period=period,
+        indicator=indicator,
+        before=before,
+        after=after,
+        reason=reason,
     )
 
 
@@ -101,8 +120,13 @@ def period_open(*, code, indicator_set, channel=Channel.SYSTEM, user=None):
     if Period.objects.filter(code=code).exists():
         raise ValidationError({"code": f"报告期 {code} 已经开放。"})
     period = Period(
-        code=span.code, year=span.year, kind=span.kind, starts=span.starts, ends=span.ends,
-        deadline=span.deadline, indicator_set=indicator_set,
+        code=span.code,
+        year=span.year,
+        kind=span.kind,
+        starts=span.starts,
+        ends=span.ends,
+        deadline=span.deadline,
+        indicator_set=indicator_set,
     )
     period.full_clean()
     period.save()
@@ -110,10 +134,7 @@ def period_open(*, code, indicator_set, channel=Channel.SYSTEM, user=None):
     if previous is None:
         return period, 0
     fields = ("region_id", "indicator_id", "status", "done_month", "expected_month", "note")
-    rows = (
-        Checkmark.objects.filter(period=previous, indicator__indicator_set=indicator_set)
-        .values_list(*fields).iterator(chunk_size=2000)
-    )
+    rows = Checkmark.objects.filter(period=previous, indicator__indicator_set=indicator_set).values_list(*fields).iterator(chunk_size=2000)
     batch, copied = [], 0
     for row in rows:
         batch.append(Checkmark(period=period, **dict(zip(fields, row))))
@@ -126,8 +147,15 @@ def period_open(*, code, indicator_set, channel=Channel.SYSTEM, user=None):
         Exists(Checkmark.objects.filter(period=period, region__path__startswith=OuterRef("path")))
     )
     AuditEntry.objects.bulk_create(
-        _audit(user=user, channel=channel, action=AuditAction.CARRY, region=province, period=period,
-               after=f"承接{previous.label}（{previous.code}）的填报") for province in provinces
+        _audit(
+            user=user,
+            channel=channel,
+            action=AuditAction.CARRY,
+            region=province,
+            period=period,
+            after=f"承接{previous.label}（{previous.code}）的填报",
+        )
+        for province in provinces
     )
     return period, copied
 
@@ -186,13 +214,13 @@ def checkmarks_set(*, user, region, period, values, expected_version=None, chann
             f"{region.name}的数据已被{person_name(submission.updated_by)}于"
             f"{timezone.localtime(submission.updated_at):%H:%M:%S}修改，您看到的不是最新内容。{STALE_TAIL}"
         )
-    indicators = {
-        i.number: i for i in Indicator.objects.filter(indicator_set=period.indicator_set_id, level=region.level)
-    }
+    indicators = {i.number: i for i in Indicator.objects.filter(indicator_set=period.indicator_set_id, level=region.level)}
     _validate_values(values, indicators, region, today)
     existing = {
         c.indicator_id: c
-        for c in Checkmark.objects.select_for_update().filter(region=region, period=period, indicator__in=[indicators[n].pk for n in values])
+        for c in Checkmark.objects.select_for_update().filter(
+            region=region, period=period, indicator__in=[indicators[n].pk for n in values]
+        )
     }
     entries, changed, created = [], [], []
     now = timezone.now()
@@ -214,10 +242,18 @@ def checkmarks_set(*, user, region, period, values, expected_version=None, chann
             continue  # an untouched blank row: nothing to store
         checkmark.updated_by, checkmark.updated_at = user, now
         (changed if checkmark.pk else created).append(checkmark)
-        entries.append(_audit(
-            user=user, channel=channel, action=AuditAction.SET, region=region, period=period, indicator=indicator,
-            before=" ".join(filter(None, before)), after=" ".join(filter(None, after)),
-        ))
+        entries.append(
+            _audit(
+                user=user,
+                channel=channel,
+                action=AuditAction.SET,
+                region=region,
+                period=period,
+                indicator=indicator,
+                before=" ".join(filter(None, before)),
+                after=" ".join(filter(None, after)),
+            )
+        )
     # One statement each, whatever the number of indicators written (bulk_update skips auto_now: set above).
     Checkmark.objects.bulk_update(changed, ["status", "done_month", "expected_month", "note", "updated_by", "updated_at"])
     Checkmark.objects.bulk_create(created)
@@ -254,8 +290,15 @@ def county_submit(*, user, region, period, channel=Channel.WEB, today=None):
     if problems:
         raise ValidationError(problems)
     _move(submission, user=user, state=SubmissionState.SUBMITTED)
-    _audit(user=user, channel=channel, action=AuditAction.SUBMIT, region=region, period=period,
-           before=SubmissionState.DRAFT.label, after=SubmissionState.SUBMITTED.label).save()
+    _audit(
+        user=user,
+        channel=channel,
+        action=AuditAction.SUBMIT,
+        region=region,
+        period=period,
+        before=SubmissionState.DRAFT.label,
+        after=SubmissionState.SUBMITTED.label,
+    ).save()
     return submission
 
 
@@ -270,8 +313,16 @@ def _review_county(*, user, region, period, channel, to_state, allowed_from, act
         raise WrongState(f"{region.name}{period.label}当前为“{submission.get_state_display()}”，不能{AuditAction(action).label}。")
     before = submission.get_state_display()
     _move(submission, user=user, state=to_state, reason=reason)
-    _audit(user=user, channel=channel, action=action, region=region, period=period,
-           before=before, after=submission.get_state_display(), reason=reason).save()
+    _audit(
+        user=user,
+        channel=channel,
+        action=action,
+        region=region,
+        period=period,
+        before=before,
+        after=submission.get_state_display(),
+        reason=reason,
+    ).save()
     if to_state == SubmissionState.RETURNED:
         # A county sent back takes its city's acceptance, and the exceptions it named, with it —
         # unless the acceptance went without that county (named an exception): then it stands.
@@ -289,16 +340,27 @@ def county_return(*, user, region, period, reason, channel=Channel.WEB):
     if not reason:
         raise ValidationError({"reason": "退回时必须填写原因。"})
     return _review_county(
-        user=user, region=region, period=period, channel=channel, to_state=SubmissionState.RETURNED,
-        allowed_from=(SubmissionState.SUBMITTED, SubmissionState.APPROVED), action=AuditAction.RETURN, reason=reason,
+        user=user,
+        region=region,
+        period=period,
+        channel=channel,
+        to_state=SubmissionState.RETURNED,
+        allowed_from=(SubmissionState.SUBMITTED, SubmissionState.APPROVED),
+        action=AuditAction.RETURN,
+        reason=reason,
     )
 
 
 @transaction.atomic
 def county_approve(*, user, region, period, channel=Channel.WEB):
     return _review_county(
-        user=user, region=region, period=period, channel=channel, to_state=SubmissionState.APPROVED,
-        allowed_from=(SubmissionState.SUBMITTED,), action=AuditAction.APPROVE,
+        user=user,
+        region=region,
+        period=period,
+        channel=channel,
+        to_state=SubmissionState.APPROVED,
+        allowed_from=(SubmissionState.SUBMITTED,),
+        action=AuditAction.APPROVE,
     )
 
 
@@ -333,8 +395,9 @@ def _exceptions_save(*, user, channel, action, region, period, submission, rows,
     reason = f"例外：{named}" if rows else ""
     if len(reason) > 500:  # AuditEntry.reason's length: the rows themselves keep every word
         reason = f"{reason[:480]}…（共 {len(rows)} 个县）"
-    _audit(user=user, channel=channel, action=action, region=region, period=period,
-           before=before.label, after=after.label, reason=reason).save()
+    _audit(
+        user=user, channel=channel, action=action, region=region, period=period, before=before.label, after=after.label, reason=reason
+    ).save()
 
 
 @transaction.atomic
@@ -354,7 +417,10 @@ def city_accept(*, user, region, period, exceptions=None, channel=Channel.WEB):
         raise WrongState(f"{region.name}{period.label}已经接收。")
     pending = {county.pk: county for county in open_counties(within=region, period=period)}
     rows, errors = _exceptions_build(
-        user=user, submission=submission, exceptions=exceptions or {}, nameable=pending,
+        user=user,
+        submission=submission,
+        exceptions=exceptions or {},
+        nameable=pending,
         refuse=lambda county: f"{county.name}已经市级审核通过，不能列为例外。",
     )
     named = {row.county.pk for row in rows}
@@ -365,8 +431,17 @@ def city_accept(*, user, region, period, exceptions=None, channel=Channel.WEB):
         ]
     if errors:
         raise ValidationError(errors)
-    _exceptions_save(user=user, channel=channel, action=AuditAction.ACCEPT, region=region, period=period,
-                     submission=submission, rows=rows, before=SubmissionState.DRAFT, after=SubmissionState.ACCEPTED)
+    _exceptions_save(
+        user=user,
+        channel=channel,
+        action=AuditAction.ACCEPT,
+        region=region,
+        period=period,
+        submission=submission,
+        rows=rows,
+        before=SubmissionState.DRAFT,
+        after=SubmissionState.ACCEPTED,
+    )
     return submission
 
 
@@ -388,9 +463,13 @@ def period_confirm(*, user, region, period, exceptions=None, channel=Channel.WEB
     counties = list(open_counties(within=region, period=period))
     nameable = {county.pk: county for county in counties if county.parent_id not in accepted}
     rows, errors = _exceptions_build(
-        user=user, submission=submission, exceptions=exceptions or {}, nameable=nameable,
+        user=user,
+        submission=submission,
+        exceptions=exceptions or {},
+        nameable=nameable,
         refuse=lambda county: (
-            f"{county.name}所属的{county.parent.name}已经接收，不能在省级确认时列为例外。" if county.parent_id in accepted
+            f"{county.name}所属的{county.parent.name}已经接收，不能在省级确认时列为例外。"
+            if county.parent_id in accepted
             else f"{county.name}已经市级审核通过，不能列为例外。"
         ),
     )
@@ -414,8 +493,17 @@ def period_confirm(*, user, region, period, exceptions=None, channel=Channel.WEB
         errors[NON_FIELD_ERRORS] = problems
     if errors:
         raise ValidationError(errors)
-    _exceptions_save(user=user, channel=channel, action=AuditAction.CONFIRM, region=region, period=period,
-                     submission=submission, rows=rows, before=SubmissionState.DRAFT, after=SubmissionState.CONFIRMED)
+    _exceptions_save(
+        user=user,
+        channel=channel,
+        action=AuditAction.CONFIRM,
+        region=region,
+        period=period,
+        submission=submission,
+        rows=rows,
+        before=SubmissionState.DRAFT,
+        after=SubmissionState.CONFIRMED,
+    )
     return submission
 
 
@@ -434,8 +522,16 @@ def period_reopen(*, user, region, period, reason, channel=Channel.WEB):
         raise WrongState(f"{region.name}{period.label}尚未确认，无需重新开放。")
     _move(submission, user=user, state=SubmissionState.DRAFT, reason=reason)
     submission.exceptions.all().delete()  # the confirm's audit entry keeps them
-    _audit(user=user, channel=channel, action=AuditAction.REOPEN, region=region, period=period,
-           before=SubmissionState.CONFIRMED.label, after=SubmissionState.DRAFT.label, reason=reason).save()
+    _audit(
+        user=user,
+        channel=channel,
+        action=AuditAction.REOPEN,
+        region=region,
+        period=period,
+        before=SubmissionState.CONFIRMED.label,
+        after=SubmissionState.DRAFT.label,
+        reason=reason,
+    ).save()
     return submission
 
 
@@ -457,8 +553,9 @@ def evidence_add(*, user, region, period, number, upload, channel=Channel.WEB, m
     evidence = Evidence.from_upload(upload, kind=kind, checkmark=checkmark, uploaded_by=user)
     evidence.full_clean()
     evidence.save()
-    _audit(user=user, channel=channel, action=AuditAction.EVIDENCE, region=region, period=period,
-           indicator=indicator, after=upload.name).save()
+    _audit(
+        user=user, channel=channel, action=AuditAction.EVIDENCE, region=region, period=period, indicator=indicator, after=upload.name
+    ).save()
     submission.version += 1
     submission.updated_by = user
     submission.save()
@@ -482,8 +579,9 @@ class SheetSaved:
 
 
 @transaction.atomic
-def sheet_save(*, user, region, period, values, files=(), expected_version, submit=False, channel=Channel.WEB,
-               today=None, max_bytes=DEFAULT_MAX_BYTES):
+def sheet_save(
+    *, user, region, period, values, files=(), expected_version, submit=False, channel=Channel.WEB, today=None, max_bytes=DEFAULT_MAX_BYTES
+):
     """Save a county's (or the province's) sheet in one transaction: check-marks, evidence files and,
     if asked, the submit.
 
@@ -498,15 +596,28 @@ def sheet_save(*, user, region, period, values, files=(), expected_version, subm
     if expected_version is None:
         raise StaleVersion(f"无法确认您看到的是{region.name}的最新内容（表单缺少版本号）。{STALE_TAIL}")
     submission, changed = checkmarks_set(
-        user=user, region=region, period=period, values=values, channel=channel, today=today,
+        user=user,
+        region=region,
+        period=period,
+        values=values,
+        channel=channel,
+        today=today,
         expected_version=None if expected_version == ANY_VERSION else expected_version,
     )
     evidence, submitted, refused = [], False, ()
     try:
         for number, upload in files:
-            evidence.append(evidence_add(
-                user=user, region=region, period=period, number=number, upload=upload, channel=channel, max_bytes=max_bytes,
-            ))
+            evidence.append(
+                evidence_add(
+                    user=user,
+                    region=region,
+                    period=period,
+                    number=number,
+                    upload=upload,
+                    channel=channel,
+                    max_bytes=max_bytes,
+                )
+            )
         if submit:
             try:
                 county_submit(user=user, region=region, period=period, channel=channel, today=today)  # its own savepoint

@@ -1,4 +1,5 @@
 """Signals through which the apps above indicators add to its pages, without indicators importing them."""
+
 from django.dispatch import Signal
 
 # Sent by the sheet page with ``user``, ``region`` and ``indicators`` (the rows' Indicator objects)

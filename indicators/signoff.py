@@ -5,6 +5,7 @@ reason (SignoffException, written by indicators.services.city_accept / period_co
 functions say which counties are still open, which were named, whether a region is locked, and
 what changed after a sign-off. Each runs a fixed number of queries whatever the number of counties.
 """
+
 from collections import defaultdict
 from dataclasses import dataclass
 from os.path import commonprefix
@@ -66,7 +67,8 @@ def exceptions_within(*, province, period):
     ``period``, in county code order, with their county, city and sign-off. One query."""
     return (
         SignoffException.objects.filter(submission__period=period, submission__region__path__startswith=province.path)
-        .select_related("county__parent", "submission__region", "named_by").order_by("county__path")
+        .select_related("county__parent", "submission__region", "named_by")
+        .order_by("county__path")
     )
 
 
@@ -103,15 +105,18 @@ def changes_since_signoff(*, user, regions, period):
     per_region = {"partition_by": [F("signed_code")]}
     rows = (
         AuditEntry.objects.restrict(user, Action.VIEW)
-        .filter(period=period, action__in=CHANGE_ACTIONS, region__path__startswith=prefix[:prefix.rfind("/") + 1])
-        .annotate(signed_code=signed_code).filter(signed_code__in=[r.code for r in regions])
-        .annotate(signed_at=Subquery(signed.values("state_changed_at")[:1])).filter(at__gt=F("signed_at"))
+        .filter(period=period, action__in=CHANGE_ACTIONS, region__path__startswith=prefix[: prefix.rfind("/") + 1])
+        .annotate(signed_code=signed_code)
+        .filter(signed_code__in=[r.code for r in regions])
+        .annotate(signed_at=Subquery(signed.values("state_changed_at")[:1]))
+        .filter(at__gt=F("signed_at"))
         .annotate(
             total=Window(Count("pk"), **per_region),
             rank=Window(RowNumber(), order_by=[F("at").desc(), F("pk").desc()], **per_region),
         )
         .filter(rank__lte=CHANGES_LISTED)
-        .select_related("user", "region", "indicator").order_by("signed_code", "-at", "-pk")
+        .select_related("user", "region", "indicator")
+        .order_by("signed_code", "-at", "-pk")
     )
     by_code = {}
     for entry in rows:

@@ -14,7 +14,9 @@ urlpatterns = [
     path("periods/<str:code>/act/<str:region_code>/", views.action_view, name="act"),
     path("evidence/<int:pk>/", views.evidence_view, name="evidence"),
     path("periods/<str:code>/applications/<str:region_code>/", views_applications.applications_view, name="applications"),
-    path("periods/<str:code>/applications/<str:region_code>/upload/", views_applications.applications_upload_view, name="applications-upload"),
+    path(
+        "periods/<str:code>/applications/<str:region_code>/upload/", views_applications.applications_upload_view, name="applications-upload"
+    ),
     path("applications/batches/<int:pk>/", views_applications.batch_view, name="application-batch"),
     path("applications/batches/<int:pk>/status/", views_applications.batch_status, name="application-batch-status"),
     path("applications/template.xlsx", views_applications.template_view, name="applications-template"),

@@ -65,11 +65,18 @@ def sheet_view(request, code, region_code):
         (group, [{"row": row, "typed": typed[row.indicator.number], "errors": errors.get(row.indicator.label, [])} for row in rows])
         for group, rows in data.groups
     ]
-    return render(request, "indicators/sheet.html", {
-        "sheet": data, "groups": groups, "page_errors": errors.get("", []),
-        "can_edit": _can_edit(request.user, region, data),
-        "exception": county_exception(county=region, period=period) if region.level == "county" else None,
-    }, status=status)
+    return render(
+        request,
+        "indicators/sheet.html",
+        {
+            "sheet": data,
+            "groups": groups,
+            "page_errors": errors.get("", []),
+            "can_edit": _can_edit(request.user, region, data),
+            "exception": county_exception(county=region, period=period) if region.level == "county" else None,
+        },
+        status=status,
+    )
 
 
 def _can_edit(user, region, data):
@@ -85,8 +92,14 @@ def _save_sheet(request, region, period, values, files):
     """Save values and files, and submit if asked, in one service call; returns field errors."""
     try:
         saved = services.sheet_save(
-            user=request.user, region=region, period=period, values=values, files=files,
-            expected_version=parse_version(request.POST), submit=request.POST.get("action") == "submit", channel=Channel.WEB,
+            user=request.user,
+            region=region,
+            period=period,
+            values=values,
+            files=files,
+            expected_version=parse_version(request.POST),
+            submit=request.POST.get("action") == "submit",
+            channel=Channel.WEB,
         )
     except ValidationError as exc:
         errors, page = _field_errors(exc)
@@ -200,10 +213,20 @@ def province_view(request, code, region_code):
     for county in sent:
         county.named, county.reason = county.code in ticked, request.POST.get(f"reason_{county.code}", "")
         county.errors = errors.pop(county.code, [])
-    return render(request, "indicators/province.html", {
-        "period": period, "province": province, "sheet": sheet(region=province, period=period), "cities": cities,
-        "signoff": signoff, "target": target, "signoff_errors": [m for ms in errors.values() for m in ms],
-    }, status=status)
+    return render(
+        request,
+        "indicators/province.html",
+        {
+            "period": period,
+            "province": province,
+            "sheet": sheet(region=province, period=period),
+            "cities": cities,
+            "signoff": signoff,
+            "target": target,
+            "signoff_errors": [m for ms in errors.values() for m in ms],
+        },
+        status=status,
+    )
 
 
 def _signoff(request, province, period):

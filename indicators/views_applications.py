@@ -1,5 +1,6 @@
 """Pages of the application records (用电报装): a county's upload and evaluation, the conflicts of a
 city's or province's counties, a background batch's progress (the one job page), the template."""
+
 import io
 
 from django.contrib import messages
@@ -11,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import RegionLevel
 from accounts.scoping import Action
+from utilities.errors import ConflictError
 from utilities.excel import ImportFileError
 from utilities.jobs import status as job_status_of
 from utilities.models import JobState
@@ -20,8 +22,8 @@ from utilities.views import job_status as job_status_view
 from . import applications
 from .models import Application, ApplicationBatch
 from .selectors import province_lock
-from utilities.errors import ConflictError
 from .views import _period_and_region
+
 
 def _can_upload(user, region, lock):
     """Whether to show the upload form; the service decides again."""
@@ -33,27 +35,46 @@ def applications_view(request, code, region_code):
     """A county: its records, their upload and what they say. A city or province: the conflicts of its counties."""
     period, region = _period_and_region(request, code, region_code, {"county", "city", "province"})
     if region.level != RegionLevel.COUNTY:
-        return render(request, "indicators/applications_conflicts.html", {
-            "period": period, "region": region, "conflicts": applications.conflicts(user=request.user, region=region, period=period),
-        })
+        return render(
+            request,
+            "indicators/applications_conflicts.html",
+            {
+                "period": period,
+                "region": region,
+                "conflicts": applications.conflicts(user=request.user, region=region, period=period),
+            },
+        )
     return _county_page(request, period, region)
 
 
 def _county_page(request, period, region, *, errors=(), file_name="", status=200):
     batches = (
-        ApplicationBatch.objects.restrict(request.user, Action.VIEW).filter(job__region=region, period=period)
+        ApplicationBatch.objects.restrict(request.user, Action.VIEW)
+        .filter(job__region=region, period=period)
         .select_related("job__region", "job__created_by", "period")
     )
     current = batches.filter(job__state=JobState.DONE).first()
     running = next((b for b in batches[:10] if not b.job.finished), None)
     lock = province_lock(region=region, period=period)
-    return render(request, "indicators/applications.html", {
-        "period": period, "region": region, "results": applications.county_evaluation(region=region, period=period),
-        "batches": batches[:10],
-        "current": current, "count": Application.objects.filter(region=region, period=period).count(),
-        "can_upload": _can_upload(request.user, region, lock), "lock": lock, "errors": errors, "file_name": file_name,
-        "inline_rows": applications.INLINE_ROWS, "running": job_status_of(running.job) if running else None,
-    }, status=status)
+    return render(
+        request,
+        "indicators/applications.html",
+        {
+            "period": period,
+            "region": region,
+            "results": applications.county_evaluation(region=region, period=period),
+            "batches": batches[:10],
+            "current": current,
+            "count": Application.objects.filter(region=region, period=period).count(),
+            "can_upload": _can_upload(request.user, region, lock),
+            "lock": lock,
+            "errors": errors,
+            "file_name": file_name,
+            "inline_rows": applications.INLINE_ROWS,
+            "running": job_status_of(running.job) if running else None,
+        },
+        status=status,
+    )
 
 
 @login_required

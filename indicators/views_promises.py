@@ -1,5 +1,6 @@
 """完成承诺 (issue 8 §3): a region's promises of a period — a county's (or a province's own) chains
 with their history, and a city's or province's counts per county with the slipped ones."""
+
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.utils import timezone
@@ -32,7 +33,10 @@ def promises_view(request, code, region_code):
     chain_list = chains(regions=scope, period=period, today=today, people=True)
     own = [chain for chain in chain_list if chain.region_id == region.pk]
     context = {
-        "period": period, "region": region, "today": today, "own": own,
+        "period": period,
+        "region": region,
+        "today": today,
+        "own": own,
         "own_counts": outcome_counts(own)[region.pk],
     }
     if region.level != RegionLevel.COUNTY:
@@ -46,13 +50,18 @@ def promises_view(request, code, region_code):
             groups[-1]["rows"].append({"county": county, **counts[county.pk]})
         for group in groups:
             group["totals"] = _tally(group["rows"])
-        context.update({
-            "groups": groups,
-            "totals": _tally([row for group in groups for row in group["rows"]]),
-            "slipped": sorted(
-                ({"county": names[chain.region_id], "chain": chain}
-                 for chain in chain_list if chain.outcome == Outcome.SLIPPED and chain.region_id in names),
-                key=lambda item: (item["county"].path, item["chain"].indicator.number),
-            ),
-        })
+        context.update(
+            {
+                "groups": groups,
+                "totals": _tally([row for group in groups for row in group["rows"]]),
+                "slipped": sorted(
+                    (
+                        {"county": names[chain.region_id], "chain": chain}
+                        for chain in chain_list
+                        if chain.outcome == Outcome.SLIPPED and chain.region_id in names
+                    ),
+                    key=lambda item: (item["county"].path, item["chain"].indicator.number),
+                ),
+            }
+        )
     return render(request, "indicators/promises.html", context)

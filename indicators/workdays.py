@@ -11,8 +11,9 @@ stage starts is not counted, every working day after it up to and including the 
 stage begun and finished on the same day therefore takes 0 working days; one begun on a Thursday
 and finished on the Monday after takes 2.
 """
+
 from datetime import date, timedelta
-from functools import lru_cache
+from functools import cache
 from itertools import accumulate
 
 import chinese_calendar
@@ -25,7 +26,7 @@ class CalendarRangeError(ValueError):
     """A date outside the years the holiday calendar knows."""
 
 
-@lru_cache(maxsize=None)
+@cache
 def _known(year):
     try:
         chinese_calendar.is_workday(date(year, 1, 1))
@@ -34,7 +35,7 @@ def _known(year):
     return True
 
 
-@lru_cache(maxsize=None)
+@cache
 def _running(year):
     """``running[i]`` = working days from 1 January of ``year`` to its day ``i`` (0-based), inclusive.
 

@@ -6,6 +6,7 @@ is bulk-written (Assignments and their 分解 history rows, no notifications) be
 work done before the portal existed. Deterministic and idempotent: a province that already has its
 own ledger of the year adapted from the national one is left alone.
 """
+
 import random
 from collections import defaultdict
 from datetime import date
@@ -32,17 +33,31 @@ def _assignment(item, region, parent, unit, lead, today, rng):
         status = rng.choice([AssignmentStatus.DONE, AssignmentStatus.IN_PROGRESS, AssignmentStatus.NOT_STARTED])
         if milestone < today and status != AssignmentStatus.DONE:
             status = AssignmentStatus.OVERDUE
-    progress = "已完成，佐证材料已上传。" if status == AssignmentStatus.DONE else ("正在推进。" if status != AssignmentStatus.NOT_STARTED else "")
+    progress = (
+        "已完成，佐证材料已上传。" if status == AssignmentStatus.DONE else ("正在推进。" if status != AssignmentStatus.NOT_STARTED else "")
+    )
     return Assignment(
-        item=item, region_id=region.pk, parent=parent, responsible_unit=unit, lead=lead, milestone=milestone,
-        status=status, progress=progress, progress_on=today if progress else None,
+        item=item,
+        region_id=region.pk,
+        parent=parent,
+        responsible_unit=unit,
+        lead=lead,
+        milestone=milestone,
+        status=status,
+        progress=progress,
+        progress_on=today if progress else None,
     )
 
 
 def _history(assignments):
     return [
-        ProgressUpdate(assignment=a, kind=ProgressKind.ASSIGN, status_after=a.status, channel="system",
-                       note=f"分解至{a.responsible_unit}{'（牵头）' if a.lead else ''}")
+        ProgressUpdate(
+            assignment=a,
+            kind=ProgressKind.ASSIGN,
+            status_after=a.status,
+            channel="system",
+            note=f"分解至{a.responsible_unit}{'（牵头）' if a.lead else ''}",
+        )
         for a in assignments
     ]
 
@@ -59,7 +74,9 @@ def demo_ledgers_create(*, user, today=None, province_codes=None):
     done = set(Ledger.objects.filter(source=source, year=today.year, region__in=provinces).values_list("region_id", flat=True))
     todo = [p for p in provinces if p.pk not in done]
     regions = defaultdict(list)  # province path → its cities and counties, in code order
-    for region in Region.objects.exclude(level=RegionLevel.PROVINCE).only("pk", "code", "name", "level", "parent_id", "path").order_by("code"):
+    for region in (
+        Region.objects.exclude(level=RegionLevel.PROVINCE).only("pk", "code", "name", "level", "parent_id", "path").order_by("code")
+    ):
         regions[region.path[:7]].append(region)
     ledgers = assignments = 0
     for province in todo:
@@ -79,8 +96,9 @@ def demo_ledgers_create(*, user, today=None, province_codes=None):
             for county in (r for r in below if r.level == RegionLevel.COUNTY):
                 for number in COUNTY_ITEMS:
                     rng = random.Random(f"{county.code}-{number}")
-                    children.append(_assignment(items[number], county, parents[(county.parent_id, number)],
-                                                f"{county.name}供电公司", False, today, rng))
+                    children.append(
+                        _assignment(items[number], county, parents[(county.parent_id, number)], f"{county.name}供电公司", False, today, rng)
+                    )
             Assignment.objects.bulk_create(children, batch_size=BATCH)
             ProgressUpdate.objects.bulk_create(_history(made + children), batch_size=BATCH)
             ledgers += 1

@@ -5,6 +5,7 @@ The documents write deadlines many ways: “2020年底前”, “2021年4月底�
 (several milestones: the item is due at the last one), “持续推进”, “长期”, “常态开展”.
 “N月前” and “N月” are read as “by the end of month N”, like “N日前” includes day N.
 """
+
 import calendar
 import re
 from dataclasses import dataclass

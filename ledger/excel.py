@@ -10,6 +10,7 @@ before parsing, the package checked against zip bombs and damage — then finds 
 compares it with the expected columns and returns the data rows, each with its sheet row number, so
 every later message can say “第 N 行 X 列”. A merged cell reads as its value on every row it covers.
 """
+
 import math
 import re
 from dataclasses import dataclass
@@ -44,9 +45,20 @@ MAX_COLUMNS = 40  # 5 columns and the extra ones; the progress sheet has 12
 A4_MAX_WIDTH = 150  # column units that print at a readable size across A4 landscape; wider goes on A3
 
 WIDTHS = {
-    "序号": 6, "分类": 12, "工作目标任务": 50, "责任单位": 30, "完成时间": 14,
-    "责任区域代码": 9, "责任区域": 12, "牵头": 6, "联系人": 9, "联系电话": 14, "节点时间": 12,
-    "状态": 9, "进展情况": 40, "进展日期": 12,
+    "序号": 6,
+    "分类": 12,
+    "工作目标任务": 50,
+    "责任单位": 30,
+    "完成时间": 14,
+    "责任区域代码": 9,
+    "责任区域": 12,
+    "牵头": 6,
+    "联系人": 9,
+    "联系电话": 14,
+    "节点时间": 12,
+    "状态": 9,
+    "进展情况": 40,
+    "进展日期": 12,
 }
 CENTRED = frozenset({"序号", "完成时间", "责任区域代码", "牵头", "节点时间", "状态", "进展日期"})
 EXTRA_WIDTH = (12, 40)  # an extra column (年度重点举措, 具体举措…) is as wide as its text, within these bounds
@@ -69,13 +81,18 @@ class Layout:
 ITEMS = Layout("任务台账", "任务台账", frozenset({"完成时间"}), merged=("分类",))
 # A province's ledger broken down to every county: 66 items × 183 counties in Sichuan.
 PROGRESS = Layout(
-    "任务分解进展", "任务分解进展表", frozenset({"责任区域代码", "进展情况"}),
-    max_bytes=10 * 1024 * 1024, max_rows=20000, max_uncompressed=40 * 1024 * 1024,
+    "任务分解进展",
+    "任务分解进展表",
+    frozenset({"责任区域代码", "进展情况"}),
+    max_bytes=10 * 1024 * 1024,
+    max_rows=20000,
+    max_uncompressed=40 * 1024 * 1024,
 )
 LAYOUTS = (ITEMS, PROGRESS)
 
 
 # --- writing ------------------------------------------------------------------------------------
+
 
 def write_workbook(layout, *, title, subtitle, dataset):
     """The dataset under its title and subtitle, printable; returns the .xlsx bytes."""
@@ -96,8 +113,15 @@ def write_workbook(layout, *, title, subtitle, dataset):
         last_row = FIRST_DATA_ROW + offset
         measured = []
         for index, (header, value, width) in enumerate(zip(headers, values, widths)):
-            put(ws, last_row, index + 1, value, size=SIZE, horizontal="center" if header in CENTRED else "left",
-                number_format=DATE_FORMAT if isinstance(value, date) else None)
+            put(
+                ws,
+                last_row,
+                index + 1,
+                value,
+                size=SIZE,
+                horizontal="center" if header in CENTRED else "left",
+                number_format=DATE_FORMAT if isinstance(value, date) else None,
+            )
             measured.append((None, 0) if (offset, index) in in_block else (value, width))
         fit_height(ws, last_row, measured, size=SIZE)
     for index, found in runs.items():
@@ -128,6 +152,7 @@ def _runs(values):
 
 
 # --- reading ------------------------------------------------------------------------------------
+
 
 @dataclass
 class Sheet:
@@ -162,18 +187,19 @@ def read_sheet(file, layout, *, headers, optional=(), title=None):
     ``title``: if the file still has its title row, it must be this (a file of another ledger is refused).
     """
     name, data = read_bytes(file, layout.max_bytes, document=layout.document)
-    workbook = open_workbook(name, data, document=layout.document, max_uncompressed=layout.max_uncompressed,
-                             read_only=not layout.merged)
+    workbook = open_workbook(name, data, document=layout.document, max_uncompressed=layout.max_uncompressed, read_only=not layout.merged)
     try:
         grid = _grid(workbook.worksheets[0], layout, name)
     finally:
         workbook.close()
     header_row = next((r for r, row in enumerate(grid[:HEADER_SEARCH_ROWS], start=1) if row and _compact(row[0]) == "序号"), None)
     if header_row is None:
-        raise ImportFileError([
-            f"前 {HEADER_SEARCH_ROWS} 行中找不到表头（第一列为“序号”的行）：这不是从门户导出的{layout.document}，"
-            f"表头应为“{'、'.join(headers)}”。"
-        ])
+        raise ImportFileError(
+            [
+                f"前 {HEADER_SEARCH_ROWS} 行中找不到表头（第一列为“序号”的行）：这不是从门户导出的{layout.document}，"
+                f"表头应为“{'、'.join(headers)}”。"
+            ]
+        )
     found = [_compact(v) for v in grid[header_row - 1]]
     while found and not found[-1]:
         found.pop()
@@ -212,8 +238,12 @@ def _grid(ws, layout, name):
     limit_rows = FIRST_DATA_ROW + layout.max_rows
     try:
         grid = [
-            list(r) for r in ws.iter_rows(max_row=min(limit_rows + 1, ws.max_row or limit_rows + 1),
-                                          max_col=min(MAX_COLUMNS + 1, ws.max_column or MAX_COLUMNS + 1), values_only=True)
+            list(r)
+            for r in ws.iter_rows(
+                max_row=min(limit_rows + 1, ws.max_row or limit_rows + 1),
+                max_col=min(MAX_COLUMNS + 1, ws.max_column or MAX_COLUMNS + 1),
+                values_only=True,
+            )
         ]
     except Exception as exc:  # openpyxl raises many kinds on a damaged sheet
         raise ImportFileError([f"文件“{name}”的工作表无法读取（{type(exc).__name__}），可能已损坏。"]) from exc
@@ -223,7 +253,7 @@ def _grid(ws, layout, name):
         raise ImportFileError([f"{get_column_letter(MAX_COLUMNS + 1)} 列有内容：列数过多，不像是{layout.document}。"])
     for cells in getattr(ws, "merged_cells", ()):  # the streaming reader has none
         value = ws.cell(cells.min_row, cells.min_col).value
-        for row in grid[cells.min_row - 1: cells.max_row]:
+        for row in grid[cells.min_row - 1 : cells.max_row]:
             for column in range(cells.min_col - 1, min(cells.max_col, len(row))):
                 row[column] = value
     return grid

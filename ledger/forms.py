@@ -1,5 +1,6 @@
 """Forms of the ledger pages. They check what a form can check (types, choices in scope, a taken
 number); the services decide everything else, and their messages land at the fields here."""
+
 from itertools import groupby
 
 from django import forms
@@ -33,19 +34,26 @@ class ItemForm(forms.Form):
     task = forms.CharField(label="工作目标任务", widget=forms.Textarea(attrs={"rows": 4}))
     responsible_units = forms.CharField(label="责任单位", required=False, widget=forms.Textarea(attrs={"rows": 2}))
     due_text = forms.CharField(
-        label="完成时间", max_length=300,
+        label="完成时间",
+        max_length=300,
         help_text="按文件原文填写，如“2021年4月底前”“2021年5月15日前”“2021年5月中旬前”“持续推进”。",
     )
     indicators = forms.TypedMultipleChoiceField(
-        label="衡量指标", coerce=int, required=False, widget=forms.CheckboxSelectMultiple,
+        label="衡量指标",
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
     )
 
     def __init__(self, *args, ledger, item=None, taken, indicators, **kwargs):
         """``taken``: the ledger's item numbers; ``indicators``: those that may be linked, in set order."""
         if item is not None:
             kwargs["initial"] = {
-                "number": item.number, "category": item.category, "task": item.task,
-                "responsible_units": item.responsible_units, "due_text": item.due_text,
+                "number": item.number,
+                "category": item.category,
+                "task": item.task,
+                "responsible_units": item.responsible_units,
+                "due_text": item.due_text,
                 "indicators": [i.pk for i in item.indicators.all()],
                 **{f"extra_{i}": item.extra.get(column, "") for i, column in enumerate(ledger.extra_columns)},
             }
@@ -69,7 +77,8 @@ class ItemForm(forms.Form):
 
     def extra(self):
         return {
-            column: value for i, column in enumerate(self.ledger.extra_columns)
+            column: value
+            for i, column in enumerate(self.ledger.extra_columns)
             if (value := self.cleaned_data.get(f"extra_{i}", "").strip())
         }
 

@@ -14,12 +14,8 @@ from .due import DueParseError, parse_due
 class Ledger(RegionalDocument):
     """A task ledger: the national one, a province's adaptation, a city's or a company's."""
 
-    extra_columns = models.JSONField(
-        "附加列", default=list, blank=True, help_text="文件自带的附加列名，如“年度重点举措”。"
-    )
-    source = models.ForeignKey(
-        "self", verbose_name="改编自", null=True, blank=True, on_delete=models.SET_NULL, related_name="adaptations"
-    )
+    extra_columns = models.JSONField("附加列", default=list, blank=True, help_text="文件自带的附加列名，如“年度重点举措”。")
+    source = models.ForeignKey("self", verbose_name="改编自", null=True, blank=True, on_delete=models.SET_NULL, related_name="adaptations")
     is_reference = models.BooleanField(
         "文件原文", default=False, help_text="按文件原文导入的台账只读；各地据此制定本地台账后再修改、分解。"
     )
@@ -29,9 +25,7 @@ class Ledger(RegionalDocument):
         verbose_name_plural = "任务台账"
 
     def clean(self):
-        if not isinstance(self.extra_columns, list) or not all(
-            isinstance(c, str) and c.strip() for c in self.extra_columns
-        ):
+        if not isinstance(self.extra_columns, list) or not all(isinstance(c, str) and c.strip() for c in self.extra_columns):
             raise ValidationError({"extra_columns": "附加列必须是非空列名的列表。"})
 
 
@@ -44,16 +38,17 @@ class LedgerItem(models.Model):
     task = models.TextField("工作目标任务")
     responsible_units = models.TextField("责任单位", blank=True)
     due_text = models.CharField("完成时间（原文）", max_length=300)
-    due_date = models.DateField(
-        "完成期限", null=True, blank=True, help_text="由完成时间原文解析；原文没有日期时才需手工填写。"
-    )
+    due_date = models.DateField("完成期限", null=True, blank=True, help_text="由完成时间原文解析；原文没有日期时才需手工填写。")
     ongoing = models.BooleanField("持续推进", default=False)
     extra = models.JSONField("附加列内容", default=dict, blank=True)
     source_item = models.ForeignKey(
         "self", verbose_name="来源事项", null=True, blank=True, on_delete=models.SET_NULL, related_name="adaptations"
     )
     indicators = models.ManyToManyField(
-        Indicator, verbose_name="衡量指标", blank=True, related_name="ledger_items",
+        Indicator,
+        verbose_name="衡量指标",
+        blank=True,
+        related_name="ledger_items",
         help_text="衡量本事项完成情况的指标。",
     )
 
@@ -122,9 +117,7 @@ class Assignment(models.Model):
 
     item = models.ForeignKey(LedgerItem, verbose_name="台账事项", on_delete=models.CASCADE, related_name="assignments")
     region = models.ForeignKey(Region, verbose_name="责任区域", on_delete=models.PROTECT, related_name="assignments")
-    parent = models.ForeignKey(
-        "self", verbose_name="上级分解", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
-    )
+    parent = models.ForeignKey("self", verbose_name="上级分解", null=True, blank=True, on_delete=models.CASCADE, related_name="children")
     responsible_unit = models.CharField("责任单位", max_length=200)
     lead = models.BooleanField("牵头", default=False)
     contact = models.CharField("联系人", max_length=50, blank=True)
@@ -159,8 +152,7 @@ class Assignment(models.Model):
 
     def overdue(self, today):
         return (
-            self.milestone is not None and self.milestone < today
-            and self.status not in (AssignmentStatus.DONE, AssignmentStatus.ONGOING)
+            self.milestone is not None and self.milestone < today and self.status not in (AssignmentStatus.DONE, AssignmentStatus.ONGOING)
         )
 
     def clean(self):
@@ -188,7 +180,9 @@ class ProgressUpdate(models.Model):
 
     assignment = models.ForeignKey(Assignment, verbose_name="任务分解", on_delete=models.CASCADE, related_name="updates")
     at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     channel = models.CharField("渠道", max_length=8, choices=Channel.choices, default=Channel.WEB)
     kind = models.CharField("类型", max_length=8, choices=ProgressKind.choices)
     status_before = models.CharField("原状态", max_length=12, choices=AssignmentStatus.choices, blank=True)

@@ -11,6 +11,7 @@ and the rows after it still checked) inside one outer transaction of its own, wh
 for a dry run, when any row fails, or when the preview being confirmed is no longer what the file
 would do. The preview is therefore the import itself, rolled back: permission errors show in it.
 """
+
 import hashlib
 import json
 import re
@@ -37,6 +38,7 @@ _SPACES = re.compile(r"\s+")
 
 
 # --- cells ↔ values -----------------------------------------------------------------------------
+
 
 class TextWidget(widgets.CharWidget):
     def clean(self, value, row=None, **kwargs):
@@ -124,6 +126,7 @@ class ExtraField(Field):
 
 # --- the preview --------------------------------------------------------------------------------
 
+
 @dataclass
 class RowPreview:
     row: int  # the sheet row
@@ -184,6 +187,7 @@ def preview_lines(preview):
 
 
 # --- the resources ------------------------------------------------------------------------------
+
 
 class _LedgerResource(resources.ModelResource):
     layout = None
@@ -246,8 +250,7 @@ class _LedgerResource(resources.ModelResource):
             rows.append(RowPreview(number, self.row_key(dict(zip(sheet.headers, values))), kind, changes, errors))
         errors = [message for r in rows for message in r.errors]
         errors += [f"导入失败：{e.error}" for e in result.base_errors]
-        return ImportPreview(ledger=self.ledger, document=self.layout.document, file_name=sheet.file_name,
-                             rows=rows, errors=errors)
+        return ImportPreview(ledger=self.ledger, document=self.layout.document, file_name=sheet.file_name, rows=rows, errors=errors)
 
     def row_key(self, values):
         number, *rest = (cell_text(values.get(c)) for c in self.label_columns)
@@ -256,8 +259,11 @@ class _LedgerResource(resources.ModelResource):
     def changes(self, original, instance):
         """[(column, before, after)] of the imported columns; a new row's filled ones."""
         return [
-            (f.column_name, before, after) for f in self.get_import_fields() if not f.readonly
-            for before, after in [(self._shown(f, original), self._shown(f, instance))] if before != after
+            (f.column_name, before, after)
+            for f in self.get_import_fields()
+            if not f.readonly
+            for before, after in [(self._shown(f, original), self._shown(f, instance))]
+            if before != after
         ]
 
     def _shown(self, resource_field, instance):
@@ -328,8 +334,13 @@ class LedgerItemResource(_LedgerResource):
 
     def save_instance(self, instance, is_create, row, **kwargs):
         ledger_item_save(
-            user=self.user, ledger=self.ledger, number=instance.number, category=instance.category,
-            task=instance.task, responsible_units=instance.responsible_units, due_text=instance.due_text,
+            user=self.user,
+            ledger=self.ledger,
+            number=instance.number,
+            category=instance.category,
+            task=instance.task,
+            responsible_units=instance.responsible_units,
+            due_text=instance.due_text,
             extra=instance.extra,
         )
 
@@ -359,8 +370,20 @@ class AssignmentProgressResource(_LedgerResource):
 
     class Meta:
         model = Assignment
-        fields = ("number", "task", "region_code", "region_name", "responsible_unit", "lead", "contact", "phone",
-                  "milestone", "status", "progress", "progress_on")
+        fields = (
+            "number",
+            "task",
+            "region_code",
+            "region_name",
+            "responsible_unit",
+            "lead",
+            "contact",
+            "phone",
+            "milestone",
+            "status",
+            "progress",
+            "progress_on",
+        )
 
     def title(self):
         return f"{self.ledger.name}任务分解及进展情况"
@@ -370,8 +393,10 @@ class AssignmentProgressResource(_LedgerResource):
 
     def get_queryset(self):
         return (
-            Assignment.objects.restrict(self.user, Action.VIEW).filter(item__ledger=self.ledger)
-            .select_related("item", "region").order_by("item__number", "region__code", "responsible_unit")
+            Assignment.objects.restrict(self.user, Action.VIEW)
+            .filter(item__ledger=self.ledger)
+            .select_related("item", "region")
+            .order_by("item__number", "region__code", "responsible_unit")
         )
 
     def get_instance(self, instance_loader, row):
@@ -396,8 +421,14 @@ class AssignmentProgressResource(_LedgerResource):
 
     def save_instance(self, instance, is_create, row, **kwargs):
         progress_report(
-            user=self.user, assignment=instance, status=instance.status, note=instance.progress,
-            progress_on=instance.progress_on, expected_version=instance.version, channel="import", today=self.today,
+            user=self.user,
+            assignment=instance,
+            status=instance.status,
+            note=instance.progress,
+            progress_on=instance.progress_on,
+            expected_version=instance.version,
+            channel="import",
+            today=self.today,
         )
 
 
@@ -409,6 +440,7 @@ def _clean_or_invalid(resource_field, row):
 
 
 # --- the entry points ---------------------------------------------------------------------------
+
 
 def export_workbook(*, ledger, user, progress=False):
     """The ledger's items (or its assignments with their progress) as a printable .xlsx, as ``user`` sees them."""

@@ -1,5 +1,6 @@
 """Reads for the ledger pages: every queryset goes through ``restrict`` and each page costs a fixed
 number of queries, whatever the number of items, regions and assignments."""
+
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -79,7 +80,9 @@ def _visible_assignments(user):
 def _updates(user):
     """Progress updates with who made them and their evidence files (one query each)."""
     evidence = ProgressEvidence.objects.restrict(user, Action.VIEW)
-    return ProgressUpdate.objects.restrict(user, Action.VIEW).select_related("user").prefetch_related(Prefetch("evidence", queryset=evidence))
+    return (
+        ProgressUpdate.objects.restrict(user, Action.VIEW).select_related("user").prefetch_related(Prefetch("evidence", queryset=evidence))
+    )
 
 
 # --- the board --------------------------------------------------------------------------------
@@ -148,14 +151,18 @@ def ledger_board(*, user, ledger, today, category="", unit="", status="", before
 def item_page(*, user, item, today):
     """An item's indicators, the assignments the user may see and its timeline (four queries)."""
     indicators = (
-        Indicator.objects.restrict(user, Action.VIEW).filter(ledger_items=item)
-        .select_related("indicator_set").order_by("indicator_set__code", "number")
+        Indicator.objects.restrict(user, Action.VIEW)
+        .filter(ledger_items=item)
+        .select_related("indicator_set")
+        .order_by("indicator_set__code", "number")
     )
     assignments = _visible_assignments(user).filter(item=item).order_by("region__path", "responsible_unit")
     timeline = _updates(user).filter(assignment__item=item).select_related("assignment__region")
     return {
-        "extra": extra_pairs(item), "indicators": list(indicators),
-        "assignments": _mark_late(list(assignments), today), "timeline": list(timeline),
+        "extra": extra_pairs(item),
+        "indicators": list(indicators),
+        "assignments": _mark_late(list(assignments), today),
+        "timeline": list(timeline),
     }
 
 
@@ -166,15 +173,19 @@ def indicator_choices(*, user, ledger):
     return (
         Indicator.objects.restrict(user, Action.VIEW)
         .filter(Q(indicator_set__region__isnull=True) | Q(indicator_set__region__code__in=codes))
-        .select_related("indicator_set").order_by("indicator_set__region__code", "indicator_set__code", "number")
+        .select_related("indicator_set")
+        .order_by("indicator_set__region__code", "indicator_set__code", "number")
     )
 
 
 def assignable_regions(*, user, within, levels):
     """The regions below ``within`` the user may assign to, cities followed by their counties."""
     return (
-        Region.objects.restrict(user, Action.CHANGE).filter(path__startswith=within.path, level__in=levels)
-        .exclude(pk=within.pk).select_related("parent").order_by("path")
+        Region.objects.restrict(user, Action.CHANGE)
+        .filter(path__startswith=within.path, level__in=levels)
+        .exclude(pk=within.pk)
+        .select_related("parent")
+        .order_by("path")
     )
 
 
@@ -203,7 +214,10 @@ def assignment_page(*, user, pk, today):
     pressings = Pressing.objects.restrict(user, Action.VIEW).filter(assignment=assignment).select_related("by")
     children = _visible_assignments(user).filter(parent=assignment).order_by("region__path")
     page = AssignmentPage(
-        assignment, list(history), list(pressings), _mark_late(list(children), today),
+        assignment,
+        list(history),
+        list(pressings),
+        _mark_late(list(children), today),
         can_report=allowed(services._reporter, user, assignment),
         can_review=allowed(services._reviewer, user, assignment),
         can_break_down=assignment.region.level == RegionLevel.CITY and allowed(services._breaker, user, assignment),
@@ -231,7 +245,8 @@ def assignments_to_press(*, user, today, limit=None):
     if not user.has_perm("ledger.view_pressing_list"):
         return []
     late = (
-        _visible_assignments(user).select_related("item__ledger")
+        _visible_assignments(user)
+        .select_related("item__ledger")
         .filter(status__in=[*OPEN_STATES, AssignmentStatus.OVERDUE], milestone__lte=today + timedelta(days=DUE_SOON_DAYS))
         .exclude(region=user.region_id)
         .annotate(press_count=Count("pressings"), last_pressed=Max("pressings__at"))
@@ -253,7 +268,9 @@ def attach_measured_by(*, user, region, indicators):
     items = (
         LedgerItem.objects.restrict(user, Action.VIEW)
         .filter(ledger__region__code__in=codes, ledger__is_reference=False, indicators__in=indicators)
-        .select_related("ledger").annotate(measured=F("indicators")).order_by("ledger__year", "number")
+        .select_related("ledger")
+        .annotate(measured=F("indicators"))
+        .order_by("ledger__year", "number")
     )
     by_indicator = defaultdict(list)
     for item in items:

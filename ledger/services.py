@@ -1,4 +1,5 @@
 """Writes on ledgers: loading the reference documents (and, later, adapting and assigning)."""
+
 from collections import defaultdict
 from datetime import date, timedelta
 from pathlib import Path
@@ -14,8 +15,8 @@ from accounts.scoping import Action
 from indicators.applications import rules_parse, rules_sync
 from indicators.evidence import DEFAULT_MAX_BYTES, validate_upload
 from indicators.models import Indicator, IndicatorLevel, IndicatorSet
-from utilities.errors import StaleVersion
 from utilities.csvdata import DataError, DataFileError, read_rows
+from utilities.errors import StaleVersion
 
 from .due import DueParseError, parse_due
 from .models import Assignment, AssignmentStatus, Ledger, LedgerItem, Pressing, ProgressEvidence, ProgressKind, ProgressUpdate
@@ -46,7 +47,7 @@ def _numbers_in_order(rows, errors, name):
 def _parse_ledger(path, year, errors):
     header, rows = read_rows(path, LEDGER_COLUMNS)
     name = path.name
-    extra_columns = header[len(LEDGER_COLUMNS):]
+    extra_columns = header[len(LEDGER_COLUMNS) :]
     if header[: len(LEDGER_COLUMNS)] != list(LEDGER_COLUMNS):
         errors.append(DataError(name, 1, None, f"表头前六列应为 {','.join(LEDGER_COLUMNS)}。"))
     items = []
@@ -72,11 +73,20 @@ def _parse_ledger(path, year, errors):
             reason = str(exc) if isinstance(exc, DueParseError) else f"“{due_override}”不是 YYYY-MM-DD 日期或 ongoing。"
             errors.append(DataError(*where, field, reason))
             continue
-        items.append((number, dict(
-            category=row["category"], task=row["task"], responsible_units=row["responsible_units"],
-            due_text=row["due_text"], due_date=due_date, ongoing=ongoing,
-            extra={c: row[c] for c in extra_columns if row[c]},
-        )))
+        items.append(
+            (
+                number,
+                dict(
+                    category=row["category"],
+                    task=row["task"],
+                    responsible_units=row["responsible_units"],
+                    due_text=row["due_text"],
+                    due_date=due_date,
+                    ongoing=ongoing,
+                    extra={c: row[c] for c in extra_columns if row[c]},
+                ),
+            )
+        )
     _numbers_in_order(items, errors, name)
     return extra_columns, items
 
@@ -95,11 +105,20 @@ def _parse_indicators(path, errors):
         for field in ("label", "group", "content"):
             if not row[field]:
                 errors.append(DataError(*where, field, "不能为空。"))
-        indicators.append((number, dict(
-            label=row["label"], group=row["group"], level=row["level"],
-            encouraging=row["encouraging"] == "1", content=row["content"], standard=row["standard"],
-            responsible_units=row.get("responsible_units", ""),
-        )))
+        indicators.append(
+            (
+                number,
+                dict(
+                    label=row["label"],
+                    group=row["group"],
+                    level=row["level"],
+                    encouraging=row["encouraging"] == "1",
+                    content=row["content"],
+                    standard=row["standard"],
+                    responsible_units=row.get("responsible_units", ""),
+                ),
+            )
+        )
     _numbers_in_order(indicators, errors, name)
     return indicators
 
@@ -243,16 +262,28 @@ def ledger_adapt(*, user, region, year, source, name=None):
     if not Ledger.objects.restrict(user, Action.VIEW).filter(pk=source.pk).exists():
         raise PermissionDenied(f"您不能查看“{source.name}”。")
     ledger = Ledger(
-        code=_unique_code(f"{region.code}-{year}"), name=name or f"{region.name}{year}年全面提升“获得电力”服务水平工作任务台账",
-        document=f"据{source.name}改编", region=region, year=year, extra_columns=list(source.extra_columns), source=source,
+        code=_unique_code(f"{region.code}-{year}"),
+        name=name or f"{region.name}{year}年全面提升“获得电力”服务水平工作任务台账",
+        document=f"据{source.name}改编",
+        region=region,
+        year=year,
+        extra_columns=list(source.extra_columns),
+        source=source,
     )
     ledger.full_clean()
     ledger.save()
     items = [
         LedgerItem(
-            ledger=ledger, number=item.number, category=item.category, task=item.task,
-            responsible_units=item.responsible_units, due_text=item.due_text, due_date=item.due_date,
-            ongoing=item.ongoing, extra=dict(item.extra), source_item=item,
+            ledger=ledger,
+            number=item.number,
+            category=item.category,
+            task=item.task,
+            responsible_units=item.responsible_units,
+            due_text=item.due_text,
+            due_date=item.due_date,
+            ongoing=item.ongoing,
+            extra=dict(item.extra),
+            source_item=item,
         )
         for item in source.items.order_by("number")
     ]
@@ -304,13 +335,21 @@ def ledger_item_delete(*, user, item):
 
 def _progress(assignment, *, user, kind, before="", after="", note="", progress_on=None, channel="web"):
     return ProgressUpdate.objects.create(
-        assignment=assignment, user=user, kind=kind, status_before=before, status_after=after,
-        note=note, progress_on=progress_on, channel=channel,
+        assignment=assignment,
+        user=user,
+        kind=kind,
+        status_before=before,
+        status_after=after,
+        note=note,
+        progress_on=progress_on,
+        channel=channel,
     )
 
 
 @transaction.atomic
-def assignment_create(*, user, item, region, responsible_unit, lead=False, contact="", phone="", milestone=None, parent=None, channel="web"):
+def assignment_create(
+    *, user, item, region, responsible_unit, lead=False, contact="", phone="", milestone=None, parent=None, channel="web"
+):
     """Give part of an item to a region below, or (with ``parent``) break a city's part down to a county.
 
     The ledger's officials assign to their regions; a city breaks down its own assignment.
@@ -324,14 +363,27 @@ def assignment_create(*, user, item, region, responsible_unit, lead=False, conta
     if milestone is None and not item.ongoing:
         milestone = item.due_date
     assignment = Assignment(
-        item=item, region=region, parent=parent, responsible_unit=responsible_unit, lead=lead,
-        contact=contact, phone=phone, milestone=milestone, updated_by=user,
+        item=item,
+        region=region,
+        parent=parent,
+        responsible_unit=responsible_unit,
+        lead=lead,
+        contact=contact,
+        phone=phone,
+        milestone=milestone,
+        updated_by=user,
         status=AssignmentStatus.ONGOING if item.ongoing else AssignmentStatus.NOT_STARTED,
     )
     assignment.full_clean()
     assignment.save()
-    _progress(assignment, user=user, kind=ProgressKind.ASSIGN, after=assignment.status, channel=channel,
-              note=f"分解至{region.name}（{responsible_unit}{'，牵头' if lead else ''}）")
+    _progress(
+        assignment,
+        user=user,
+        kind=ProgressKind.ASSIGN,
+        after=assignment.status,
+        channel=channel,
+        note=f"分解至{region.name}（{responsible_unit}{'，牵头' if lead else ''}）",
+    )
     return assignment
 
 
@@ -383,8 +435,16 @@ def progress_report(*, user, assignment, status, note, progress_on=None, uploads
     assignment.updated_by = user
     assignment.full_clean()
     assignment.save()
-    update = _progress(assignment, user=user, kind=ProgressKind.REPORT, before=before, after=status,
-                       note=assignment.progress, progress_on=assignment.progress_on, channel=channel)
+    update = _progress(
+        assignment,
+        user=user,
+        kind=ProgressKind.REPORT,
+        before=before,
+        after=status,
+        note=assignment.progress,
+        progress_on=assignment.progress_on,
+        channel=channel,
+    )
     for upload, kind in zip(uploads, kinds):
         evidence = ProgressEvidence.from_upload(upload, kind=kind, update=update)
         evidence.save()
@@ -406,8 +466,15 @@ def progress_review(*, user, assignment, note, send_back=False, channel="web"):
         assignment.status, assignment.returned_reason = AssignmentStatus.IN_PROGRESS, note
         assignment.version += 1
         assignment.save()
-    return _progress(assignment, user=user, kind=ProgressKind.RETURN if send_back else ProgressKind.COMMENT,
-                     before=before, after=assignment.status, note=note, channel=channel)
+    return _progress(
+        assignment,
+        user=user,
+        kind=ProgressKind.RETURN if send_back else ProgressKind.COMMENT,
+        before=before,
+        after=assignment.status,
+        note=note,
+        channel=channel,
+    )
 
 
 @transaction.atomic
@@ -422,8 +489,13 @@ def press(*, user, assignment, note, channel="web"):
     pressing.full_clean()
     pressing.save()
     for recipient in User.objects.people().filter(region=assignment.region):
-        notify(user=recipient, level="red", title=f"督办：{assignment.item.ledger.name} 第 {assignment.item.number} 项",
-               body=f"{note}（{person_name(user)}）", link=reverse("ledger:assignment", args=[assignment.pk]))
+        notify(
+            user=recipient,
+            level="red",
+            title=f"督办：{assignment.item.ledger.name} 第 {assignment.item.number} 项",
+            body=f"{note}（{person_name(user)}）",
+            link=reverse("ledger:assignment", args=[assignment.pk]),
+        )
     return pressing
 
 
@@ -433,14 +505,22 @@ def assignments_mark_overdue(*, today, due_soon_days=7):
     open_states = [AssignmentStatus.NOT_STARTED, AssignmentStatus.IN_PROGRESS]
     late = list(Assignment.objects.filter(status__in=open_states, milestone__lt=today).select_related("item__ledger", "region"))
     soon = list(
-        Assignment.objects.filter(status__in=open_states, milestone__gte=today, milestone__lte=today + timedelta(days=due_soon_days))
-        .select_related("item__ledger", "region")
+        Assignment.objects.filter(
+            status__in=open_states, milestone__gte=today, milestone__lte=today + timedelta(days=due_soon_days)
+        ).select_related("item__ledger", "region")
     )
     with transaction.atomic():
         Assignment.objects.filter(pk__in=[a.pk for a in late]).update(status=AssignmentStatus.OVERDUE)
         ProgressUpdate.objects.bulk_create(
-            ProgressUpdate(assignment=a, kind=ProgressKind.OVERDUE, status_before=a.status, status_after=AssignmentStatus.OVERDUE,
-                           channel="system", note=f"节点时间 {a.milestone:%Y-%m-%d} 已过") for a in late
+            ProgressUpdate(
+                assignment=a,
+                kind=ProgressKind.OVERDUE,
+                status_before=a.status,
+                status_after=AssignmentStatus.OVERDUE,
+                channel="system",
+                note=f"节点时间 {a.milestone:%Y-%m-%d} 已过",
+            )
+            for a in late
         )
     users = defaultdict(list)
     for u in User.objects.people().filter(region__in={a.region_id for a in late + soon}):
@@ -450,7 +530,9 @@ def assignments_mark_overdue(*, today, due_soon_days=7):
         title = f"{'逾期' if overdue else '即将到期'}：{assignment.item.ledger.name} 第 {assignment.item.number} 项"
         for recipient in users[assignment.region_id]:
             sent = notify(
-                user=recipient, level="red" if overdue else "yellow", title=title,
+                user=recipient,
+                level="red" if overdue else "yellow",
+                title=title,
                 body=f"节点时间 {assignment.milestone:%Y-%m-%d}，责任单位 {assignment.responsible_unit}。",
                 link=reverse("ledger:assignment", args=[assignment.pk]),
                 key=f"ledger:{assignment.pk}:{'overdue' if overdue else 'soon'}:{assignment.milestone:%Y%m%d}",

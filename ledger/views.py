@@ -3,6 +3,7 @@
 Reads come from ``selectors`` (scoped, a fixed number of queries), writes go through ``services``;
 a service's refusal is shown at the form's fields with HTTP 400 and nothing typed is lost.
 """
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -44,10 +45,17 @@ def ledger_detail(request, code):
     ledger = selectors.ledger_for(user=request.user, code=code)
     filters = forms.BoardFilterForm(request.GET or None, categories=selectors.categories(user=request.user, ledger=ledger))
     rows = selectors.ledger_board(user=request.user, ledger=ledger, today=timezone.localdate(), **filters.criteria())
-    return render(request, "ledger/ledger_detail.html", {
-        "ledger": ledger, "rows": rows, "filters": filters,
-        "can_edit": selectors.can_edit(request.user, ledger), "can_adapt": selectors.can_adapt(request.user),
-    })
+    return render(
+        request,
+        "ledger/ledger_detail.html",
+        {
+            "ledger": ledger,
+            "rows": rows,
+            "filters": filters,
+            "can_edit": selectors.can_edit(request.user, ledger),
+            "can_adapt": selectors.can_adapt(request.user),
+        },
+    )
 
 
 @login_required
@@ -61,8 +69,13 @@ def ledger_adapt(request, code):
     form = forms.AdaptForm(request.POST or None, initial={"year": year})
     if form.is_valid():
         ledger = _submit(
-            form, services.ledger_adapt, user=request.user, region=request.user.region, source=source,
-            year=form.cleaned_data["year"], name=form.cleaned_data["name"] or None,
+            form,
+            services.ledger_adapt,
+            user=request.user,
+            region=request.user.region,
+            source=source,
+            year=form.cleaned_data["year"],
+            name=form.cleaned_data["name"] or None,
         )
         if ledger is not None:
             messages.success(request, f"已据“{source.name}”制定“{ledger.name}”，共 {ledger.items.count()} 项。")
@@ -99,15 +112,27 @@ def item_edit(request, code, number=None):
     item = None if number is None else selectors.item_for(user=request.user, ledger=ledger, number=number)
     selectors.ensure_can_edit(request.user, ledger)
     form = forms.ItemForm(
-        request.POST or None, ledger=ledger, item=item, taken=ledger.items.values_list("number", flat=True),
+        request.POST or None,
+        ledger=ledger,
+        item=item,
+        taken=ledger.items.values_list("number", flat=True),
         indicators=selectors.indicator_choices(user=request.user, ledger=ledger),
     )
     if form.is_valid():
         data = form.cleaned_data
         saved = _submit(
-            form, services.ledger_item_save, user=request.user, ledger=ledger, item=item, number=data["number"],
-            category=data["category"], task=data["task"], responsible_units=data["responsible_units"],
-            due_text=data["due_text"], extra=form.extra(), indicators=data["indicators"],
+            form,
+            services.ledger_item_save,
+            user=request.user,
+            ledger=ledger,
+            item=item,
+            number=data["number"],
+            category=data["category"],
+            task=data["task"],
+            responsible_units=data["responsible_units"],
+            due_text=data["due_text"],
+            extra=form.extra(),
+            indicators=data["indicators"],
         )
         if saved is not None:
             messages.success(request, f"已保存事项 {saved.number}（完成期限：{saved.due_display}）。")
@@ -131,16 +156,31 @@ def item_delete(request, code, number):
 
 # What each button of the assignment page does: the form it submits, the service, what to say.
 ASSIGNMENT_ACTIONS = {
-    "report": ("report", lambda user, a, d: services.progress_report(
-        user=user, assignment=a, status=d["status"], note=d["note"], progress_on=d["progress_on"],
-        uploads=d["evidence"], expected_version=d["version"],
-    ), "进展已报送。"),
+    "report": (
+        "report",
+        lambda user, a, d: services.progress_report(
+            user=user,
+            assignment=a,
+            status=d["status"],
+            note=d["note"],
+            progress_on=d["progress_on"],
+            uploads=d["evidence"],
+            expected_version=d["version"],
+        ),
+        "进展已报送。",
+    ),
     "comment": ("review", lambda user, a, d: services.progress_review(user=user, assignment=a, note=d["note"]), "审阅意见已记录。"),
-    "send_back": ("review", lambda user, a, d: services.progress_review(user=user, assignment=a, note=d["note"], send_back=True),
-                  "已退回，责任区域将看到退回原因。"),
+    "send_back": (
+        "review",
+        lambda user, a, d: services.progress_review(user=user, assignment=a, note=d["note"], send_back=True),
+        "已退回，责任区域将看到退回原因。",
+    ),
     "press": ("press", lambda user, a, d: services.press(user=user, assignment=a, note=d["note"]), "已督办，责任区域已收到通知。"),
-    "break_down": ("break_down", lambda user, a, d: services.assignment_create(user=user, item=a.item, parent=a, **d),
-                   "已分解至{result.region.name}。"),
+    "break_down": (
+        "break_down",
+        lambda user, a, d: services.assignment_create(user=user, item=a.item, parent=a, **d),
+        "已分解至{result.region.name}。",
+    ),
 }
 
 
@@ -182,7 +222,9 @@ def assignment_detail(request, pk):
             if result is not None:
                 messages.success(request, success.format(result=result))
                 return redirect(_next(request) or request.path)
-    return render(request, "ledger/assignment.html", {"page": page, "a": page.assignment, **page_forms}, status=_status(*page_forms.values()))
+    return render(
+        request, "ledger/assignment.html", {"page": page, "a": page.assignment, **page_forms}, status=_status(*page_forms.values())
+    )
 
 
 def _next(request):

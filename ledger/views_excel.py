@@ -9,6 +9,7 @@ against the data as it is then and applies it only if it does exactly what the p
 otherwise nothing is written and the new preview is shown. Kept files are deleted once applied,
 and after a day in any case.
 """
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -28,8 +29,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class UploadForm(forms.Form):
-    file = forms.FileField(label="Excel 文件（.xlsx）", allow_empty_file=False,
-                           widget=forms.FileInput(attrs={"accept": f".xlsx,{XLSX}"}))
+    file = forms.FileField(label="Excel 文件（.xlsx）", allow_empty_file=False, widget=forms.FileInput(attrs={"accept": f".xlsx,{XLSX}"}))
 
 
 class ConfirmForm(forms.Form):
@@ -43,6 +43,7 @@ def _ledger(request, code):
 
 # --- exports ------------------------------------------------------------------------------------
 
+
 @login_required
 def export(request, code, progress=False):
     """The items in the documents' layout, or (``progress``) the assignments with their progress."""
@@ -53,6 +54,7 @@ def export(request, code, progress=False):
 
 
 # --- imports ------------------------------------------------------------------------------------
+
 
 @login_required
 def import_page(request, code, progress=False):
@@ -85,10 +87,20 @@ def _confirmable(preview):
 def _render_preview(request, page, preview, token, *, warning=""):
     confirm = ConfirmForm(initial={"token": token, "digest": preview.digest}) if token else None
     status = 409 if warning else 400 if preview.errors else 200
-    return render(request, TEMPLATE, {
-        **page, "form": UploadForm(), "preview": preview, "confirm": confirm, "warning": warning,
-        "errors": preview.errors, "file_name": preview.file_name,
-    }, status=status)
+    return render(
+        request,
+        TEMPLATE,
+        {
+            **page,
+            "form": UploadForm(),
+            "preview": preview,
+            "confirm": confirm,
+            "warning": warning,
+            "errors": preview.errors,
+            "file_name": preview.file_name,
+        },
+        status=status,
+    )
 
 
 def _confirm(request, page):
@@ -97,8 +109,14 @@ def _confirm(request, page):
     if kept is None:
         return render(request, TEMPLATE, {**page, "form": UploadForm(), "errors": [uploads.EXPIRED]}, status=400)
     try:
-        preview = import_workbook(kept.as_file(), ledger=page["ledger"], user=request.user, progress=page["progress"],
-                                  dry_run=False, expected_digest=form.cleaned_data["digest"])
+        preview = import_workbook(
+            kept.as_file(),
+            ledger=page["ledger"],
+            user=request.user,
+            progress=page["progress"],
+            dry_run=False,
+            expected_digest=form.cleaned_data["digest"],
+        )
     except ImportFileError as exc:
         return render(request, TEMPLATE, {**page, "form": UploadForm(), "errors": exc.errors}, status=400)
     if not preview.applied:  # the same file from the same state does what the preview showed: so the state moved
@@ -115,6 +133,7 @@ def _confirm(request, page):
 
 
 # --- the kept uploads ---------------------------------------------------------------------------
+
 
 def _purpose(*, ledger, progress):
     """What a kept upload is for: this ledger, and items or progress."""

@@ -1,4 +1,5 @@
 """What the home page shows: each user's work, to-do list and documents, from every app (hence the portal)."""
+
 from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
@@ -33,13 +34,15 @@ HOME_PRESS_ROWS = 10
 def home_overview(*, user):
     """What a user's home page lists: their work, their region's ledger to-do list, for officials
     the assignments to press, and the ledgers and indicator sets in their scope."""
-    indicator_sets = (
-        IndicatorSet.objects.restrict(user, Action.VIEW).select_related("region").annotate(indicator_count=Count("indicators"))
-    )
+    indicator_sets = IndicatorSet.objects.restrict(user, Action.VIEW).select_related("region").annotate(indicator_count=Count("indicators"))
     period = current_period()
     today = timezone.localdate()
     return {
-        "ledgers": ledgers_for(user), "indicator_sets": indicator_sets, "period": period,
-        "work": work_link(user=user, period=period), "todo": assignments_to_do(user=user, today=today),
-        "can_press": user.has_perm("ledger.view_pressing_list"), "to_press": assignments_to_press(user=user, today=today, limit=HOME_PRESS_ROWS),
+        "ledgers": ledgers_for(user),
+        "indicator_sets": indicator_sets,
+        "period": period,
+        "work": work_link(user=user, period=period),
+        "todo": assignments_to_do(user=user, today=today),
+        "can_press": user.has_perm("ledger.view_pressing_list"),
+        "to_press": assignments_to_press(user=user, today=today, limit=HOME_PRESS_ROWS),
     }

@@ -11,6 +11,7 @@ with its month, and a cell without its month is blank. Comparing the two periods
 - 新填预计: blank before, an expected month after;
 - 回退: done before and not done (or blank) after, or an expected month before and blank after.
 """
+
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -167,8 +168,7 @@ def _add(*counts):
     return [sum(values) for values in zip(*counts)]
 
 
-def build_changes(*, province, before, after, columns, cities, before_marks, after_marks,
-                  before_benefits, after_benefits):
+def build_changes(*, province, before, after, columns, cities, before_marks, after_marks, before_benefits, after_benefits):
     """Compare two periods of one province.
 
     ``province`` is (code, name); ``before`` and ``after`` PeriodRefs; ``columns`` the indicators
@@ -188,8 +188,7 @@ def build_changes(*, province, before, after, columns, cities, before_marks, aft
             mark_before, mark_after = old.get(column.number, BLANK_MARK), new.get(column.number, BLANK_MARK)
             kind = classify(mark_before, mark_after)
             if kind:
-                changes.append(Change(kind, KIND_LABELS[kind], column.number, column.label,
-                                      describe(mark_before), describe(mark_after)))
+                changes.append(Change(kind, KIND_LABELS[kind], column.number, column.label, describe(mark_before), describe(mark_after)))
                 per_indicator[column.number][KIND_INDEX[kind]] += 1
         return RegionChanges(code, name, changes, _counts(changes))
 
@@ -200,19 +199,29 @@ def build_changes(*, province, before, after, columns, cities, before_marks, aft
     city_changes = []
     for code, name, counties in cities:
         regions = [region_changes(county_code, county_name, "county") for county_code, county_name in counties]
-        city_changes.append(CityChanges(
-            code, name, len(counties),
-            sum(complete(before_marks, c) for c, _n in counties), sum(complete(after_marks, c) for c, _n in counties),
-            _add([0] * len(KINDS), *(r.counts for r in regions)), [r for r in regions if r.changes],
-        ))
+        city_changes.append(
+            CityChanges(
+                code,
+                name,
+                len(counties),
+                sum(complete(before_marks, c) for c, _n in counties),
+                sum(complete(after_marks, c) for c, _n in counties),
+                _add([0] * len(KINDS), *(r.counts for r in regions)),
+                [r for r in regions if r.changes],
+            )
+        )
     own = region_changes(province[0], province[1], "province")
     return Changes(
-        province_code=province[0], province_name=province[1], before=before, after=after,
+        province_code=province[0],
+        province_name=province[1],
+        before=before,
+        after=after,
         county_count=sum(c.county_count for c in city_changes),
         complete_before=sum(c.complete_before for c in city_changes),
         complete_after=sum(c.complete_after for c in city_changes),
         counts=_add(own.counts, *(c.counts for c in city_changes)),
-        province=own, cities=city_changes,
+        province=own,
+        cities=city_changes,
         indicators=[IndicatorChanges(c.number, c.label, per_indicator[c.number]) for c in columns if any(per_indicator[c.number])],
         benefits=_benefit_rows(before_benefits, after_benefits),
     )

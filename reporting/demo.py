@@ -1,4 +1,5 @@
 """Demo 附件3 figures for cities and a compiled snapshot of a province's last confirmed period."""
+
 import random
 from decimal import Decimal
 
@@ -19,8 +20,13 @@ def _benefit_rows(city, year, half):
     for category, _label in BENEFIT_CATEGORIES:
         households = rng.randint(200, 5000) if category == "residential" else rng.randint(5, 400)
         yield Benefit(
-            region_id=city.pk, year=year, half=half, category=category, households=households,
-            investment=Decimal(rng.randint(100, 90000)) / 100, sales=Decimal(rng.randint(100, 50000)) / 100,
+            region_id=city.pk,
+            year=year,
+            half=half,
+            category=category,
+            households=households,
+            investment=Decimal(rng.randint(100, 90000)) / 100,
+            sales=Decimal(rng.randint(100, 50000)) / 100,
             capacity=Decimal(rng.randint(10, 9000)) / 100,
         )
 
@@ -38,7 +44,10 @@ def demo_benefits_create(*, provinces=None, years=None):
     have = set(Benefit.objects.filter(region__in=cities, year__in=years).values_list("region_id", "year", "half").distinct())
     rows = [
         row
-        for city in cities for year in years for half in (1, 2) if (city.pk, year, half) not in have
+        for city in cities
+        for year in years
+        for half in (1, 2)
+        if (city.pk, year, half) not in have
         for row in _benefit_rows(city, year, half)
     ]
     Benefit.objects.bulk_create(rows, batch_size=BATCH)
@@ -50,10 +59,7 @@ def demo_reports_create(*, province_code):
     """Benefit figures for every city and half-year of the demo periods; returns the snapshots made."""
     province = Region.objects.get(code=province_code)
     demo_benefits_create(provinces=[province])
-    confirmed = (
-        Period.objects.filter(submissions__region=province, submissions__state=SubmissionState.CONFIRMED)
-        .order_by("-ends").first()
-    )
+    confirmed = Period.objects.filter(submissions__region=province, submissions__state=SubmissionState.CONFIRMED).order_by("-ends").first()
     if confirmed is None or ReportSnapshot.objects.filter(region=province, period=confirmed).exists():
         return []
     return report_compile(user=None, province=province, period=confirmed)

@@ -6,6 +6,7 @@ back is read at the places it was written. Values go in as given: integers stay 
 “/” and “72%” stay text, and every cell passes through ``put`` (or ``put_row``, a row at a time), which
 keeps text from being read as a formula (see ``put``).
 """
+
 from decimal import Decimal, InvalidOperation
 
 from openpyxl.styles import PatternFill
@@ -44,8 +45,7 @@ INDICATOR_WIDTH = 6  # “2021年” on one line, “8月” under it; “90.3%�
 
 
 def _people(header, filled_by_label):
-    return (f"{filled_by_label}：{header.filled_by}", f"审核人：{header.reviewed_by}",
-            f"填报日期：{header.filled_on}")
+    return (f"{filled_by_label}：{header.filled_by}", f"审核人：{header.reviewed_by}", f"填报日期：{header.filled_on}")
 
 
 def _foot(ws, last_table_row):
@@ -55,6 +55,7 @@ def _foot(ws, last_table_row):
 
 
 # --- 附件2 ------------------------------------------------------------------------------------------
+
 
 def attachment2_workbook(table, changes=None):
     """附件2 “获得电力”任务指标完成情况统计表 of one province and period, in the official layout;
@@ -67,13 +68,17 @@ def attachment2_workbook(table, changes=None):
     widths = [6, 10, 13, 13] + [INDICATOR_WIDTH] * count + [8, 8, 8]
     set_widths(ws, widths)
 
-    head(ws, width=width, title=table.header.title, period_line=table.header.period_line,
-         people=_people(table.header, "填报人及手机联系方式"))
+    head(
+        ws,
+        width=width,
+        title=table.header.title,
+        period_line=table.header.period_line,
+        people=_people(table.header, "填报人及手机联系方式"),
+    )
 
     top, group_row, label_row = layout.HEADER_TOP_ROW, layout.GROUP_ROW, layout.LABEL_ROW
     heading = {"bold": True, "fill": HEADER_FILL}
-    for column, text in ((layout.COL_SERIAL, "序号"), (layout.COL_PROVINCE, "省"),
-                         (layout.COL_CITY, "地市"), (layout.COL_COUNTY, "县")):
+    for column, text in ((layout.COL_SERIAL, "序号"), (layout.COL_PROVINCE, "省"), (layout.COL_CITY, "地市"), (layout.COL_COUNTY, "县")):
         put_merged(ws, top, column, label_row, column, text, **heading)
     put_merged(ws, top, layout.FIRST_INDICATOR_COL, top, last_indicator, "指标完成情况", **heading)
     column = layout.FIRST_INDICATOR_COL
@@ -111,7 +116,7 @@ def attachment2_workbook(table, changes=None):
         if row.kind == "city":
             measured[layout.COL_CITY - 1] = (None, 0)  # the name has the whole merged block
         elif row.kind == "stat":
-            measured[0] = (layout.STATISTICS_LABEL, sum(widths[:layout.COL_CITY]))
+            measured[0] = (layout.STATISTICS_LABEL, sum(widths[: layout.COL_CITY]))
         fit_height(ws, row_number, measured)
     if statistics:
         merge(ws, statistics[0], layout.COL_SERIAL, statistics[-1], layout.COL_CITY)
@@ -125,14 +130,19 @@ def attachment2_workbook(table, changes=None):
         fit_height(ws, note, [(text, sum(widths))], size=PEOPLE_SIZE)
         last = note - 1
     _foot(ws, last)
-    print_setup(ws, paper=ws.PAPERSIZE_A3, title_rows=f"{top}:{label_row}",
-                freeze=f"{get_column_letter(layout.FIRST_INDICATOR_COL)}{layout.FIRST_DATA_ROW}")
+    print_setup(
+        ws,
+        paper=ws.PAPERSIZE_A3,
+        title_rows=f"{top}:{label_row}",
+        freeze=f"{get_column_letter(layout.FIRST_INDICATOR_COL)}{layout.FIRST_DATA_ROW}",
+    )
     if changes is not None:
         changes_sheet(workbook.create_sheet(CHANGES_SHEET), changes)
     return save(workbook)
 
 
 # --- 附件3 ------------------------------------------------------------------------------------------
+
 
 def _benefit_number(text):
     """“12” → 12, “12.50” → Decimal("12.50") with its format; anything else stays as given (text)."""
@@ -158,8 +168,7 @@ def attachment3_workbook(table):
     width = layout.A3_TOTAL_COL
     size = PEOPLE_SIZE  # a small table: print it at 11 pt
     set_widths(ws, [26, 14, 16, 14, 16, 14])
-    head(ws, width=width, title=table.header.title, period_line=table.header.period_line,
-         people=_people(table.header, "填报人及联系方式"))
+    head(ws, width=width, title=table.header.title, period_line=table.header.period_line, people=_people(table.header, "填报人及联系方式"))
 
     top, sub = layout.A3_HEADER_TOP_ROW, layout.A3_HEADER_SUB_ROW
     first, total = layout.A3_FIRST_VALUE_COL, layout.A3_TOTAL_COL
@@ -178,8 +187,7 @@ def attachment3_workbook(table):
         put(ws, row_number, layout.A3_COL_LABEL, label, size=size, bold=True)
         for column, text in enumerate([*values, row_total], start=first):
             value, number_format = _benefit_number(text)
-            put(ws, row_number, column, value, size=size, horizontal="right",
-                number_format=number_format, bold=column == total)
+            put(ws, row_number, column, value, size=size, horizontal="right", number_format=number_format, bold=column == total)
         ws.row_dimensions[row_number].height = 26
 
     frame(ws, top, 1, row_number, width)
@@ -189,6 +197,7 @@ def attachment3_workbook(table):
 
 
 # --- 全国汇总 ---------------------------------------------------------------------------------------
+
 
 def national_workbook(rollup):
     """全国汇总: per province its counties, those with every county indicator done, and per indicator the share."""
@@ -219,8 +228,9 @@ def national_workbook(rollup):
         fit_height(ws, row_number, list(zip(values, widths)))
 
     frame(ws, top, 1, row_number, width)
-    print_setup(ws, paper=ws.PAPERSIZE_A3, title_rows=f"{top}:{label_row}",
-                freeze=f"{get_column_letter(first)}{layout.NATIONAL_FIRST_DATA_ROW}")
+    print_setup(
+        ws, paper=ws.PAPERSIZE_A3, title_rows=f"{top}:{label_row}", freeze=f"{get_column_letter(first)}{layout.NATIONAL_FIRST_DATA_ROW}"
+    )
     return save(workbook)
 
 
@@ -264,12 +274,22 @@ def changes_sheet(ws, changes):
     def change_rows(serial, city, county, region):
         return [([serial, city, county, c.label, c.kind_label, c.before, c.after], {}) for c in region.changes]
 
-    rows = [(summary("", changes.province_name, f"共{changes.county_count}个县", changes.complete_before,
-                     changes.complete_after, changes.counts), ROW_STYLES["province"])]
+    rows = [
+        (
+            summary(
+                "", changes.province_name, f"共{changes.county_count}个县", changes.complete_before, changes.complete_after, changes.counts
+            ),
+            ROW_STYLES["province"],
+        )
+    ]
     rows += change_rows("", "省级指标", None, changes.province)
     for k, city in enumerate(changes.cities, start=1):
-        rows.append((summary(str(k), city.name, f"{city.county_count}个县", city.complete_before,
-                             city.complete_after, city.counts), ROW_STYLES["subtotal"]))
+        rows.append(
+            (
+                summary(str(k), city.name, f"{city.county_count}个县", city.complete_before, city.complete_after, city.counts),
+                ROW_STYLES["subtotal"],
+            )
+        )
         for i, county in enumerate(city.counties, start=1):
             rows += change_rows(f"{k}.{i}", city.name, county.name, county)
     first_indicator_row = top + len(rows) + 1

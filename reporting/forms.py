@@ -1,4 +1,5 @@
 """Forms of the reporting pages: the 附件2 import (upload, then confirm), the 附件3 benefit figures."""
+
 from decimal import Decimal, InvalidOperation
 
 from django import forms
@@ -16,18 +17,22 @@ class _ProvincePeriodForm(forms.Form):
     """Period and province; the provinces offered are those the user may view (a province official: theirs)."""
 
     period = forms.ModelChoiceField(
-        label="报告期", queryset=Period.objects.none(), to_field_name="code", empty_label=None,
+        label="报告期",
+        queryset=Period.objects.none(),
+        to_field_name="code",
+        empty_label=None,
     )
     province = forms.ModelChoiceField(
-        label="省份", queryset=Region.objects.none(), to_field_name="code", empty_label=None,
+        label="省份",
+        queryset=Region.objects.none(),
+        to_field_name="code",
+        empty_label=None,
     )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["period"].queryset = Period.objects.order_by("-ends")
-        self.fields["province"].queryset = (
-            Region.objects.restrict(user, Action.VIEW).filter(level=RegionLevel.PROVINCE).order_by("code")
-        )
+        self.fields["province"].queryset = Region.objects.restrict(user, Action.VIEW).filter(level=RegionLevel.PROVINCE).order_by("code")
         self.fields["period"].label_from_instance = lambda p: f"{p.label}（{p.code}）"
 
 
@@ -80,7 +85,9 @@ class BenefitsForm(forms.Form):
         for category, category_label in BENEFIT_CATEGORIES:
             for measure, measure_label, _places in BENEFIT_MEASURES:
                 self.fields[f"{category}-{measure}"] = forms.CharField(
-                    label=f"{category_label}的{measure_label}", required=False, strip=True,
+                    label=f"{category_label}的{measure_label}",
+                    required=False,
+                    strip=True,
                 )
 
     def clean(self):
@@ -100,5 +107,6 @@ class BenefitsForm(forms.Form):
         """As benefits_set takes them: (category, measure) → value."""
         return {
             (category, measure): self.cleaned_data[f"{category}-{measure}"]
-            for category, _label in BENEFIT_CATEGORIES for measure, _l, _p in BENEFIT_MEASURES
+            for category, _label in BENEFIT_CATEGORIES
+            for measure, _l, _p in BENEFIT_MEASURES
         }

@@ -36,10 +36,11 @@ class Benefit(models.Model):
         verbose_name_plural = "服务效益"
         constraints = [
             models.UniqueConstraint(fields=["region", "year", "half", "category"], name="benefit_unique"),
-            models.CheckConstraint(
-                condition=Q(investment__gte=0, sales__gte=0, capacity__gte=0), name="benefit_not_negative"
-            ),
+            models.CheckConstraint(condition=Q(investment__gte=0, sales__gte=0, capacity__gte=0), name="benefit_not_negative"),
         ]
+
+    def __str__(self):
+        return f"{self.region}{self.year}年{self.get_half_display()}{self.get_category_display()}"
 
 
 class ReportKind(models.TextChoices):
@@ -60,7 +61,12 @@ class ReportSnapshot(models.Model):
 
     kind = models.CharField("报表", max_length=12, choices=ReportKind.choices)
     region = models.ForeignKey(
-        Region, verbose_name="省份", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        Region,
+        verbose_name="省份",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         help_text="全国汇总时为空。",
     )
     period = models.ForeignKey(Period, verbose_name="报告期", on_delete=models.PROTECT, related_name="+")

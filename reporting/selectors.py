@@ -9,14 +9,25 @@ A county cell counts as done when its status is done (``DONE``), with or without
 the statistics table prints it “√” (``indicators.cells.cell_text``) and counts it, so the pictures do.
 Shares are ``utilities.formatting.percent`` / ``percent_text``, as the tables print them.
 """
+
 from collections import defaultdict
 
-from django.utils import timezone
-
 from django.db.models import (
-    Aggregate, Case, CharField, Count, F, IntegerField, Max, OuterRef, Q, Subquery, Sum, Value,
+    Aggregate,
+    Case,
+    CharField,
+    Count,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
     When,
 )
+from django.utils import timezone
 
 from accounts.models import Region, RegionLevel
 from indicators.cells import cell_text
@@ -61,8 +72,9 @@ class CommaList(Aggregate):
     output_field = CharField()
 
     def as_postgresql(self, compiler, connection, **extra_context):
-        return self.as_sql(compiler, connection, function="STRING_AGG",
-                           template="%(function)s((%(expressions)s)::text, ',')", **extra_context)
+        return self.as_sql(
+            compiler, connection, function="STRING_AGG", template="%(function)s((%(expressions)s)::text, ',')", **extra_context
+        )
 
 
 def _completion(*, county_count, complete_count, done_cells, indicator_count):
@@ -89,9 +101,7 @@ def counties_of(*, region):
 
 def county_checkmarks():
     """Check-marks of county indicators that belong to their period's own indicator set."""
-    return Checkmark.objects.filter(
-        indicator__level=IndicatorLevel.COUNTY, indicator__indicator_set=F("period__indicator_set")
-    )
+    return Checkmark.objects.filter(indicator__level=IndicatorLevel.COUNTY, indicator__indicator_set=F("period__indicator_set"))
 
 
 def county_indicators(*, period):
@@ -179,8 +189,10 @@ def completion_by_city(*, period, region):
             "code": city["parent__code"],
             "name": city["parent__name"],
             **_completion(
-                county_count=city["county_count"], complete_count=city["complete_count"],
-                done_cells=city["done_cells"], indicator_count=indicator_count,
+                county_count=city["county_count"],
+                complete_count=city["complete_count"],
+                done_cells=city["done_cells"],
+                indicator_count=indicator_count,
             ),
         }
         for city in cities
@@ -194,16 +206,10 @@ def completion_over_periods(*, region):
     counties = counties_of(region=region)
     county_count = counties.count()
     periods = Period.objects.order_by("ends").annotate(
-        indicator_count=RowCount(
-            Indicator.objects.filter(indicator_set=OuterRef("indicator_set"), level=IndicatorLevel.COUNTY)
-        ),
-        done_cells=RowCount(
-            county_checkmarks().filter(DONE, period=OuterRef("pk"), region__in=counties)
-        ),
+        indicator_count=RowCount(Indicator.objects.filter(indicator_set=OuterRef("indicator_set"), level=IndicatorLevel.COUNTY)),
+        done_cells=RowCount(county_checkmarks().filter(DONE, period=OuterRef("pk"), region__in=counties)),
         complete_count=RowCount(
-            counties.annotate(done_count=_done_count(OuterRef(OuterRef("pk")))).filter(
-                done_count__gte=OuterRef("indicator_count")
-            )
+            counties.annotate(done_count=_done_count(OuterRef(OuterRef("pk")))).filter(done_count__gte=OuterRef("indicator_count"))
         ),
     )
     return [
@@ -213,8 +219,10 @@ def completion_over_periods(*, region):
             "year": period.year,
             "kind": period.get_kind_display(),
             **_completion(
-                county_count=county_count, complete_count=period.complete_count,
-                done_cells=period.done_cells, indicator_count=period.indicator_count,
+                county_count=county_count,
+                complete_count=period.complete_count,
+                done_cells=period.done_cells,
+                indicator_count=period.indicator_count,
             ),
         }
         for period in periods
@@ -234,12 +242,17 @@ def attachment2_input(*, province, period):
     with their cells. Three queries, whatever the number of counties."""
     # Named rows rather than model instances: a national compile reads the indicators once per province.
     indicators = {
-        i.pk: i for i in Indicator.objects.filter(indicator_set=period.indicator_set_id).order_by("number")
+        i.pk: i
+        for i in Indicator.objects.filter(indicator_set=period.indicator_set_id)
+        .order_by("number")
         .values_list("pk", "number", "label", "group", "level", "encouraging", named=True)
     }
     columns = [Column(i.number, i.label, i.group, i.level) for i in indicators.values()]
     regions = list(
-        Region.objects.filter(path__startswith=province.path).exclude(pk=province.pk).order_by("path").values_list("pk", "code", "name", "level")
+        Region.objects.filter(path__startswith=province.path)
+        .exclude(pk=province.pk)
+        .order_by("path")
+        .values_list("pk", "code", "name", "level")
     )
     cells = defaultdict(dict)
     # Driven from the province's regions (a subquery), so each region's rows come straight from the
@@ -253,15 +266,15 @@ def attachment2_input(*, province, period):
     marks = (
         Checkmark.objects.filter(period=period, region__in=subtree, indicator__indicator_set=period.indicator_set_id)
         .values_list("region_id", "status", "expected_month")
-        .annotate(indicator_ids=CommaList("indicator_id")).order_by()
+        .annotate(indicator_ids=CommaList("indicator_id"))
+        .order_by()
     )
     by_state = {}  # (status, expected month) → {indicator id as text: (number, cell text)}
     for region_id, status, expected_month, indicator_ids in marks:
         texts = by_state.get((status, expected_month))
         if texts is None:
             texts = by_state[status, expected_month] = {
-                str(pk): (i.number, cell_text(status=status, expected_month=expected_month, level=i.level,
-                                              encouraging=i.encouraging))
+                str(pk): (i.number, cell_text(status=status, expected_month=expected_month, level=i.level, encouraging=i.encouraging))
                 for pk, i in indicators.items()
             }
         region_cells = cells[region_id]
@@ -282,7 +295,9 @@ def attachment3_totals(*, province, period):
     halves = [1] if period.kind == "half" else [1, 2]
     sums = (
         Benefit.objects.filter(region__path__startswith=province.path, year=period.year, half__in=halves)
-        .values("category").annotate(**{m: Sum(m) for m, _label, _places in BENEFIT_MEASURES}).order_by()
+        .values("category")
+        .annotate(**{m: Sum(m) for m, _label, _places in BENEFIT_MEASURES})
+        .order_by()
     )
     return {(measure, row["category"]): row[measure] or 0 for row in sums for measure, _l, _p in BENEFIT_MEASURES}
 
@@ -298,7 +313,9 @@ def changes_input(*, province, before, after):
     columns = [Column(i.number, i.label, i.group, i.level) for i in sorted(indicators.values(), key=lambda i: i.number)]
     codes, cities = {province.pk: province.code}, []
     for pk, code, name, level in (
-        Region.objects.filter(path__startswith=province.path).exclude(pk=province.pk).order_by("path")
+        Region.objects.filter(path__startswith=province.path)
+        .exclude(pk=province.pk)
+        .order_by("path")
         .values_list("pk", "code", "name", "level")
     ):  # path order: each city, then its counties
         codes[pk] = code
@@ -308,13 +325,13 @@ def changes_input(*, province, before, after):
             cities[-1][2].append((code, name))
     marks = {before.pk: defaultdict(dict), after.pk: defaultdict(dict)}
     rows = Checkmark.objects.filter(
-        period__in=[before.pk, after.pk], indicator__in=indicators,
+        period__in=[before.pk, after.pk],
+        indicator__in=indicators,
         region__in=Region.objects.filter(path__startswith=province.path).values("pk"),
     ).values_list("period_id", "region_id", "indicator_id", "status", "done_month", "expected_month")
     for period_id, region_id, indicator_id, status, done_month, expected_month in rows:
         indicator = indicators[indicator_id]
-        text = cell_text(status=status, expected_month=expected_month, level=indicator.level,
-                         encouraging=indicator.encouraging)
+        text = cell_text(status=status, expected_month=expected_month, level=indicator.level, encouraging=indicator.encouraging)
         month = done_month if status == CheckmarkStatus.DONE else expected_month
         marks[period_id][codes[region_id]][indicator.number] = Mark(status if text else BLANK, month, text)
     return {
@@ -335,12 +352,11 @@ def national_input(*, period):
     indicator_count = county_indicators(period=period).count()
     # Each county's done count from one grouped pass over the period's check-marks (a correlated
     # subquery per county cost several times as much on PostgreSQL), then summed per province here.
-    done_counts = dict(
-        county_checkmarks().filter(DONE, period=period).values_list("region_id").annotate(n=Count("pk")).order_by()
-    )
+    done_counts = dict(county_checkmarks().filter(DONE, period=period).values_list("region_id").annotate(n=Count("pk")).order_by())
     provinces = []
     counties = (
-        Region.objects.filter(level=RegionLevel.COUNTY).order_by("parent__parent__code", "code")
+        Region.objects.filter(level=RegionLevel.COUNTY)
+        .order_by("parent__parent__code", "code")
         .values_list("pk", "parent__parent__code", "parent__parent__name")
     )
     for pk, code, name in counties:
@@ -350,8 +366,11 @@ def national_input(*, period):
         provinces[-1]["complete"] += done_counts.get(pk, 0) >= indicator_count
     done = defaultdict(dict)
     per_indicator = (
-        county_checkmarks().filter(DONE, period=period)
-        .values_list("region__parent__parent__code", "indicator__number").annotate(n=Count("pk")).order_by()
+        county_checkmarks()
+        .filter(DONE, period=period)
+        .values_list("region__parent__parent__code", "indicator__number")
+        .annotate(n=Count("pk"))
+        .order_by()
     )
     for code, number, n in per_indicator:
         done[code][number] = n

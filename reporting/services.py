@@ -1,5 +1,6 @@
 """Writes of the statistics tables: compile (one function for pages, API, Celery and commands),
 confirm a snapshot, start a compile job, and the benefit figures of 附件3."""
+
 import logging
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -30,32 +31,40 @@ def _header(*, title, province, period, user, on):
     if user is not None:
         contact = " ".join(filter(None, [person_name(user), user.phone]))
     return Header(
-        title=title, period_line=period.span_label, province_code=province.code if province else "",
-        province_name=province.name if province else "全国", period_code=period.code,
-        filled_by=contact, filled_on=f"{on.year}年{on.month}月{on.day}日",
+        title=title,
+        period_line=period.span_label,
+        province_code=province.code if province else "",
+        province_name=province.name if province else "全国",
+        period_code=period.code,
+        filled_by=contact,
+        filled_on=f"{on.year}年{on.month}月{on.day}日",
     )
 
 
 def attachment2_compile(*, province, period, user=None, on=None):
     """附件2 of a province and period, from the data as it stands."""
     columns, province_cells, cities = attachment2_input(province=province, period=period)
-    header = _header(title=layout.attachment2_title(province.name), province=province, period=period,
-                     user=user, on=on or timezone.localdate())
+    header = _header(
+        title=layout.attachment2_title(province.name), province=province, period=period, user=user, on=on or timezone.localdate()
+    )
     # The counties the confirmation or a city's acceptance went without: marked in the table.
     exceptions = {e.county.code: e.reason for e in exceptions_within(province=province, period=period)}
     return build_attachment2(header=header, columns=columns, province_cells=province_cells, cities=cities, exceptions=exceptions)
 
 
 def attachment3_compile(*, province, period, user=None, on=None):
-    header = _header(title=layout.attachment3_title(province.name), province=province, period=period,
-                     user=user, on=on or timezone.localdate())
+    header = _header(
+        title=layout.attachment3_title(province.name), province=province, period=period, user=user, on=on or timezone.localdate()
+    )
     return build_attachment3(header=header, totals=attachment3_totals(province=province, period=period))
 
 
 def national_compile(*, period):
     return build_national_rollup(
-        period_code=period.code, period_line=period.span_label,
-        columns=table_columns(period=period), provinces=national_input(period=period),
+        period_code=period.code,
+        period_line=period.span_label,
+        columns=table_columns(period=period),
+        provinces=national_input(period=period),
     )
 
 

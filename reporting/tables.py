@@ -4,6 +4,7 @@ Nothing here touches the database: ``selectors`` reads the inputs in a fixed num
 and the Celery task, the pages, the API and the commands all call these same builders. The result
 is a JSON-ready dataclass that the Excel writer lays out and the pages show.
 """
+
 from dataclasses import asdict, dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -130,8 +131,19 @@ def build_attachment2(*, header, columns, province_cells, cities, exceptions=Non
         get = county.cells.get
         cells = [NOT_APPLICABLE if number is None else get(number, "") for number in county_numbers]
         done = cells.count(DONE_MARK)
-        return Row("county", serial, "", city.name, county.name, cells, done, total - done,
-                   percent_text(done, total), county.code, exceptions.get(county.code, ""))
+        return Row(
+            "county",
+            serial,
+            "",
+            city.name,
+            county.name,
+            cells,
+            done,
+            total - done,
+            percent_text(done, total),
+            county.code,
+            exceptions.get(county.code, ""),
+        )
 
     rows, county_rows_all = [], []
     body = []
@@ -140,12 +152,21 @@ def build_attachment2(*, header, columns, province_cells, cities, exceptions=Non
         county_rows_all.extend(county_rows)
         body.append(Row("city", str(k), "", city.name, f"{len(city.counties)}个县", [""] * len(columns), region_code=city.code))
         body.extend(county_rows)
-        body.append(_summary_row("subtotal", f"{k}.{len(county_rows) + 1}", city.name, f"{city.name}小计", columns, county_rows, total, city.code))
+        body.append(
+            _summary_row("subtotal", f"{k}.{len(county_rows) + 1}", city.name, f"{city.name}小计", columns, county_rows, total, city.code)
+        )
     complete = sum(r.done == total for r in county_rows_all)
     province_row = Row(
-        "province", "", header.province_name, f"共{len(cities)}个地市", f"共{len(county_rows_all)}个县",
+        "province",
+        "",
+        header.province_name,
+        f"共{len(cities)}个地市",
+        f"共{len(county_rows_all)}个县",
         [province_cells.get(c.number, "") if c.level == "province" else NOT_APPLICABLE for c in columns],
-        complete, len(county_rows_all) - complete, percent_text(complete, len(county_rows_all)), header.province_code,
+        complete,
+        len(county_rows_all) - complete,
+        percent_text(complete, len(county_rows_all)),
+        header.province_code,
     )
     rows = [province_row, *body, *_statistics_rows(columns, county_rows_all)]
     notes = [SignoffNote(r.city, r.county, r.region_code, r.exception) for r in county_rows_all if r.exception]
@@ -162,8 +183,7 @@ def _summary_row(kind, serial, city, label, columns, county_rows, total, code):
     per_column = _column_done(columns, county_rows)
     complete = sum(r.done == total for r in county_rows)
     cells = [NOT_APPLICABLE if n is None else n for n in per_column]
-    return Row(kind, serial, "", city, label, cells, complete, len(county_rows) - complete,
-               percent_text(complete, len(county_rows)), code)
+    return Row(kind, serial, "", city, label, cells, complete, len(county_rows) - complete, percent_text(complete, len(county_rows)), code)
 
 
 STAT_LABELS = ("已完成县个数", "未完成县个数", "完成百分比")
@@ -254,8 +274,14 @@ def build_national_rollup(*, period_code, period_line, columns, provinces):
     """
     county_columns = [c for c in columns if c.level == "county"]
     rows = [
-        NationalRow(code, name, counties, complete, percent_text(complete, counties),
-                    [percent_text(done.get(c.number, 0), counties) for c in county_columns])
+        NationalRow(
+            code,
+            name,
+            counties,
+            complete,
+            percent_text(complete, counties),
+            [percent_text(done.get(c.number, 0), counties) for c in county_columns],
+        )
         for code, name, counties, complete, done in provinces
     ]
     return NationalRollup(period_code, period_line, county_columns, rows)

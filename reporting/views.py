@@ -20,6 +20,7 @@ from .forms import BenefitsForm
 from .models import Benefit, ReportJob, ReportKind, ReportSnapshot
 from .tables import BENEFIT_CATEGORIES, BENEFIT_MEASURES, group_spans
 
+
 def _report_reader(user, obj=None):
     if not user.has_perm("reporting.read_reports", obj):
         raise PermissionDenied(selectors.REPORT_READERS_ONLY)
@@ -105,8 +106,6 @@ def _line_chart(points):
     }
 
 
-
-
 @login_required
 def reports(request):
     """A province's compiled tables for a period (a national official may pick any province, or 全国)."""
@@ -129,12 +128,22 @@ def reports(request):
     snapshots = ReportSnapshot.objects.restrict(user, Action.VIEW).filter(period=period, region=region)
     jobs = ReportJob.objects.restrict(user, Action.VIEW).filter(period=period, job__region=region).select_related("job")[:10]
     running = next((j for j in jobs if not j.job.finished), None)
-    return render(request, "reporting/reports.html", {
-        "region": region, "period": period, "periods": periods, "provinces": provinces.order_by("code"),
-        "snapshots": snapshots.select_related("compiled_by", "confirmed_by")[:30], "jobs": jobs,
-        "running": job_status_of(running.job) if running else None,
-        "can_compile": user.has_perm("reporting.compile_national") if region is None else user.has_perm("reporting.compile_reports", region),
-    })
+    return render(
+        request,
+        "reporting/reports.html",
+        {
+            "region": region,
+            "period": period,
+            "periods": periods,
+            "provinces": provinces.order_by("code"),
+            "snapshots": snapshots.select_related("compiled_by", "confirmed_by")[:30],
+            "jobs": jobs,
+            "running": job_status_of(running.job) if running else None,
+            "can_compile": user.has_perm("reporting.compile_national")
+            if region is None
+            else user.has_perm("reporting.compile_reports", region),
+        },
+    )
 
 
 def _job_of_report(pk):
@@ -214,22 +223,36 @@ def benefits(request):
                 raise ValidationError(form.errors.as_data())
             services.benefits_set(user=user, region=user.region, year=year, half=half, figures=form.figures())
         except ValidationError as exc:
-            errors = {key: msgs for key, msgs in exc.message_dict.items()} if hasattr(exc, "error_dict") else {"": exc.messages}
+            errors = dict(exc.message_dict) if hasattr(exc, "error_dict") else {"": exc.messages}
             messages.error(request, "有填写错误，未保存任何内容。")
             status = 400
         else:
             messages.success(request, f"已保存{user.region.name}{year}年{'上' if half == 1 else '下'}半年的服务效益。")
             return redirect(request.get_full_path())
     rows = [
-        {"measure": m, "label": label, "step": "1" if places == 0 else "0.01", "cells": [
-            {"name": f"{c}-{m}", "value": typed.get((c, m), stored.get((c, m), "")), "errors": errors.get(f"{c}-{m}", [])}
-            for c, _ in BENEFIT_CATEGORIES
-        ]}
+        {
+            "measure": m,
+            "label": label,
+            "step": "1" if places == 0 else "0.01",
+            "cells": [
+                {"name": f"{c}-{m}", "value": typed.get((c, m), stored.get((c, m), "")), "errors": errors.get(f"{c}-{m}", [])}
+                for c, _ in BENEFIT_CATEGORIES
+            ],
+        }
         for m, label, places in BENEFIT_MEASURES
     ]
-    return render(request, "reporting/benefits.html", {
-        "year": year, "half": half, "rows": rows, "categories": BENEFIT_CATEGORIES, "page_errors": errors.get("", []),
-    }, status=status)
+    return render(
+        request,
+        "reporting/benefits.html",
+        {
+            "year": year,
+            "half": half,
+            "rows": rows,
+            "categories": BENEFIT_CATEGORIES,
+            "page_errors": errors.get("", []),
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -261,8 +284,7 @@ def changes(request):
     after = request.GET.get("after") or (latest.code if latest else "")
     position = codes.index(after) if after in codes else 0
     before = request.GET.get("before") or (codes[position - 1] if position > 0 else "")
-    context = {"region": region, "provinces": provinces.order_by("code"), "periods": periods,
-               "before": before, "after": after}
+    context = {"region": region, "provinces": provinces.order_by("code"), "periods": periods, "before": before, "after": after}
     if not (before and after):
         context["error"] = "至少需要两个报告期才能比较。"
         return render(request, "reporting/changes.html", context)

@@ -6,6 +6,7 @@ store's signed token and the preview's digest. The confirm step reads the kept f
 the data as it is then: if what would be written differs from the preview the user saw, nothing is
 written and the new preview is shown. Kept files are deleted once applied, and after a day in any case.
 """
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -60,10 +61,17 @@ def _render_preview(request, preview, token, *, status=200, warning=""):
     user = request.user
     initial = {"province": preview.province.code, "period": preview.period.code}
     confirm = ImportConfirmForm(user=user, initial={**initial, "token": token, "digest": preview.digest})
-    return render(request, TEMPLATE, {
-        "form": ImportUploadForm(user=user, initial=initial), "preview": preview, "confirm": confirm,
-        "warning": warning,
-    }, status=status)
+    return render(
+        request,
+        TEMPLATE,
+        {
+            "form": ImportUploadForm(user=user, initial=initial),
+            "preview": preview,
+            "confirm": confirm,
+            "warning": warning,
+        },
+        status=status,
+    )
 
 
 def _confirm(request):
@@ -82,7 +90,10 @@ def _confirm(request):
         return _refuse(request, exc.errors, status=400)
     if preview.digest != form.cleaned_data["digest"]:
         return _render_preview(
-            request, preview, token, status=409,
+            request,
+            preview,
+            token,
+            status=409,
             warning="预览之后门户中的数据有变动，未导入任何内容：下面是按最新数据重新生成的预览，请核对后再确认。",
         )
     try:

@@ -3,6 +3,7 @@
 Tests that need a service (Redis for `integration`, Debian's chromium for `browser`) skip with
 the reason on a machine without it — except with CI=true, where nothing may skip.
 """
+
 import os
 import shutil
 from datetime import date
@@ -74,8 +75,11 @@ def make_user(django_user_model):
 
     def make(username, role, code=None, **extra):
         return user_save(
-            username=username, password="pw-for-tests-1", role=role,
-            region=Region.objects.get(code=code) if code else None, **extra,
+            username=username,
+            password="pw-for-tests-1",
+            role=role,
+            region=Region.objects.get(code=code) if code else None,
+            **extra,
         )
 
     return make
@@ -129,9 +133,17 @@ def browser_page(live_server, reference_data):
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as p:
         browser = p.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         )
         context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
         page = context.new_page()
@@ -160,7 +172,11 @@ def client_for(admin):
 
     def make(code, access="write", role=None):
         token, secret = api_token_create(
-            user=admin, name=f"政务平台{code}", region=Region.objects.get(code=code), access=access, role=role,
+            user=admin,
+            name=f"政务平台{code}",
+            region=Region.objects.get(code=code),
+            access=access,
+            role=role,
         )
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Token {secret}")
@@ -168,7 +184,6 @@ def client_for(admin):
         return client
 
     return make
-
 
 
 # --- shared by the ledger tests and the bad-input corpus: 四川's ledger and a breakdown ----------
@@ -191,7 +206,10 @@ def people(make_user):
 def ledger(people):
     """四川's 2022 ledger, adapted from the national one."""
     return ledger_services.ledger_adapt(
-        user=people["province"], region=Region.objects.get(code="510000"), year=2022, source=Ledger.objects.get(code="national-2021"),
+        user=people["province"],
+        region=Region.objects.get(code="510000"),
+        year=2022,
+        source=Ledger.objects.get(code="national-2021"),
     )
 
 
@@ -204,10 +222,20 @@ def item3(ledger):
 def chain(people, item3):
     """Item 3 given to 成都市, which gave it to 锦江区."""
     city_part = ledger_services.assignment_create(
-        user=people["province"], item=item3, region=Region.objects.get(code="510100"), responsible_unit="成都市发改委", lead=True,
+        user=people["province"],
+        item=item3,
+        region=Region.objects.get(code="510100"),
+        responsible_unit="成都市发改委",
+        lead=True,
     )
     county_part = ledger_services.assignment_create(
-        user=people["city"], item=item3, parent=city_part, region=Region.objects.get(code="510104"),
-        responsible_unit="锦江区发改局", contact="张三", phone="028-12345678", milestone=date(2022, 9, 30),
+        user=people["city"],
+        item=item3,
+        parent=city_part,
+        region=Region.objects.get(code="510104"),
+        responsible_unit="锦江区发改局",
+        contact="张三",
+        phone="028-12345678",
+        milestone=date(2022, 9, 30),
     )
     return city_part, county_part

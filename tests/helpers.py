@@ -2,6 +2,7 @@
 a filled county sheet, a 附件2 workbook built in the official layout, a small PDF.
 
 Fixtures live in the conftest.py files; this module holds functions and constants only."""
+
 import io
 import threading
 from datetime import date
@@ -31,7 +32,6 @@ def assert_error(response, status, code):
     return body
 
 
-
 def login(page, live_server, username):
     page.goto(f"{live_server.url}/login/")
     page.fill("#id_username", username)
@@ -43,7 +43,6 @@ def login(page, live_server, username):
 def logout(page):
     page.click("text=退出")
     page.wait_for_url("**/login/")
-
 
 
 def region(code):
@@ -64,9 +63,9 @@ def fill(user, code, period, *, blank=(), overdue=(), today=date(2022, 7, 12)):
 def labels(period, level):
     return list(
         Indicator.objects.filter(indicator_set=period.indicator_set, level=level, encouraging=False)
-        .order_by("number").values_list("label", flat=True)
+        .order_by("number")
+        .values_list("label", flat=True)
     )
-
 
 
 PROVINCE = "640000"  # 宁夏回族自治区
@@ -105,7 +104,8 @@ def build_table(period, *, code=PROVINCE, counties=None, province_cells=None, de
     for city in Region.objects.filter(parent=province).order_by("code"):
         inputs = [
             CountyInput(c.code, c.name, {n: counties.get(c.code, {}).get(n, default) for n in COUNTY_NUMBERS})
-            for c in city.children.order_by("code") if c.code not in skip
+            for c in city.children.order_by("code")
+            if c.code not in skip
         ]
         cities.append(CityInput(city.code, city.name, inputs))
     header = Header(layout.attachment2_title(province.name), period.span_label, province.code, province.name, period.code)
@@ -154,7 +154,6 @@ def to_bytes(wb):
 
 def workbook(period, **kwargs):
     return write_workbook(build_table(period, **kwargs))
-
 
 
 PDF = b"%PDF-1.4\n%%EOF\n"

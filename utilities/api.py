@@ -4,6 +4,7 @@ pagination class is in utilities.pagination: DRF's generic views import it while
 
 Nothing here knows an app; the apps' views build on it.
 """
+
 import re
 
 import django_filters
@@ -15,18 +16,27 @@ from rest_framework import exceptions, generics, status
 
 
 def _error(name, status_code, default_code, default_detail):
-    return type(name, (exceptions.APIException,), {
-        "status_code": status_code, "default_code": default_code, "default_detail": default_detail,
-    })
+    return type(
+        name,
+        (exceptions.APIException,),
+        {
+            "status_code": status_code,
+            "default_code": default_code,
+            "default_detail": default_detail,
+        },
+    )
 
 
 PayloadTooLarge = _error("PayloadTooLarge", status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "payload_too_large", "请求体过大。")
 PreconditionFailed = _error("PreconditionFailed", status.HTTP_412_PRECONDITION_FAILED, "precondition_failed", "数据已被修改。")
-PreconditionRequired = _error("PreconditionRequired", status.HTTP_428_PRECONDITION_REQUIRED, "precondition_required", "缺少 If-Match 请求头。")
+PreconditionRequired = _error(
+    "PreconditionRequired", status.HTTP_428_PRECONDITION_REQUIRED, "precondition_required", "缺少 If-Match 请求头。"
+)
 Conflict = _error("Conflict", status.HTTP_409_CONFLICT, "conflict", "与数据的当前状态冲突。")
 
 
 # --- ETag and If-Match (RFC 9110 §8.8.3, §13.1.1) -------------------------------------------------
+
 
 def etag(version):
     """A stored version as a strong entity tag."""
@@ -68,22 +78,22 @@ def expected_version(request, current):
     """
     header = request.headers.get("If-Match")
     if header is None:
-        raise PreconditionRequired("缺少 If-Match 请求头：请先 GET 取得 ETag，再在 If-Match 中原样带上（如 If-Match: \"3\"）。")
+        raise PreconditionRequired('缺少 If-Match 请求头：请先 GET 取得 ETag，再在 If-Match 中原样带上（如 If-Match: "3"）。')
     header = header.strip()
     if header == "*":
         return None
     tags = _entity_tags(header)
     if tags is None:
-        raise PreconditionFailed(f"If-Match “{header[:40]}”与当前版本不符：应为读取时响应头 ETag 的值，如 \"3\"。")
+        raise PreconditionFailed(f'If-Match “{header[:40]}”与当前版本不符：应为读取时响应头 ETag 的值，如 "3"。')
     # Our tags are versions; a tag that is not one (or absurdly long) is valid but matches nothing.
     versions = sorted({int(opaque) for weak, opaque in tags if not weak and _is_number(opaque, digits=18)})
     if not versions:
         weak = next((f'W/"{opaque}"' for is_weak, opaque in tags if is_weak), None)
         if weak:
             raise PreconditionFailed(
-                f"If-Match 中的弱标签 {weak[:40]} 不能用于写入（须强比较）：请原样带上读取时响应头 ETag 的值，如 \"3\"。"
+                f'If-Match 中的弱标签 {weak[:40]} 不能用于写入（须强比较）：请原样带上读取时响应头 ETag 的值，如 "3"。'
             )
-        raise PreconditionFailed(f"If-Match “{header[:40]}”与当前版本不符：应为读取时响应头 ETag 的值，如 \"3\"。")
+        raise PreconditionFailed(f'If-Match “{header[:40]}”与当前版本不符：应为读取时响应头 ETag 的值，如 "3"。')
     if len(versions) == 1:
         return versions[0]
     stored = current()
@@ -91,15 +101,19 @@ def expected_version(request, current):
 
 
 IF_MATCH = OpenApiParameter(
-    "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
-    description="读取时响应头 ETag 的值（如 \"3\"）。数据此后已被他人修改则返回 412，不作任何修改；"
-    "缺少时返回 428。写“*”表示有意覆盖当前数据，不作版本检查。弱标签（W/\"3\"）不能用于写入，返回 412；"
-    "可列出多个标签（\"3\", \"4\"），当前版本为其中之一即可写入。",
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=True,
+    description='读取时响应头 ETag 的值（如 "3"）。数据此后已被他人修改则返回 412，不作任何修改；'
+    '缺少时返回 428。写“*”表示有意覆盖当前数据，不作版本检查。弱标签（W/"3"）不能用于写入，返回 412；'
+    '可列出多个标签（"3", "4"），当前版本为其中之一即可写入。',
     examples=[OpenApiExample("从未填写过的区域", value='"0"')],
 )
 
 
 # --- views ------------------------------------------------------------------------------------------
+
 
 class NestedListView(generics.ListAPIView):
     """A list below something named in the URL (an indicator set, a period, an assignment).

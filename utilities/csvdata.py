@@ -1,4 +1,5 @@
 """Reading data files so that every problem names its file, line and field."""
+
 import csv
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,8 +56,6 @@ def read_rows(path, required):
         if not values or not any(v.strip() for v in values):
             continue
         if len(values) != len(header):
-            raise DataFileError(
-                [DataError(name, number, None, f"应有 {len(header)} 列，实有 {len(values)} 列。")]
-            )
+            raise DataFileError([DataError(name, number, None, f"应有 {len(header)} 列，实有 {len(values)} 列。")])
         rows.append((number, dict(zip(header, (v.strip() for v in values)))))
     return header, rows

@@ -10,6 +10,7 @@ Reading: every uploaded workbook is read through ``read_bytes`` (size checked be
 ``open_workbook`` (the package checked against zip bombs and damage); what is wrong is raised as
 ``ImportFileError`` with one plain Chinese message per problem.
 """
+
 import io
 import math
 import os
@@ -65,8 +66,7 @@ def _alignment(horizontal="center", wrap=True):
     return Alignment(horizontal=horizontal, vertical="center", wrap_text=wrap)
 
 
-def put(ws, row, column, value, *, size=DATA_SIZE, bold=False, horizontal="center", wrap=True,
-        fill=None, number_format=None):
+def put(ws, row, column, value, *, size=DATA_SIZE, bold=False, horizontal="center", wrap=True, fill=None, number_format=None):
     """Write one value with its style; the only place a value enters a sheet.
 
     Formula neutralising: openpyxl stores any text starting with “=” as a formula, and Excel or WPS
@@ -85,8 +85,7 @@ def put(ws, row, column, value, *, size=DATA_SIZE, bold=False, horizontal="cente
     return cell
 
 
-def put_row(ws, row, values, *, size=DATA_SIZE, bold=False, horizontal="center", wrap=True,
-            fill=None, number_format=None):
+def put_row(ws, row, values, *, size=DATA_SIZE, bold=False, horizontal="center", wrap=True, fill=None, number_format=None):
     """``put`` for each of ``values`` in columns 1, 2, … of ``row`` (not yet written), with one style.
 
     The style ids are found once for the row and copied to each cell: styling a large 附件2 cell by
@@ -299,10 +298,14 @@ def _check_size(name, size, max_bytes, document):
         shown_size, shown_limit = file_size_label(size), file_size_label(max_bytes)
         if shown_size == shown_limit:  # just over: "5 MB，超过上限 5 MB" says nothing, so say it in bytes
             shown_size, shown_limit = f"{size} 字节", f"{max_bytes} 字节"
-        raise ImportFileError([(
-            f"文件“{name or '上传文件'}”大小 {shown_size}，超过上限 {shown_limit}"
-            f"：{_spaced(document)}通常只有几十 KB，请确认选对了文件。"
-        )])
+        raise ImportFileError(
+            [
+                (
+                    f"文件“{name or '上传文件'}”大小 {shown_size}，超过上限 {shown_limit}"
+                    f"：{_spaced(document)}通常只有几十 KB，请确认选对了文件。"
+                )
+            ]
+        )
 
 
 def open_workbook(name, data, *, document, max_uncompressed, read_only=True):

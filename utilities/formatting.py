@@ -1,4 +1,5 @@
 """How numbers are written for people: file sizes and percentages (one definition each)."""
+
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 

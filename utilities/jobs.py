@@ -6,6 +6,7 @@ is a single UPDATE of the job's row by id: a worker's progress never overwrites 
 mean to change, and a call made inside the caller's transaction (``finish`` beside the records it
 reports) commits or rolls back with it.
 """
+
 from django.urls import reverse
 from django.utils import timezone
 
@@ -49,8 +50,7 @@ def progress(job, percent, message=""):
 
 
 def finish(job, *, message=""):
-    return _update(job, states=UNFINISHED, state=JobState.DONE, progress=100, message=message,
-                   finished_at=timezone.now())
+    return _update(job, states=UNFINISHED, state=JobState.DONE, progress=100, message=message, finished_at=timezone.now())
 
 
 def fail(job, *, message):

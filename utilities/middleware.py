@@ -7,6 +7,7 @@ are allowed (style-src-attr), since progress bars set their width that way; <sty
 The Swagger UI at /api/docs/ (drf-spectacular's template) has an inline <script> and <style>, so
 that one path alone gets the relaxed policy below.
 """
+
 from django.conf import settings
 
 _SHARED = [
@@ -22,9 +23,17 @@ PORTAL_POLICY = "; ".join(["default-src 'self'", "script-src 'self'", "style-src
 DOCS_POLICY = "; ".join(["default-src 'self'", "script-src 'self' 'unsafe-inline'", "style-src 'self' 'unsafe-inline'", *_SHARED])
 DOCS_PREFIX = "/api/docs/"
 PERMISSIONS_POLICY = ", ".join(
-    f"{feature}=()" for feature in (
-        "accelerometer", "camera", "geolocation", "gyroscope", "magnetometer",
-        "microphone", "payment", "usb", "interest-cohort",
+    f"{feature}=()"
+    for feature in (
+        "accelerometer",
+        "camera",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "payment",
+        "usb",
+        "interest-cohort",
     )
 )
 

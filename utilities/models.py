@@ -59,12 +59,22 @@ class Job(models.Model):
 
     kind = models.CharField("类型", max_length=16, choices=JobKind.choices)
     region = models.ForeignKey(
-        "accounts.Region", verbose_name="区域", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        "accounts.Region",
+        verbose_name="区域",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         help_text="留空表示国家层面。",
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="创建人", null=True, blank=True, on_delete=models.PROTECT,
-        related_name="+", help_text="定时任务等无人发起的为空。",
+        settings.AUTH_USER_MODEL,
+        verbose_name="创建人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="定时任务等无人发起的为空。",
     )
     state = models.CharField("状态", max_length=8, choices=JobState.choices, default=JobState.QUEUED)
     progress = models.PositiveSmallIntegerField("进度（%）", default=0, validators=[MaxValueValidator(100)])
@@ -117,7 +127,10 @@ class JobDetail(models.Model):
     job_kind = None
 
     job = models.OneToOneField(
-        Job, verbose_name="后台任务", on_delete=models.CASCADE, related_name="%(app_label)s_%(class)s",
+        Job,
+        verbose_name="后台任务",
+        on_delete=models.CASCADE,
+        related_name="%(app_label)s_%(class)s",
     )
 
     class Meta:

@@ -3,6 +3,7 @@
 Its own module: DRF's generic views import DEFAULT_PAGINATION_CLASS while they are being defined,
 so it must not import them (utilities.api does).
 """
+
 from rest_framework import exceptions, pagination
 from rest_framework.settings import api_settings
 

@@ -11,6 +11,7 @@ purpose gives None and the page says ``EXPIRED``. The token names a path the ser
 from the request. Kept files are deleted once applied (``discard``) and, whatever happens, after
 ``MAX_AGE`` (``sweep``, run by every ``keep``).
 """
+
 import json
 import re
 import uuid

@@ -1,4 +1,5 @@
 """The one job page and the one status endpoint its poller reads, for every kind of background job."""
+
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render

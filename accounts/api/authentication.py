@@ -1,4 +1,5 @@
 """``Authorization: Token <secret>``: a 政务平台 client authenticates as its token's service user."""
+
 from datetime import timedelta
 
 from django.utils import timezone
@@ -26,10 +27,7 @@ class TokenAuthentication(authentication.BaseAuthentication):
             secret = parts[1].decode("ascii")
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed("令牌无效。") from None
-        token = (
-            ApiToken.objects.select_related("user", "user__region", "region")
-            .filter(key_hash=api_token_digest(secret)).first()
-        )
+        token = ApiToken.objects.select_related("user", "user__region", "region").filter(key_hash=api_token_digest(secret)).first()
         if token is None:
             raise exceptions.AuthenticationFailed("令牌无效。")
         if token.revoked_at is not None or not token.user.is_active:

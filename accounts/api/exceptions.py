@@ -5,6 +5,7 @@
 Django's ValidationError and PermissionDenied (raised by the services) and the services'
 ConflictError (utilities.errors) are mapped here, so views call the services and let errors through.
 """
+
 import logging
 import math
 
@@ -33,9 +34,21 @@ INVALID_DATA = "请求数据有误，未作任何修改：请按 errors 中的�
 SERVER_ERROR = "server_error"
 OTHER_ERROR = "error"
 ERROR_CODES = (
-    "validation_error", "parse_error", "not_authenticated", "permission_denied", "not_found",
-    "method_not_allowed", "not_acceptable", "conflict", "precondition_failed", "payload_too_large",
-    "unsupported_media_type", "precondition_required", "throttled", SERVER_ERROR, OTHER_ERROR,
+    "validation_error",
+    "parse_error",
+    "not_authenticated",
+    "permission_denied",
+    "not_found",
+    "method_not_allowed",
+    "not_acceptable",
+    "conflict",
+    "precondition_failed",
+    "payload_too_large",
+    "unsupported_media_type",
+    "precondition_required",
+    "throttled",
+    SERVER_ERROR,
+    OTHER_ERROR,
 )
 RENAMED = {exceptions.ValidationError: "validation_error", exceptions.AuthenticationFailed: "not_authenticated"}
 

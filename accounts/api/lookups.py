@@ -1,4 +1,5 @@
 """A region named in an API path, resolved through the one scoping rule (accounts.scoping)."""
+
 from rest_framework.exceptions import NotFound
 
 from accounts.models import Region, RegionLevel

@@ -10,11 +10,7 @@ class TokenWriteAccess(BasePermission):
 
     def has_permission(self, request, view):
         token = request.auth
-        return (
-            request.method in SAFE_METHODS
-            or not isinstance(token, ApiToken)
-            or token.access == TokenAccess.WRITE
-        )
+        return request.method in SAFE_METHODS or not isinstance(token, ApiToken) or token.access == TokenAccess.WRITE
 
 
 class HasPerm(BasePermission):

@@ -1,6 +1,7 @@
 """The OpenAPI schema's shared parts: the error body, the error responses every operation can
 give, and the common path parameters. Every description is in Chinese: integrators read the
 schema, not the code."""
+
 from drf_spectacular import openapi
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
@@ -27,41 +28,83 @@ class ErrorSerializer(serializers.Serializer):
 
 # Per status: what it means, and examples of its body as (title, code, message[, errors]).
 ERROR_DOCS = {
-    400: ("请求数据有误（格式、类型、取值或业务校验未通过），未作任何修改；筛选参数或 page_size 的值无效也返回 400。", [
-        ("字段错误", "validation_error", "请求数据有误，未作任何修改：请按 errors 中的说明修改后重试。",
-         {"3": ["指标 3 的完成月份：“2021/13”不是有效的月份，应写作“2022-03”。"], "99": ["指标 99 不是本期县级指标。"]}),
-        ("业务校验", "validation_error", "以下指标尚未填写完整：5、7。"),
-        ("筛选值无效", "validation_error", "请求数据有误，未作任何修改：请按 errors 中的说明修改后重试。",
-         {"locked": ["“maybe”不是有效的取值：应为 true 或 false（也可写 1 或 0）。"]}),
-    ]),
-    401: ("未提供令牌，或令牌无效、已吊销。", [
-        ("未认证", "not_authenticated", "未提供身份凭证：请在请求头中加上“Authorization: Token <密钥>”。"),
-    ]),
-    403: ("已认证但无权执行：角色不符、只读令牌发出写请求、区域可查看但不可修改。", [
-        ("无权操作", "permission_denied", "地市审核人员不能填报县级指标。"),
-    ]),
-    404: ("不存在，或不在您的管辖范围内（两者同样返回 404，不透露范围外的数据）；页码超出范围也返回 404。", [
-        ("不存在", "not_found", "没有代码为 510199 的区域，或该区域不在您的管辖范围内。"),
-    ]),
-    409: ("与数据的当前状态冲突：本期已由省级确认锁定，或当前审核状态不允许此操作。", [
-        ("已锁定", "conflict", "四川省2022年上半年数据已由省能源局于2022-07-10 09:30确认锁定，不能修改；如需更正，请联系省级重新开放。"),
-    ]),
-    412: ("If-Match 与当前版本不符（或只有弱标签 W/\"…\"，写入须强比较）：数据已被他人修改，未作任何修改。"
-          "请重新 GET 取得最新数据和 ETag 后再提交。", [
-        ("版本已变", "precondition_failed", "锦江区的数据已被锦江填报员于10:31:05修改，您看到的不是最新内容。"),
-    ]),
-    413: ("请求体超过大小上限（默认 1 MB），未作任何修改。", [
-        ("请求体过大", "payload_too_large", "请求体超过上限 1048576 字节，未作任何修改；请分批提交。"),
-    ]),
-    415: ("请求体不是 JSON：Content-Type 须为 application/json。", [
-        ("不是 JSON", "unsupported_media_type", "不支持请求中的媒体类型 “text/plain”。"),
-    ]),
-    428: ("缺少 If-Match 请求头：写入前须先 GET 取得 ETag。", [
-        ("缺少 If-Match", "precondition_required", "缺少 If-Match 请求头：请先 GET 取得 ETag，再在 If-Match 中原样带上。"),
-    ]),
-    429: ("请求过于频繁：超过本客户端的速率限制。按响应头 Retry-After 的秒数等待后重试。", [
-        ("限流", "throttled", "请求过于频繁，已超过本客户端的速率限制。请在 42 秒后重试。"),
-    ]),
+    400: (
+        "请求数据有误（格式、类型、取值或业务校验未通过），未作任何修改；筛选参数或 page_size 的值无效也返回 400。",
+        [
+            (
+                "字段错误",
+                "validation_error",
+                "请求数据有误，未作任何修改：请按 errors 中的说明修改后重试。",
+                {"3": ["指标 3 的完成月份：“2021/13”不是有效的月份，应写作“2022-03”。"], "99": ["指标 99 不是本期县级指标。"]},
+            ),
+            ("业务校验", "validation_error", "以下指标尚未填写完整：5、7。"),
+            (
+                "筛选值无效",
+                "validation_error",
+                "请求数据有误，未作任何修改：请按 errors 中的说明修改后重试。",
+                {"locked": ["“maybe”不是有效的取值：应为 true 或 false（也可写 1 或 0）。"]},
+            ),
+        ],
+    ),
+    401: (
+        "未提供令牌，或令牌无效、已吊销。",
+        [
+            ("未认证", "not_authenticated", "未提供身份凭证：请在请求头中加上“Authorization: Token <密钥>”。"),
+        ],
+    ),
+    403: (
+        "已认证但无权执行：角色不符、只读令牌发出写请求、区域可查看但不可修改。",
+        [
+            ("无权操作", "permission_denied", "地市审核人员不能填报县级指标。"),
+        ],
+    ),
+    404: (
+        "不存在，或不在您的管辖范围内（两者同样返回 404，不透露范围外的数据）；页码超出范围也返回 404。",
+        [
+            ("不存在", "not_found", "没有代码为 510199 的区域，或该区域不在您的管辖范围内。"),
+        ],
+    ),
+    409: (
+        "与数据的当前状态冲突：本期已由省级确认锁定，或当前审核状态不允许此操作。",
+        [
+            (
+                "已锁定",
+                "conflict",
+                "四川省2022年上半年数据已由省能源局于2022-07-10 09:30确认锁定，不能修改；如需更正，请联系省级重新开放。",
+            ),
+        ],
+    ),
+    412: (
+        'If-Match 与当前版本不符（或只有弱标签 W/"…"，写入须强比较）：数据已被他人修改，未作任何修改。'
+        "请重新 GET 取得最新数据和 ETag 后再提交。",
+        [
+            ("版本已变", "precondition_failed", "锦江区的数据已被锦江填报员于10:31:05修改，您看到的不是最新内容。"),
+        ],
+    ),
+    413: (
+        "请求体超过大小上限（默认 1 MB），未作任何修改。",
+        [
+            ("请求体过大", "payload_too_large", "请求体超过上限 1048576 字节，未作任何修改；请分批提交。"),
+        ],
+    ),
+    415: (
+        "请求体不是 JSON：Content-Type 须为 application/json。",
+        [
+            ("不是 JSON", "unsupported_media_type", "不支持请求中的媒体类型 “text/plain”。"),
+        ],
+    ),
+    428: (
+        "缺少 If-Match 请求头：写入前须先 GET 取得 ETag。",
+        [
+            ("缺少 If-Match", "precondition_required", "缺少 If-Match 请求头：请先 GET 取得 ETag，再在 If-Match 中原样带上。"),
+        ],
+    ),
+    429: (
+        "请求过于频繁：超过本客户端的速率限制。按响应头 Retry-After 的秒数等待后重试。",
+        [
+            ("限流", "throttled", "请求过于频繁，已超过本客户端的速率限制。请在 42 秒后重试。"),
+        ],
+    ),
 }
 
 
@@ -96,8 +139,12 @@ class AutoSchema(openapi.AutoSchema):
 
 
 # An example region per level, so the documented examples (and schemathesis' explicit ones) are real.
-LEVEL_EXAMPLES = {None: ("成都市锦江区", "510104"), "county": ("成都市锦江区", "510104"),
-                  "city": ("成都市", "510100"), "province": ("四川省", "510000")}
+LEVEL_EXAMPLES = {
+    None: ("成都市锦江区", "510104"),
+    "county": ("成都市锦江区", "510104"),
+    "city": ("成都市", "510100"),
+    "province": ("四川省", "510000"),
+}
 LEVEL_NAMES = {None: "", "county": "县级", "city": "地市级", "province": "省级"}
 
 
@@ -106,7 +153,10 @@ def region_code(level=None):
     name, code = LEVEL_EXAMPLES[level]
     scope = "不在您管辖范围内的区域返回 404" + ("，其他层级的区域也返回 404。" if level else "。")
     return OpenApiParameter(
-        "region_code", OpenApiTypes.STR, OpenApiParameter.PATH, pattern=r"^\d{6}$",
+        "region_code",
+        OpenApiTypes.STR,
+        OpenApiParameter.PATH,
+        pattern=r"^\d{6}$",
         description=f"{LEVEL_NAMES[level]}行政区划代码（GB/T 2260，6 位数字），如 {code}（{name}）。{scope}",
         examples=[OpenApiExample(name, value=code)],
     )
@@ -114,7 +164,10 @@ def region_code(level=None):
 
 REGION_CODE = region_code()
 PERIOD_CODE = OpenApiParameter(
-    "code", OpenApiTypes.STR, OpenApiParameter.PATH, pattern=r"^\d{4}(S1)?$",
+    "code",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    pattern=r"^\d{4}(S1)?$",
     description="报告期代码：上半年写作“2022S1”，全年写作“2022”。",
     examples=[OpenApiExample("2022年上半年", value="2022S1")],
 )

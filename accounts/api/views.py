@@ -11,9 +11,12 @@ from .serializers import RegionSerializer
 
 @extend_schema_view(
     list=extend_schema(summary="区域列表", description="您管辖范围内可查看的区域（本区域、其上级和全部下级），按代码排序。"),
-    retrieve=extend_schema(summary="区域详情", parameters=[
-        OpenApiParameter("code", OpenApiTypes.STR, OpenApiParameter.PATH, description="行政区划代码（6 位数字）。"),
-    ]),
+    retrieve=extend_schema(
+        summary="区域详情",
+        parameters=[
+            OpenApiParameter("code", OpenApiTypes.STR, OpenApiParameter.PATH, description="行政区划代码（6 位数字）。"),
+        ],
+    ),
 )
 @extend_schema(tags=["区域"])
 class RegionViewSet(viewsets.ReadOnlyModelViewSet):

@@ -3,6 +3,7 @@
 With no environment set the portal is self-contained: SQLite in WAL mode and Celery on kombu's
 filesystem transport with results in the database, so one `make run` gives a working portal.
 """
+
 from datetime import timedelta
 from pathlib import Path
 
@@ -118,7 +119,9 @@ AUTH_USER_MODEL = "accounts.User"
 # API tokens do not go through authenticate() and are not affected.
 # Authentication by the model backend; every permission from accounts.policy (django-rules).
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend", "accounts.backends.RegionModelBackend", "rules.permissions.ObjectPermissionBackend",
+    "axes.backends.AxesStandaloneBackend",
+    "accounts.backends.RegionModelBackend",
+    "rules.permissions.ObjectPermissionBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

@@ -1,4 +1,5 @@
 """Developer machine: the default when nothing is set (see manage.py)."""
+
 from .base import *  # noqa: F401,F403
 from .base import env
 

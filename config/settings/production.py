@@ -1,4 +1,5 @@
 """Production: DJANGO_SETTINGS_MODULE=config.settings.production; secret and hosts are required."""
+
 from .base import *  # noqa: F401,F403
 from .base import env
 

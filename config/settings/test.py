@@ -1,4 +1,5 @@
 """Unit tests: Celery runs eagerly here and only here (integration tests start a real worker)."""
+
 from .base import *  # noqa: F401,F403
 from .base import env
 

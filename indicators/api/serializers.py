@@ -89,7 +89,8 @@ class RegionStateSerializer(serializers.Serializer):
     region = RegionSerializer(source="*", read_only=True, help_text="区域。")
     period = serializers.CharField(source="period_code", read_only=True, help_text="报告期代码。")
     state = serializers.ChoiceField(
-        choices=SubmissionState.choices, read_only=True,
+        choices=SubmissionState.choices,
+        read_only=True,
         help_text="状态：县 draft 填报中 → submitted 已上报 → approved 市级已审核（或 returned 已退回）；"
         "地市 draft → accepted 省级已接收；省 draft → confirmed 省级已确认（锁定全省本期数据）。",
     )
@@ -97,7 +98,9 @@ class RegionStateSerializer(serializers.Serializer):
     version = serializers.IntegerField(read_only=True, help_text="数据版本：该区域本期的指标每改动一次加 1；即指标填报接口的 ETag。")
     reason = serializers.CharField(read_only=True, help_text="退回或重新开放的原因；没有时为空字符串。")
     state_changed_at = serializers.DateTimeField(read_only=True, allow_null=True, help_text="状态最近一次变更的时间；从未变更为 null。")
-    locked = serializers.BooleanField(read_only=True, help_text="所在省份本期是否已由省级确认锁定（锁定后县、市、省数据均不能修改；签收时列为例外的县不锁定）。")
+    locked = serializers.BooleanField(
+        read_only=True, help_text="所在省份本期是否已由省级确认锁定（锁定后县、市、省数据均不能修改；签收时列为例外的县不锁定）。"
+    )
 
     def get_state_label(self, region) -> str:
         return SubmissionState(region.state).label
@@ -105,7 +108,8 @@ class RegionStateSerializer(serializers.Serializer):
 
 class RegionStateDetailSerializer(RegionStateSerializer):
     missing = serializers.ListField(
-        child=serializers.CharField(), read_only=True,
+        child=serializers.CharField(),
+        read_only=True,
         help_text="尚未填写完整的指标序号（县、省适用；鼓励性指标不计）。不为空时不能上报或确认。",
     )
 
@@ -114,21 +118,35 @@ class CheckmarkSerializer(serializers.ModelSerializer):
     number = serializers.IntegerField(source="indicator.number", read_only=True, help_text="指标序号。")
     label = serializers.CharField(source="indicator.label", read_only=True, help_text="序号原文：省级指标带 *，如“*21”。")
     group = serializers.CharField(source="indicator.group", read_only=True, help_text="指标组。")
-    encouraging = serializers.BooleanField(source="indicator.encouraging", read_only=True, help_text="鼓励性指标：只能填“已开展”（done）或留空。")
+    encouraging = serializers.BooleanField(
+        source="indicator.encouraging", read_only=True, help_text="鼓励性指标：只能填“已开展”（done）或留空。"
+    )
     status = serializers.ChoiceField(
         choices=STATUS_CHOICES, read_only=True, help_text="完成情况：done 已完成（县级为“√”），not_done 未完成，空字符串为未填。"
     )
     done_month = MonthField(read_only=True, allow_null=True, help_text="完成月份（年-月）；未完成时为 null。")
     expected_month = MonthField(read_only=True, allow_null=True, help_text="预计完成月份（年-月）；已完成时为 null。")
     display = serializers.CharField(read_only=True, help_text="统计表中的写法：“√”“已完成”“已开展”或预计月份如“2022年9月”；未填为空。")
-    complete = serializers.BooleanField(read_only=True, help_text="是否填写完整：已完成（县级指标须有完成月份），或未完成且有预计完成月份。")
+    complete = serializers.BooleanField(
+        read_only=True, help_text="是否填写完整：已完成（县级指标须有完成月份），或未完成且有预计完成月份。"
+    )
     overdue = serializers.SerializerMethodField(help_text="未完成且预计完成月份已过。")
 
     class Meta:
         model = Checkmark
         fields = [
-            "number", "label", "group", "encouraging", "status", "done_month", "expected_month", "note",
-            "display", "complete", "overdue", "updated_at",
+            "number",
+            "label",
+            "group",
+            "encouraging",
+            "status",
+            "done_month",
+            "expected_month",
+            "note",
+            "display",
+            "complete",
+            "overdue",
+            "updated_at",
         ]
         read_only_fields = fields
         extra_kwargs = {
@@ -141,7 +159,9 @@ class CheckmarkSerializer(serializers.ModelSerializer):
 
 
 class CheckmarkSheetSerializer(RegionStateDetailSerializer):
-    checkmarks = CheckmarkSerializer(source="sheet_checkmarks", many=True, read_only=True, help_text="本区域本期应填的全部指标，按序号排列；未填的指标 status 为空。")
+    checkmarks = CheckmarkSerializer(
+        source="sheet_checkmarks", many=True, read_only=True, help_text="本区域本期应填的全部指标，按序号排列；未填的指标 status 为空。"
+    )
     changed = serializers.IntegerField(
         read_only=True, allow_null=True, help_text="写入时：实际改动的指标个数（与原值相同的不计）；读取时为 null。"
     )
@@ -153,11 +173,14 @@ FIELD_LABELS = {"number": "序号", "status": "完成情况", "done_month": "完
 class CheckmarkWriteSerializer(serializers.Serializer):
     number = serializers.IntegerField(min_value=1, max_value=999, help_text="指标序号（省级指标不带 *，如 21）。")
     status = serializers.ChoiceField(
-        choices=STATUS_CHOICES, allow_blank=True,
+        choices=STATUS_CHOICES,
+        allow_blank=True,
         help_text="完成情况：done 已完成（县级“√”，省级“已完成”，鼓励性指标“已开展”），not_done 未完成，空字符串清空。",
     )
     done_month = MonthField(required=False, allow_null=True, help_text="完成月份（年-月），仅 status 为 done 时填写；不能晚于本月。")
-    expected_month = MonthField(required=False, allow_null=True, help_text="预计完成月份（年-月），仅 status 为 not_done 时填写；鼓励性指标不能填未完成。")
+    expected_month = MonthField(
+        required=False, allow_null=True, help_text="预计完成月份（年-月），仅 status 为 not_done 时填写；鼓励性指标不能填未完成。"
+    )
     note = serializers.CharField(required=False, allow_blank=True, max_length=500, default="", help_text="备注，最多 500 字。")
 
     def validate(self, attrs):
@@ -184,7 +207,9 @@ class CheckmarksWriteSerializer(serializers.Serializer):
     """Some or all indicators of one region and period, written all or nothing."""
 
     checkmarks = CheckmarkWriteSerializer(
-        many=True, allow_empty=False, max_length=MAX_ITEMS,
+        many=True,
+        allow_empty=False,
+        max_length=MAX_ITEMS,
         help_text="要写入的指标（可以是全部，也可以是部分）；未列出的指标保持不变。任何一项有误则全部不写入。",
     )
 
@@ -235,7 +260,9 @@ class SignoffSerializer(serializers.Serializer):
     """A sign-off's counties named as exceptions (issue 8 §4); no body or no list: none."""
 
     exceptions = SignoffExceptionSerializer(
-        many=True, required=False, max_length=MAX_EXCEPTIONS,
+        many=True,
+        required=False,
+        max_length=MAX_EXCEPTIONS,
         help_text="尚未经市级审核、本次签收不包括的县，每个写明原因：接收地市时为该市的县；省级确认时为未接收地市的县。"
         "所列的县不随之签收，确认锁定后仍可填报、上报，附件2中注明“（例外）”。",
     )

@@ -3,6 +3,7 @@
 Reads go through ``restrict(user, "view")``; writes call indicators.services with channel
 "api", which check roles, scope, locks and review states; errors become the API's error body.
 """
+
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -28,9 +29,17 @@ from utilities.api import IF_MATCH, NestedListView, etag, expected_version
 
 from .filtersets import IndicatorFilterSet, RegionStateFilterSet
 from .serializers import (
-    CheckmarkSheetSerializer, CheckmarksWriteSerializer, EvidenceSerializer, EvidenceUploadSerializer,
-    IndicatorSerializer, IndicatorSetSerializer,
-    PeriodSerializer, ReasonSerializer, RegionStateDetailSerializer, RegionStateSerializer, SignoffSerializer,
+    CheckmarkSheetSerializer,
+    CheckmarksWriteSerializer,
+    EvidenceSerializer,
+    EvidenceUploadSerializer,
+    IndicatorSerializer,
+    IndicatorSetSerializer,
+    PeriodSerializer,
+    ReasonSerializer,
+    RegionStateDetailSerializer,
+    RegionStateSerializer,
+    SignoffSerializer,
 )
 
 TAG_SETS = "指标体系"
@@ -40,7 +49,10 @@ TAG_REVIEW = "审核流程"
 
 
 INDICATOR_SET_CODE = OpenApiParameter(
-    "code", OpenApiTypes.STR, OpenApiParameter.PATH, description="指标体系代码，如“national-2021”。",
+    "code",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    description="指标体系代码，如“national-2021”。",
     examples=[OpenApiExample("国家 38 项指标", value="national-2021")],
 )
 
@@ -56,8 +68,10 @@ class IndicatorSetViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return (
-            IndicatorSet.objects.restrict(self.request.user, Action.VIEW).select_related("region")
-            .annotate(indicator_count=Count("indicators")).order_by("year", "code")
+            IndicatorSet.objects.restrict(self.request.user, Action.VIEW)
+            .select_related("region")
+            .annotate(indicator_count=Count("indicators"))
+            .order_by("year", "code")
         )
 
 
@@ -91,14 +105,18 @@ def region_states(user, period):
         period=period, state=SubmissionState.CONFIRMED, region__level="province", region__code=Substr(OuterRef("path"), 1, 6)
     )
     exception = SignoffException.objects.filter(county=OuterRef("pk"), submission__period=period)  # not locked
-    return Region.objects.restrict(user, Action.VIEW).annotate(
-        period_code=Value(period.code),
-        state=Coalesce(Subquery(submission.values("state")[:1]), Value(SubmissionState.DRAFT.value)),
-        version=Coalesce(Subquery(submission.values("version")[:1]), Value(0)),
-        reason=Coalesce(Subquery(submission.values("reason")[:1]), Value("")),
-        state_changed_at=Subquery(submission.values("state_changed_at")[:1]),
-        locked=ExpressionWrapper(Exists(lock) & ~Exists(exception), output_field=BooleanField()),
-    ).order_by("code")
+    return (
+        Region.objects.restrict(user, Action.VIEW)
+        .annotate(
+            period_code=Value(period.code),
+            state=Coalesce(Subquery(submission.values("state")[:1]), Value(SubmissionState.DRAFT.value)),
+            version=Coalesce(Subquery(submission.values("version")[:1]), Value(0)),
+            reason=Coalesce(Subquery(submission.values("reason")[:1]), Value("")),
+            state_changed_at=Subquery(submission.values("state_changed_at")[:1]),
+            locked=ExpressionWrapper(Exists(lock) & ~Exists(exception), output_field=BooleanField()),
+        )
+        .order_by("code")
+    )
 
 
 def _period(code):
@@ -113,7 +131,8 @@ def region_state(user, period, region):
 
 
 @extend_schema(
-    tags=[TAG_PERIODS], summary="各区域本期填报状态",
+    tags=[TAG_PERIODS],
+    summary="各区域本期填报状态",
     description="您可查看的每个区域在本期所处的审核状态；从未填报的区域为 draft（填报中）。可按层级、上级、所属区域和状态筛选，"
     "如某市各县：?level=county&parent=510100；全省已上报的县：?within=510000&level=county&state=submitted。",
     parameters=[PERIOD_CODE],
@@ -128,7 +147,9 @@ class RegionStateListView(NestedListView):
 
 
 @extend_schema(
-    tags=[TAG_PERIODS], summary="某区域本期填报状态", parameters=[PERIOD_CODE, REGION_CODE],
+    tags=[TAG_PERIODS],
+    summary="某区域本期填报状态",
+    parameters=[PERIOD_CODE, REGION_CODE],
     description="状态、数据版本、退回原因、是否锁定，以及尚未填写完整的指标。",
 )
 class RegionStateView(generics.GenericAPIView):
@@ -140,14 +161,23 @@ class RegionStateView(generics.GenericAPIView):
         return Response(self.get_serializer(region_state(request.user, period, region)).data)
 
 
-CHECKMARKS_EXAMPLE = OpenApiExample("县级指标", request_only=True, value={"checkmarks": [
-    {"number": 1, "status": "done", "done_month": "2021-06"},
-    {"number": 5, "status": "not_done", "expected_month": "2022-12", "note": "配套电网改造进行中"},
-    {"number": 8, "status": ""},
-]})
+CHECKMARKS_EXAMPLE = OpenApiExample(
+    "县级指标",
+    request_only=True,
+    value={
+        "checkmarks": [
+            {"number": 1, "status": "done", "done_month": "2021-06"},
+            {"number": 5, "status": "not_done", "expected_month": "2022-12", "note": "配套电网改造进行中"},
+            {"number": 8, "status": ""},
+        ]
+    },
+)
 ETAG_HEADER = OpenApiParameter(
-    "ETag", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[200],
-    description="本区域本期数据的版本（如 \"3\"），写入时放在 If-Match 中。",
+    "ETag",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    response=[200],
+    description='本区域本期数据的版本（如 "3"），写入时放在 If-Match 中。',
 )
 
 
@@ -165,7 +195,8 @@ ETAG_HEADER = OpenApiParameter(
         "必须带 If-Match（见参数说明）。本期已由省级确认锁定时返回 409；县已上报、等待审核时县级令牌写入也返回 409。"
         "每项改动都记入操作记录，渠道为“接口”。",
         parameters=[PERIOD_CODE, REGION_CODE, IF_MATCH, ETAG_HEADER],
-        request=CheckmarksWriteSerializer, examples=[CHECKMARKS_EXAMPLE],
+        request=CheckmarksWriteSerializer,
+        examples=[CHECKMARKS_EXAMPLE],
         responses={200: CheckmarkSheetSerializer, **errors(409, 412, 428)},
     ),
 )
@@ -185,31 +216,32 @@ class CheckmarksView(generics.GenericAPIView):
         period, region = self._target(code, region_code)
         stored = Submission.objects.filter(region=region, period=period).values_list("version", flat=True)
         version = expected_version(request, current=lambda: stored.first() or 0)
-        labels = dict(
-            Indicator.objects.filter(indicator_set=period.indicator_set_id, level=region.level).values_list("number", "label")
-        )
+        labels = dict(Indicator.objects.filter(indicator_set=period.indicator_set_id, level=region.level).values_list("number", "label"))
         serializer = CheckmarksWriteSerializer(data=request.data, context={"labels": labels})
         serializer.is_valid(raise_exception=True)
         # The sheet's one write, as on the page (evidence and submit have their own endpoints).
         saved = services.sheet_save(
-            user=request.user, region=region, period=period, values=serializer.values(),
-            expected_version=services.ANY_VERSION if version is None else version, channel=Channel.API,
+            user=request.user,
+            region=region,
+            period=period,
+            values=serializer.values(),
+            expected_version=services.ANY_VERSION if version is None else version,
+            channel=Channel.API,
         )
         return self._sheet(period, region, saved.changed)
 
     def _sheet(self, period, region, changed=None):
         data = sheet(region=region, period=period)
         state = region_state(self.request.user, period, region)
-        state.sheet_checkmarks = [
-            row.checkmark or Checkmark(region=region, period=period, indicator=row.indicator) for row in data.rows
-        ]
+        state.sheet_checkmarks = [row.checkmark or Checkmark(region=region, period=period, indicator=row.indicator) for row in data.rows]
         state.changed = changed
         body = CheckmarkSheetSerializer(state, context={"today": timezone.localdate()}).data
         return Response(body, headers={"ETag": etag(state.version)})
 
 
 @extend_schema(
-    tags=[TAG_CHECKMARKS], summary="上传某项指标的佐证材料",
+    tags=[TAG_CHECKMARKS],
+    summary="上传某项指标的佐证材料",
     description="multipart/form-data，字段 file。与网页上传同一规则：按文件内容识别类型（PDF、图片、Office、WPS），"
     "不超过 20 MB，否则返回 400；谁能写该区域本期指标，谁就能上传（本期已锁定返回 409）。"
     "上传使数据版本加 1（新的 ETag 见读取指标填报）；记入操作记录，渠道为“接口”。",
@@ -227,7 +259,11 @@ class EvidenceUploadView(generics.GenericAPIView):
         serializer = EvidenceUploadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         evidence = services.evidence_add(
-            user=request.user, region=region, period=period, number=number, upload=serializer.validated_data["file"],
+            user=request.user,
+            region=region,
+            period=period,
+            number=number,
+            upload=serializer.validated_data["file"],
             channel=Channel.API,
         )
         return Response(EvidenceSerializer(evidence).data, status=status.HTTP_201_CREATED)
@@ -244,19 +280,37 @@ class ReviewAction:
 
 
 REVIEW_ACTIONS = {
-    "submit": ReviewAction(services.county_submit, ("county",), False, "县级上报",
-                           "县级用户（或县级令牌）上报本县本期数据。所有县级指标须填写完整、预计完成月份未过，否则返回 400 并列出问题。"),
-    "return": ReviewAction(services.county_return, ("county",), True, "退回县级数据",
-                           "地市或省级退回已上报或已审核的县，须填写原因；县可修改后重新上报。"),
-    "approve": ReviewAction(services.county_approve, ("county",), False, "审核通过县级数据",
-                            "地市或省级审核通过已上报的县。"),
-    "accept": ReviewAction(services.city_accept, ("city",), False, "省级接收地市",
-                           "省级接收一个地市：该市各县须已市级审核通过，或在 exceptions 中列为例外并写明原因（请求体可省略）。", True),
-    "confirm": ReviewAction(services.period_confirm, ("province",), False, "省级确认（锁定本期）",
-                            "省级确认本省本期数据：各地市须已接收，或其未经市级审核的县在 exceptions 中逐一列为例外并写明原因"
-                            "（该地市保持未接收）；省级指标须填写完整。确认后全省本期数据锁定，任何写入返回 409，列为例外的县除外。", True),
-    "reopen": ReviewAction(services.period_reopen, ("province",), True, "重新开放本期",
-                           "省级重新开放已确认的本期数据以便更正，须填写原因。"),
+    "submit": ReviewAction(
+        services.county_submit,
+        ("county",),
+        False,
+        "县级上报",
+        "县级用户（或县级令牌）上报本县本期数据。所有县级指标须填写完整、预计完成月份未过，否则返回 400 并列出问题。",
+    ),
+    "return": ReviewAction(
+        services.county_return, ("county",), True, "退回县级数据", "地市或省级退回已上报或已审核的县，须填写原因；县可修改后重新上报。"
+    ),
+    "approve": ReviewAction(services.county_approve, ("county",), False, "审核通过县级数据", "地市或省级审核通过已上报的县。"),
+    "accept": ReviewAction(
+        services.city_accept,
+        ("city",),
+        False,
+        "省级接收地市",
+        "省级接收一个地市：该市各县须已市级审核通过，或在 exceptions 中列为例外并写明原因（请求体可省略）。",
+        True,
+    ),
+    "confirm": ReviewAction(
+        services.period_confirm,
+        ("province",),
+        False,
+        "省级确认（锁定本期）",
+        "省级确认本省本期数据：各地市须已接收，或其未经市级审核的县在 exceptions 中逐一列为例外并写明原因"
+        "（该地市保持未接收）；省级指标须填写完整。确认后全省本期数据锁定，任何写入返回 409，列为例外的县除外。",
+        True,
+    ),
+    "reopen": ReviewAction(
+        services.period_reopen, ("province",), True, "重新开放本期", "省级重新开放已确认的本期数据以便更正，须填写原因。"
+    ),
 }
 
 
@@ -287,7 +341,9 @@ REQUEST_EXAMPLES = {
     "return": [OpenApiExample("原因", value={"reason": "指标 8 缺少佐证材料"}, request_only=True)],
     "reopen": [OpenApiExample("原因", value={"reason": "国家能源局要求更正指标 8"}, request_only=True)],
     "accept": [OpenApiExample("列为例外", value={"exceptions": [{"county": "510104", "reason": "受灾，数据待核实"}]}, request_only=True)],
-    "confirm": [OpenApiExample("列为例外", value={"exceptions": [{"county": "510703", "reason": "地市尚未审核，先行上报"}]}, request_only=True)],
+    "confirm": [
+        OpenApiExample("列为例外", value={"exceptions": [{"county": "510703", "reason": "地市尚未审核，先行上报"}]}, request_only=True)
+    ],
 }
 
 
@@ -295,11 +351,15 @@ def review_action_view(name):
     """The view of one review step, with its own documented operation."""
     action = REVIEW_ACTIONS[name]
     view = type(f"Review{name.title()}View", (ReviewActionView,), {"action_name": name})
-    return extend_schema_view(post=extend_schema(
-        tags=[TAG_REVIEW], operation_id=f"review_{name}", summary=action.summary,
-        description=action.description + "成功时返回该区域的新状态；记入操作记录，渠道为“接口”。",
-        parameters=[PERIOD_CODE, region_code(action.levels[0])],
-        request=ReasonSerializer if action.needs_reason else SignoffSerializer if action.names_exceptions else None,
-        examples=REQUEST_EXAMPLES.get(name, []),
-        responses={200: RegionStateSerializer, **errors(409)},
-    ))(view).as_view()
+    return extend_schema_view(
+        post=extend_schema(
+            tags=[TAG_REVIEW],
+            operation_id=f"review_{name}",
+            summary=action.summary,
+            description=action.description + "成功时返回该区域的新状态；记入操作记录，渠道为“接口”。",
+            parameters=[PERIOD_CODE, region_code(action.levels[0])],
+            request=ReasonSerializer if action.needs_reason else SignoffSerializer if action.names_exceptions else None,
+            examples=REQUEST_EXAMPLES.get(name, []),
+            responses={200: RegionStateSerializer, **errors(409)},
+        )
+    )(view).as_view()

@@ -2,6 +2,7 @@
 many applications count and how many fail, one grouped query), ``evaluate`` (the same for one county
 with every failing application and what it overran), ``county_evaluation`` (for the county page)
 and ``conflicts`` (check-marks the records contradict)."""
+
 import operator
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -28,8 +29,12 @@ MAX_FAILING_LOADED = 5000  # failing applications loaded for that listing
 
 # How the records line reads, by what an indicator's rules check.
 PHRASES = {
-    RuleMeasure.STAGE_DAYS: "在时限内", RuleMeasure.TOTAL_DAYS: "在时限内", RuleMeasure.ELAPSED_DAYS: "在时限内",
-    RuleMeasure.STAGE_COUNT: "环节数达标", RuleMeasure.DOCUMENTS: "申请资料合规", RuleMeasure.ZERO_INVESTMENT: "零投资",
+    RuleMeasure.STAGE_DAYS: "在时限内",
+    RuleMeasure.TOTAL_DAYS: "在时限内",
+    RuleMeasure.ELAPSED_DAYS: "在时限内",
+    RuleMeasure.STAGE_COUNT: "环节数达标",
+    RuleMeasure.DOCUMENTS: "申请资料合规",
+    RuleMeasure.ZERO_INVESTMENT: "零投资",
 }
 
 
@@ -95,13 +100,11 @@ def tallies(*, regions, period, indicator_set_id=None):
     rules = rules_by_indicator(indicator_set_id or period.indicator_set_id)
     if not rules:
         return {}
-    rows = (
-        Application.objects.filter(region__in=regions, period=period)
-        .values("region_id").order_by().annotate(**_aggregates(rules))
-    )
+    rows = Application.objects.filter(region__in=regions, period=period).values("region_id").order_by().annotate(**_aggregates(rules))
     return {
         (row["region_id"], indicator.pk): Tally(indicator, tuple(its_rules), row[f"total_{indicator.pk}"], row[f"failed_{indicator.pk}"])
-        for row in rows for indicator, its_rules in rules.items()
+        for row in rows
+        for indicator, its_rules in rules.items()
     }
 
 
@@ -124,7 +127,9 @@ def evaluate(*, region, period, indicator_set):
     records = Application.objects.filter(region=region, period=period)
     counts = next(iter(records.values("region_id").order_by().annotate(**_aggregates(rules))), {})
     results = {
-        indicator: IndicatorResult(Tally(indicator, tuple(r), counts.get(f"total_{indicator.pk}", 0), counts.get(f"failed_{indicator.pk}", 0)))
+        indicator: IndicatorResult(
+            Tally(indicator, tuple(r), counts.get(f"total_{indicator.pk}", 0), counts.get(f"failed_{indicator.pk}", 0))
+        )
         for indicator, r in rules.items()
     }
     any_failing = reduce(operator.or_, (applies_q(r) & ~meets_q(r) for its_rules in rules.values() for r in its_rules))
@@ -158,7 +163,8 @@ def rule_sets_for(region):
     ancestors = region.ancestor_codes()
     return list(
         IndicatorSet.objects.filter(Q(region__isnull=True) | Q(region__code__in=ancestors))
-        .filter(indicators__application_rules__isnull=False).distinct()
+        .filter(indicators__application_rules__isnull=False)
+        .distinct()
         .order_by(F("region__code").asc(nulls_first=True), "year", "code")
     )
 

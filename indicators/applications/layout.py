@@ -1,5 +1,6 @@
 """The file layout: one row per application under Chinese headers (``COLUMNS``), and the upload
 template that lays them out with drop-downs and a sheet of notes (``records_template``)."""
+
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -83,9 +84,17 @@ def records_template():
     lines += [
         ("", "", ""),
         ("说明", "", "每行一件报装，表头在第 1 行，列的顺序不限，可另加其他列（不导入）。也可另存为 CSV（UTF-8 或 GBK 编码）上传。"),
-        ("", "", f"一次上传一个县一个报告期的全部记录，重新上传即替换；最多 {settings.APPLICATION_MAX_ROWS:,} 行，超过 {INLINE_ROWS:,} 行的在后台导入。"),
+        (
+            "",
+            "",
+            f"一次上传一个县一个报告期的全部记录，重新上传即替换；最多 {settings.APPLICATION_MAX_ROWS:,} 行，超过 {INLINE_ROWS:,} 行的在后台导入。",
+        ),
         ("", "", "工作日按国务院节假日安排计算（周末、法定节假日不计，调休上班日计入）；环节开始的当天不计，结束的当天计入。"),
-        ("", "", f"申请资料的规范名称：{'、'.join(DOCUMENT_NAMES)}；常见写法（如“身份证”“房产证”“营业执照”）会自动识别，其他名称视为另收的资料。"),
+        (
+            "",
+            "",
+            f"申请资料的规范名称：{'、'.join(DOCUMENT_NAMES)}；常见写法（如“身份证”“房产证”“营业执照”）会自动识别，其他名称视为另收的资料。",
+        ),
     ]
     for row, values in enumerate(lines, start=1):
         for column, value in enumerate(values, start=1):

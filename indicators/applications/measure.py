@@ -2,6 +2,7 @@
 per stage, in total and overall; the documents as canonical names), and each rule as a SQL condition
 on those stored numbers (``applies_q``, ``meets_q``) and, for the listing, the same comparison in
 Python (``applies``, ``breach``); both read the compared value from ``_measured_fields``."""
+
 import operator
 from dataclasses import dataclass
 from functools import reduce

@@ -1,5 +1,6 @@
 """Reading an uploaded file (.xlsx or CSV) into unsaved, measured Application rows, every problem
 located (“工作表“报装记录” 第 12 行 N 列（装表接电结束日期）：…”): ``read_records``."""
+
 import csv
 import io
 import re
@@ -25,7 +26,6 @@ FLAG_VALUES = {"是": True, "否": False, "": False, "1": True, "0": False, "TRU
 _SPACES = re.compile(r"\s+")
 _DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
 _TYPE_BY_TEXT = {**{label: value for value, label in CustomerType.choices}, **{v: v for v in CustomerType.values}}
-
 
 
 def _compact(value):
@@ -96,7 +96,12 @@ def _read_type(value):
 
 
 READERS = {
-    "text": _text, "type": _read_type, "date": _read_date, "count": _read_count, "money": _read_money, "flag": _read_flag,
+    "text": _text,
+    "type": _read_type,
+    "date": _read_date,
+    "count": _read_count,
+    "money": _read_money,
+    "flag": _read_flag,
 }
 
 
@@ -189,7 +194,9 @@ class _Reader:
             if wanted in found:
                 break
             if number >= HEADER_SEARCH_ROWS:
-                raise ImportFileError([f"{self.source.where()}前 {HEADER_SEARCH_ROWS} 行中找不到表头（含“{wanted}”的行）：请使用门户提供的模板。"])
+                raise ImportFileError(
+                    [f"{self.source.where()}前 {HEADER_SEARCH_ROWS} 行中找不到表头（含“{wanted}”的行）：请使用门户提供的模板。"]
+                )
         else:
             raise ImportFileError([f"{self.source.where()}是空的：没有表头，也没有记录。"])
         for index, text in enumerate(found):
@@ -197,7 +204,10 @@ class _Reader:
             if column is None:
                 continue  # the company's own extra columns are allowed and not read
             if column in self.positions:
-                self.error(f"列“{text}”出现了两次（{get_column_letter(self.positions[column] + 1)} 列和 {get_column_letter(index + 1)} 列）。", number)
+                self.error(
+                    f"列“{text}”出现了两次（{get_column_letter(self.positions[column] + 1)} 列和 {get_column_letter(index + 1)} 列）。",
+                    number,
+                )
             self.positions[column] = index
         missing = [c.header for c in COLUMNS if c not in self.positions]
         if missing:
@@ -213,7 +223,10 @@ class _Reader:
                 continue
             count += 1
             if count > self.max_rows:
-                self.errors.insert(0, f"{self.source.where(number)}：记录超过上限 {self.max_rows:,} 条（APPLICATION_MAX_ROWS）：一个县一个报告期的记录不能多于此数，请核对文件或联系管理员。")
+                self.errors.insert(
+                    0,
+                    f"{self.source.where(number)}：记录超过上限 {self.max_rows:,} 条（APPLICATION_MAX_ROWS）：一个县一个报告期的记录不能多于此数，请核对文件或联系管理员。",
+                )
                 break
             record = self.row(number, values, today, seen)
             if record is not None:

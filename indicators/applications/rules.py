@@ -2,6 +2,7 @@
 customer type and check, read from ``fixtures/reference/application_rules.csv`` by ``load_reference``
 (``rules_parse``, ``rules_sync``); and the documents the standards allow at acceptance, under the
 names a company's system writes for them (``document_set``)."""
+
 import re
 from collections import defaultdict
 from itertools import combinations
@@ -80,11 +81,22 @@ def rules_parse(path, errors):
             errors.append(DataError(*where, "limit", f"“{row['limit']}”不是非负整数。"))
         if len(errors) > problems:
             continue
-        parsed.append((line, row["indicator_set"], int(row["indicator"]), dict(
-            customer_type=row["customer_type"], measure=row["measure"], stages=row["stages"],
-            limit=int(row["limit"]) if row["limit"] else None, documents=row["documents"],
-            excludes_force_majeure=row["force_majeure"] == "1", source=row["source"],
-        )))
+        parsed.append(
+            (
+                line,
+                row["indicator_set"],
+                int(row["indicator"]),
+                dict(
+                    customer_type=row["customer_type"],
+                    measure=row["measure"],
+                    stages=row["stages"],
+                    limit=int(row["limit"]) if row["limit"] else None,
+                    documents=row["documents"],
+                    excludes_force_majeure=row["force_majeure"] == "1",
+                    source=row["source"],
+                ),
+            )
+        )
     return parsed
 
 
@@ -95,7 +107,9 @@ def rules_sync(rows, file_name):
     """
     codes = {code for _line, code, _number, _fields in rows}
     sets = {s.code: s for s in IndicatorSet.objects.filter(code__in=codes)}
-    indicators = {(i.indicator_set.code, i.number): i for i in Indicator.objects.filter(indicator_set__code__in=codes).select_related("indicator_set")}
+    indicators = {
+        (i.indicator_set.code, i.number): i for i in Indicator.objects.filter(indicator_set__code__in=codes).select_related("indicator_set")
+    }
     errors, rules, seen = [], [], {}
     for line, code, number, fields in rows:
         indicator = indicators.get((code, number))
@@ -126,6 +140,10 @@ def rules_sync(rows, file_name):
 def rules_by_indicator(indicator_set_id):
     """{Indicator: [ApplicationRule]} of a set, in indicator order (one query)."""
     rules = defaultdict(list)
-    for rule in ApplicationRule.objects.filter(indicator__indicator_set_id=indicator_set_id).select_related("indicator").order_by("indicator__number", "pk"):
+    for rule in (
+        ApplicationRule.objects.filter(indicator__indicator_set_id=indicator_set_id)
+        .select_related("indicator")
+        .order_by("indicator__number", "pk")
+    ):
         rules[rule.indicator].append(rule)
     return dict(rules)

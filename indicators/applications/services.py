@@ -2,6 +2,7 @@
 Celery worker) and ``applications_batch_run`` (what the worker runs). A batch read without error
 replaces the county's records of the period, all or nothing; its progress and outcome are its
 Job's, changed through ``utilities.jobs`` like every background job's."""
+
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
@@ -113,9 +114,11 @@ def _notify(batch):
     """Tell the uploader how a background read ended."""
     done = batch.state == JobState.DONE
     notify(
-        user=batch.created_by, level="info" if done else "red",
+        user=batch.created_by,
+        level="info" if done else "red",
         title=f"{batch.region.name}{batch.period.label}报装记录{'已导入' if done else '未导入'}：{batch.file_name}"[:200],
-        body=batch.message, link=reverse("job", args=[batch.job_id]),
+        body=batch.message,
+        link=reverse("job", args=[batch.job_id]),
     )
 
 
@@ -137,6 +140,11 @@ def _replace(*, batch, user, records):
     batch.save(update_fields=["row_count"])
     jobs.finish(batch.job, message=f"已导入 {len(records):,} 条记录，替换原有 {before:,} 条")
     _audit(
-        user=user, channel=Channel.IMPORT, action=AuditAction.RECORDS, region=region, period=period,
-        before=f"{before:,} 条", after=f"{len(records):,} 条（{batch.file_name}）"[:200],
+        user=user,
+        channel=Channel.IMPORT,
+        action=AuditAction.RECORDS,
+        region=region,
+        period=period,
+        before=f"{before:,} 条",
+        after=f"{len(records):,} 条（{batch.file_name}）"[:200],
     ).save()

@@ -22,7 +22,9 @@ class AssignmentFilterSet(django_filters.FilterSet):
     item = django_filters.NumberFilter(field_name="item__number", label="台账事项序号（与 ledger 一起使用）。")
     region = django_filters.CharFilter(field_name="region__code", label="责任区域代码（只列分解到该区域本身的任务）。")
     status = django_filters.ChoiceFilter(choices=AssignmentStatus.choices, label="状态。")
-    overdue = StrictBooleanFilter(method="filter_overdue", label="true：只列逾期的（已标记逾期，或节点时间已过而未完成）；false：只列未逾期的。")
+    overdue = StrictBooleanFilter(
+        method="filter_overdue", label="true：只列逾期的（已标记逾期，或节点时间已过而未完成）；false：只列未逾期的。"
+    )
     milestone_before = django_filters.DateFilter(field_name="milestone", lookup_expr="lte", label="节点时间不晚于该日期（年-月-日）。")
 
     class Meta:

@@ -1,4 +1,5 @@
 """Ledgers, their items, the assignments (分解) and their progress history, as the API shows them."""
+
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -52,7 +53,8 @@ class LedgerItemSerializer(serializers.ModelSerializer):
     ledger = serializers.SlugRelatedField(slug_field="code", read_only=True, help_text="所属台账代码。")
     indicators = serializers.SerializerMethodField(help_text="衡量本事项完成情况的指标。")
     extra = serializers.DictField(
-        child=serializers.CharField(allow_blank=True), read_only=True,
+        child=serializers.CharField(allow_blank=True),
+        read_only=True,
         help_text="附加列的内容：键为台账的附加列名（见台账的 extra_columns），值为该列的文字。",
     )
     source_item = serializers.SerializerMethodField(help_text="改编自来源台账的哪一项（序号）；新增的事项为 null。")
@@ -61,8 +63,18 @@ class LedgerItemSerializer(serializers.ModelSerializer):
     class Meta:
         model = LedgerItem
         fields = [
-            "ledger", "number", "category", "task", "responsible_units", "due_text", "due_date", "ongoing",
-            "extra", "indicators", "source_item", "assignment_count",
+            "ledger",
+            "number",
+            "category",
+            "task",
+            "responsible_units",
+            "due_text",
+            "due_date",
+            "ongoing",
+            "extra",
+            "indicators",
+            "source_item",
+            "assignment_count",
         ]
         extra_kwargs = {
             "number": {"help_text": "序号。"},
@@ -90,7 +102,9 @@ class LedgerItemWriteSerializer(serializers.Serializer):
     """An item as written: the due text is parsed by the service (“2021年4月底前”, “持续推进”…)."""
 
     number = serializers.IntegerField(
-        min_value=1, max_value=32767, required=False,
+        min_value=1,
+        max_value=32767,
+        required=False,
         help_text="新序号；省略时保持路径中的序号。改为已被占用的序号返回 400。",
     )
     category = serializers.CharField(max_length=100, required=False, allow_blank=True, default="", help_text="分类；可为空。")
@@ -100,11 +114,14 @@ class LedgerItemWriteSerializer(serializers.Serializer):
     )
     due_text = serializers.CharField(max_length=300, help_text="完成时间原文，如“2024年6月底前”或“持续推进”；无法识别日期时返回 400。")
     extra = serializers.DictField(
-        child=serializers.CharField(allow_blank=True, max_length=MAX_TEXT), required=False,
+        child=serializers.CharField(allow_blank=True, max_length=MAX_TEXT),
+        required=False,
         help_text="附加列的内容，键须为台账的附加列名；省略时保持原内容。",
     )
     indicators = IndicatorLinkSerializer(
-        many=True, required=False, max_length=MAX_INDICATORS,
+        many=True,
+        required=False,
+        max_length=MAX_INDICATORS,
         help_text="衡量本事项的指标（完整列表，替换原有的）；省略时保持不变。只能选国家指标体系和本台账所属区域及其上级的指标体系。",
     )
 
@@ -117,7 +134,8 @@ class AssignmentSerializer(serializers.ModelSerializer):
     region_name = serializers.CharField(source="region.name", read_only=True, help_text="责任区域名称。")
     status_label = serializers.SerializerMethodField(help_text="状态的中文名称。")
     status = inline_choice(
-        AssignmentStatus.choices, read_only=True,
+        AssignmentStatus.choices,
+        read_only=True,
         help_text="状态：not_started 未开始，in_progress 推进中，done 已完成，overdue 逾期（系统标记），ongoing 持续推进。",
     )
     overdue = serializers.SerializerMethodField(help_text="是否逾期：已标记逾期，或节点时间已过而未完成。")
@@ -126,9 +144,27 @@ class AssignmentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Assignment
         fields = [
-            "id", "ledger", "item", "task", "region", "region_name", "parent", "responsible_unit", "lead", "contact",
-            "phone", "milestone", "status", "status_label", "overdue", "progress", "progress_on", "returned_reason",
-            "version", "updated_at", "updated_by",
+            "id",
+            "ledger",
+            "item",
+            "task",
+            "region",
+            "region_name",
+            "parent",
+            "responsible_unit",
+            "lead",
+            "contact",
+            "phone",
+            "milestone",
+            "status",
+            "status_label",
+            "overdue",
+            "progress",
+            "progress_on",
+            "returned_reason",
+            "version",
+            "updated_at",
+            "updated_by",
         ]
         extra_kwargs = {
             "id": {"help_text": "任务分解编号。"},
@@ -167,7 +203,11 @@ class AssignmentCreateSerializer(serializers.Serializer):
         required=False, allow_null=True, default=None, help_text="节点时间（年-月-日）；省略时取事项的完成期限，持续推进的事项为空。"
     )
     parent = serializers.IntegerField(
-        min_value=1, max_value=2**31 - 1, required=False, allow_null=True, default=None,
+        min_value=1,
+        max_value=2**31 - 1,
+        required=False,
+        allow_null=True,
+        default=None,
         help_text="上级分解编号：地市把分给本市的任务继续分解到县时填写；省略表示直接分解。",
     )
 
@@ -175,7 +215,8 @@ class AssignmentCreateSerializer(serializers.Serializer):
 class ProgressUpdateSerializer(serializers.ModelSerializer):
     user = serializers.SerializerMethodField(help_text="操作人；系统操作为“系统”。")
     kind = serializers.ChoiceField(
-        choices=ProgressKind.choices, read_only=True,
+        choices=ProgressKind.choices,
+        read_only=True,
         help_text="类型：assign 分解，report 报送进展，comment 审阅意见，return 退回，overdue 系统标记逾期。",
     )
     status_before = inline_choice([("", "无"), *AssignmentStatus.choices], read_only=True, help_text="原状态；没有时为空字符串。")

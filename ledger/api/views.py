@@ -3,6 +3,7 @@
 Reads go through ``restrict(user, "view")`` (out of scope answers 404, like unknown); writes call
 ledger.services with channel "api", which check who may edit, assign, report or review (403).
 """
+
 from django.db.models import Count, Prefetch, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -22,30 +23,54 @@ from utilities.api import IF_MATCH, NestedListView, etag, expected_version
 
 from .filtersets import AssignmentFilterSet, LedgerFilterSet
 from .serializers import (
-    AssignmentCreateSerializer, AssignmentSerializer, LedgerItemSerializer, LedgerItemWriteSerializer, LedgerSerializer,
-    PressingSerializer, PressSerializer, ProgressReportSerializer, ProgressUpdateSerializer, ReviewSerializer,
+    AssignmentCreateSerializer,
+    AssignmentSerializer,
+    LedgerItemSerializer,
+    LedgerItemWriteSerializer,
+    LedgerSerializer,
+    PressingSerializer,
+    PressSerializer,
+    ProgressReportSerializer,
+    ProgressUpdateSerializer,
+    ReviewSerializer,
 )
 
 TAG_LEDGERS = "任务台账"
 TAG_ASSIGNMENTS = "任务分解与进展"
 
 LEDGER_CODE = OpenApiParameter(
-    "code", OpenApiTypes.STR, OpenApiParameter.PATH, description="台账代码，如“national-2021”（国家台账原文）。不在您可查看范围内的台账返回 404。",
+    "code",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    description="台账代码，如“national-2021”（国家台账原文）。不在您可查看范围内的台账返回 404。",
     examples=[OpenApiExample("国家台账原文", value="national-2021")],
 )
 ITEM_NUMBER = OpenApiParameter(
-    "number", OpenApiTypes.INT, OpenApiParameter.PATH, description="台账事项序号。", examples=[OpenApiExample("第 1 项", value=1)],
+    "number",
+    OpenApiTypes.INT,
+    OpenApiParameter.PATH,
+    description="台账事项序号。",
+    examples=[OpenApiExample("第 1 项", value=1)],
 )
 ASSIGNMENT_ID = OpenApiParameter(
-    "id", OpenApiTypes.INT, OpenApiParameter.PATH, description="任务分解编号。不在您可查看范围内的任务返回 404。",
+    "id",
+    OpenApiTypes.INT,
+    OpenApiParameter.PATH,
+    description="任务分解编号。不在您可查看范围内的任务返回 404。",
 )
 ETAG_HEADER = OpenApiParameter(
-    "ETag", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[200],
-    description="本任务的数据版本（如 \"3\"），报送进展时放在 If-Match 中。",
+    "ETag",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    response=[200],
+    description='本任务的数据版本（如 "3"），报送进展时放在 If-Match 中。',
 )
 PROGRESS_ETAG = OpenApiParameter(
-    "ETag", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[201],
-    description="报送后本任务的新版本（如 \"4\"）。",
+    "ETag",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    response=[201],
+    description='报送后本任务的新版本（如 "4"）。',
 )
 
 
@@ -57,7 +82,9 @@ def _items(user, ledger):
     indicators = Indicator.objects.select_related("indicator_set")
     assignments = Assignment.objects.restrict(user, Action.VIEW)
     return (
-        LedgerItem.objects.restrict(user, Action.VIEW).filter(ledger=ledger).select_related("ledger", "source_item")
+        LedgerItem.objects.restrict(user, Action.VIEW)
+        .filter(ledger=ledger)
+        .select_related("ledger", "source_item")
         .prefetch_related(Prefetch("indicators", queryset=indicators))
         .annotate(assignment_count=Count("assignments", filter=Q(assignments__in=assignments), distinct=True))
         .order_by("number")
@@ -77,8 +104,10 @@ def _assignment(user, pk):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="任务台账列表", description="国家台账原文、您所在区域及其上级的台账，以及您管辖范围内各地制定的本地台账。"
-                       "可按所属区域、年度、是否文件原文筛选。"),
+    list=extend_schema(
+        summary="任务台账列表",
+        description="国家台账原文、您所在区域及其上级的台账，以及您管辖范围内各地制定的本地台账。可按所属区域、年度、是否文件原文筛选。",
+    ),
     retrieve=extend_schema(summary="任务台账详情", parameters=[LEDGER_CODE]),
 )
 @extend_schema(tags=[TAG_LEDGERS])
@@ -93,7 +122,9 @@ class LedgerViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 @extend_schema(
-    tags=[TAG_LEDGERS], summary="台账事项列表", parameters=[LEDGER_CODE],
+    tags=[TAG_LEDGERS],
+    summary="台账事项列表",
+    parameters=[LEDGER_CODE],
     description="台账的全部事项，按序号排列，含附加列内容和衡量指标。",
 )
 class LedgerItemListView(NestedListView):
@@ -110,11 +141,21 @@ class LedgerItemListView(NestedListView):
         summary="修改台账事项",
         description="修改一项事项的内容（可连同序号），完成时间原文由系统重新解析。只有台账所属区域的省、市主管部门可以修改；"
         "文件原文（is_reference 为 true）只读，返回 403。记入操作记录，渠道为“接口”。",
-        parameters=[LEDGER_CODE, ITEM_NUMBER], request=LedgerItemWriteSerializer,
-        examples=[OpenApiExample("修改事项", request_only=True, value={
-            "category": "压减办电时间", "task": "低压小微企业办电时间压减至 15 个工作日以内", "responsible_units": "省能源局、国网四川省电力公司",
-            "due_text": "2024年6月底前", "indicators": [{"indicator_set": "national-2021", "number": 1}],
-        })],
+        parameters=[LEDGER_CODE, ITEM_NUMBER],
+        request=LedgerItemWriteSerializer,
+        examples=[
+            OpenApiExample(
+                "修改事项",
+                request_only=True,
+                value={
+                    "category": "压减办电时间",
+                    "task": "低压小微企业办电时间压减至 15 个工作日以内",
+                    "responsible_units": "省能源局、国网四川省电力公司",
+                    "due_text": "2024年6月底前",
+                    "indicators": [{"indicator_set": "national-2021", "number": 1}],
+                },
+            )
+        ],
         responses={200: LedgerItemSerializer},
     ),
 )
@@ -136,9 +177,16 @@ class LedgerItemView(generics.GenericAPIView):
             selectors.ensure_can_edit(request.user, ledger)  # refuse (403) before saying which indicator is unknown
             indicators = self._indicators(ledger, data["indicators"])
         services.ledger_item_save(
-            user=request.user, ledger=ledger, number=data.get("number", item.number), category=data["category"],
-            task=data["task"], responsible_units=data["responsible_units"], due_text=data["due_text"],
-            extra=data.get("extra"), indicators=indicators, item=item,
+            user=request.user,
+            ledger=ledger,
+            number=data.get("number", item.number),
+            category=data["category"],
+            task=data["task"],
+            responsible_units=data["responsible_units"],
+            due_text=data["due_text"],
+            extra=data.get("extra"),
+            indicators=indicators,
+            item=item,
         )
         return Response(LedgerItemSerializer(_item(request.user, ledger, data.get("number", item.number))).data)
 
@@ -149,20 +197,34 @@ class LedgerItemView(generics.GenericAPIView):
             key = (link["indicator_set"], link["number"])
             (found.append(choices[key]) if key in choices else unknown.append(f"{key[0]} 第 {key[1]} 项"))
         if unknown:
-            raise ValidationError({"indicators": [f"不能选用这些指标：{'、'.join(unknown)}（只能选国家指标体系和本台账所属区域及其上级的指标）。"]})
+            raise ValidationError(
+                {"indicators": [f"不能选用这些指标：{'、'.join(unknown)}（只能选国家指标体系和本台账所属区域及其上级的指标）。"]}
+            )
         return found
 
 
 @extend_schema(
-    tags=[TAG_ASSIGNMENTS], summary="分解台账事项", parameters=[LEDGER_CODE, ITEM_NUMBER],
+    tags=[TAG_ASSIGNMENTS],
+    summary="分解台账事项",
+    parameters=[LEDGER_CODE, ITEM_NUMBER],
     description="把事项的一部分分解给下级区域及其责任单位，或（填写 parent）由地市把分给本市的任务继续分解到县。"
     "直接分解只能由台账所属区域的省、市主管部门进行；文件原文不能分解（403）。节点时间省略时取事项的完成期限。"
     "记入进展记录，渠道为“接口”。",
     request=AssignmentCreateSerializer,
-    examples=[OpenApiExample("分解到县", request_only=True, value={
-        "region": "510104", "responsible_unit": "锦江区发改局", "lead": True, "contact": "张三", "phone": "028-12345678",
-        "milestone": "2024-09-30",
-    })],
+    examples=[
+        OpenApiExample(
+            "分解到县",
+            request_only=True,
+            value={
+                "region": "510104",
+                "responsible_unit": "锦江区发改局",
+                "lead": True,
+                "contact": "张三",
+                "phone": "028-12345678",
+                "milestone": "2024-09-30",
+            },
+        )
+    ],
     responses={201: AssignmentSerializer},
 )
 class AssignmentCreateView(generics.GenericAPIView):
@@ -183,8 +245,16 @@ class AssignmentCreateView(generics.GenericAPIView):
             if parent is None:
                 raise ValidationError({"parent": [f"本事项没有编号为 {data['parent']} 的分解，或它不在您的管辖范围内。"]})
         assignment = services.assignment_create(
-            user=request.user, item=item, region=region, responsible_unit=data["responsible_unit"], lead=data["lead"],
-            contact=data["contact"], phone=data["phone"], milestone=data["milestone"], parent=parent, channel=Channel.API,
+            user=request.user,
+            item=item,
+            region=region,
+            responsible_unit=data["responsible_unit"],
+            lead=data["lead"],
+            contact=data["contact"],
+            phone=data["phone"],
+            milestone=data["milestone"],
+            parent=parent,
+            channel=Channel.API,
         )
         body = AssignmentSerializer(_assignment(request.user, assignment.pk)).data
         return Response(body, status=status.HTTP_201_CREATED, headers={"ETag": etag(assignment.version)})
@@ -198,7 +268,8 @@ class AssignmentCreateView(generics.GenericAPIView):
         "某台账 9 月底前到期的：?ledger=510000-2024&milestone_before=2024-09-30。",
     ),
     retrieve=extend_schema(
-        summary="任务分解详情", parameters=[ASSIGNMENT_ID, ETAG_HEADER],
+        summary="任务分解详情",
+        parameters=[ASSIGNMENT_ID, ETAG_HEADER],
         description="含数据版本 version；响应头 ETag 即该版本，报送进展时放在 If-Match 中。",
     ),
 )
@@ -218,17 +289,27 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
 
 @extend_schema_view(
     get=extend_schema(
-        summary="任务的进展记录", parameters=[ASSIGNMENT_ID],
+        summary="任务的进展记录",
+        parameters=[ASSIGNMENT_ID],
         description="分解、报送进展、审阅意见、退回和系统标记逾期的全部记录，新的在前；含操作人和渠道。",
     ),
     post=extend_schema(
         summary="报送进展",
         description="责任区域（或服务该区域的供电企业）报送新状态和进展情况。必须带 If-Match（任务详情的 ETag）："
         "任务此后已被他人更新则返回 412，不作任何修改。记入进展记录，渠道为“接口”。佐证材料请通过网页上传。",
-        parameters=[ASSIGNMENT_ID, IF_MATCH, PROGRESS_ETAG], request=ProgressReportSerializer,
-        examples=[OpenApiExample("报送进展", request_only=True, value={
-            "status": "in_progress", "note": "已完成 10kV 配套线路选址", "progress_on": "2024-05-20",
-        })],
+        parameters=[ASSIGNMENT_ID, IF_MATCH, PROGRESS_ETAG],
+        request=ProgressReportSerializer,
+        examples=[
+            OpenApiExample(
+                "报送进展",
+                request_only=True,
+                value={
+                    "status": "in_progress",
+                    "note": "已完成 10kV 配套线路选址",
+                    "progress_on": "2024-05-20",
+                },
+            )
+        ],
         responses={201: ProgressUpdateSerializer, **errors(412, 428)},
     ),
 )
@@ -244,8 +325,11 @@ class ProgressView(NestedListView):
         assignment = _assignment(self.request.user, pk)
         evidence = ProgressEvidence.objects.restrict(self.request.user, Action.VIEW)
         return (
-            ProgressUpdate.objects.restrict(self.request.user, Action.VIEW).filter(assignment=assignment)
-            .select_related("user").prefetch_related(Prefetch("evidence", queryset=evidence)).order_by("-at", "-pk")
+            ProgressUpdate.objects.restrict(self.request.user, Action.VIEW)
+            .filter(assignment=assignment)
+            .select_related("user")
+            .prefetch_related(Prefetch("evidence", queryset=evidence))
+            .order_by("-at", "-pk")
         )
 
     def post(self, request, pk):
@@ -255,8 +339,13 @@ class ProgressView(NestedListView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         update = services.progress_report(
-            user=request.user, assignment=assignment, status=data["status"], note=data["note"],
-            progress_on=data["progress_on"], expected_version=version, channel=Channel.API,
+            user=request.user,
+            assignment=assignment,
+            status=data["status"],
+            note=data["note"],
+            progress_on=data["progress_on"],
+            expected_version=version,
+            channel=Channel.API,
         )
         update = ProgressUpdate.objects.select_related("user").prefetch_related("evidence").get(pk=update.pk)
         new_version = Assignment.objects.filter(pk=assignment.pk).values_list("version", flat=True).get()
@@ -264,7 +353,10 @@ class ProgressView(NestedListView):
 
 
 @extend_schema(
-    tags=[TAG_ASSIGNMENTS], summary="审阅或退回任务", parameters=[ASSIGNMENT_ID], request=ReviewSerializer,
+    tags=[TAG_ASSIGNMENTS],
+    summary="审阅或退回任务",
+    parameters=[ASSIGNMENT_ID],
+    request=ReviewSerializer,
     description="上级主管部门（省、市）对下级的任务写审阅意见；send_back 为 true 时退回报送为“已完成”的任务（回到“推进中”，版本加 1）。"
     "记入进展记录，渠道为“接口”。",
     examples=[OpenApiExample("退回", request_only=True, value={"note": "请补充验收材料", "send_back": True})],
@@ -278,15 +370,21 @@ class ReviewView(generics.GenericAPIView):
         serializer = ReviewSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         update = services.progress_review(
-            user=request.user, assignment=assignment, note=serializer.validated_data["note"],
-            send_back=serializer.validated_data["send_back"], channel=Channel.API,
+            user=request.user,
+            assignment=assignment,
+            note=serializer.validated_data["note"],
+            send_back=serializer.validated_data["send_back"],
+            channel=Channel.API,
         )
         update = ProgressUpdate.objects.select_related("user").prefetch_related("evidence").get(pk=update.pk)
         return Response(ProgressUpdateSerializer(update).data)
 
 
 @extend_schema(
-    tags=[TAG_ASSIGNMENTS], summary="督办任务", parameters=[ASSIGNMENT_ID], request=PressSerializer,
+    tags=[TAG_ASSIGNMENTS],
+    summary="督办任务",
+    parameters=[ASSIGNMENT_ID],
+    request=PressSerializer,
     description="上级主管部门（省、市）督办下级逾期或即将到期的任务：留有记录，并通知责任区域的用户。",
     examples=[OpenApiExample("督办", request_only=True, value={"note": "节点已过，请于本周内报送进展"})],
     responses={201: PressingSerializer},
@@ -298,7 +396,5 @@ class PressView(generics.GenericAPIView):
         assignment = _assignment(request.user, pk)
         serializer = PressSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        pressing = services.press(
-            user=request.user, assignment=assignment, note=serializer.validated_data["note"], channel="api"
-        )
+        pressing = services.press(user=request.user, assignment=assignment, note=serializer.validated_data["note"], channel="api")
         return Response(PressingSerializer(pressing).data, status=status.HTTP_201_CREATED)

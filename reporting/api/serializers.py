@@ -4,17 +4,15 @@ from rest_framework.reverse import reverse
 from accounts.api.serializers import RegionSerializer
 from reporting.forms import AMOUNT_DIGITS, MAX_HOUSEHOLDS  # the page form's limits: one definition
 from reporting.models import Benefit, ReportJob, ReportSnapshot
-from utilities.models import JobState
 from reporting.tables import BENEFIT_CATEGORIES, BENEFIT_MEASURES
+from utilities.models import JobState
 
 
 def _measure_field(measure, label, places):
     help_text = f"{label}：{'整数' if places == 0 else f'最多 {places} 位小数'}，不能为负；省略时为 0。"
     if places == 0:
         return serializers.IntegerField(min_value=0, max_value=MAX_HOUSEHOLDS, default=0, help_text=help_text)
-    return serializers.DecimalField(
-        max_digits=AMOUNT_DIGITS, decimal_places=places, min_value=0, default=0, help_text=help_text
-    )
+    return serializers.DecimalField(max_digits=AMOUNT_DIGITS, decimal_places=places, min_value=0, default=0, help_text=help_text)
 
 
 class BenefitMeasuresSerializer(serializers.Serializer):
@@ -35,11 +33,7 @@ class BenefitFiguresSerializer(serializers.Serializer):
 
     def figures(self):
         """As benefits_set takes them: (category, measure) → value."""
-        return {
-            (category, measure): value
-            for category, measures in self.validated_data.items()
-            for measure, value in measures.items()
-        }
+        return {(category, measure): value for category, measures in self.validated_data.items() for measure, value in measures.items()}
 
 
 class BenefitSheetSerializer(serializers.Serializer):
@@ -60,7 +54,9 @@ class BenefitSerializer(serializers.ModelSerializer):
         extra_kwargs = {
             "year": {"help_text": "年度。"},
             "half": {"help_text": "半年：1 上半年，2 下半年。"},
-            "category": {"help_text": "类别：residential 居民用户，small_business 160kW及以下的企业用户，other 其他用户，sansheng “三省”服务效益。"},
+            "category": {
+                "help_text": "类别：residential 居民用户，small_business 160kW及以下的企业用户，other 其他用户，sansheng “三省”服务效益。"
+            },
             **{measure: {"help_text": label} for measure, label, _places in BENEFIT_MEASURES},
             "updated_at": {"help_text": "最近保存时间。"},
         }
@@ -120,11 +116,12 @@ class ReportJobSerializer(serializers.ModelSerializer):
     finished_at = serializers.DateTimeField(
         source="job.finished_at", read_only=True, allow_null=True, help_text="完成（或失败）时间；未结束为 null。"
     )
-    snapshots = SnapshotSummarySerializer(many=True, read_only=True, help_text="编制出的报表快照（完成后才有）：省为附件2、附件3，全国为全国汇总。")
+    snapshots = SnapshotSummarySerializer(
+        many=True, read_only=True, help_text="编制出的报表快照（完成后才有）：省为附件2、附件3，全国为全国汇总。"
+    )
 
     class Meta:
         model = ReportJob
         fields = ["id", "period", "region", "state", "state_label", "progress", "message", "created_at", "finished_at", "snapshots"]
         read_only_fields = fields
         extra_kwargs = {"id": {"help_text": "任务编号。"}}
-

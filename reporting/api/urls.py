@@ -11,6 +11,8 @@ urlpatterns = [
     *router.urls,
     path("benefits/", views.BenefitListView.as_view(), name="benefit-list"),
     path("benefits/<str:region_code>/<int:year>/<int:half>/", views.BenefitSheetView.as_view(), name="benefit-sheet"),
-    path("periods/<str:code>/regions/<str:region_code>/report-jobs/", views.ProvinceReportJobCreateView.as_view(), name="report-job-create"),
+    path(
+        "periods/<str:code>/regions/<str:region_code>/report-jobs/", views.ProvinceReportJobCreateView.as_view(), name="report-job-create"
+    ),
     path("periods/<str:code>/report-jobs/", views.NationalReportJobCreateView.as_view(), name="report-job-create-national"),
 ]

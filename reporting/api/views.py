@@ -1,5 +1,6 @@
 """附件3 figures, compile jobs and compiled tables. Reads through ``restrict(user, "view")``;
 writes through reporting.services (which check roles and scope)."""
+
 from django.db.models import Max
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
@@ -23,8 +24,12 @@ from reporting.tables import BENEFIT_CATEGORIES, BENEFIT_MEASURES
 from .filtersets import BenefitFilterSet, ReportJobFilterSet, ReportSnapshotFilterSet
 from .permissions import ReportReader
 from .serializers import (
-    BenefitFiguresSerializer, BenefitSerializer, BenefitSheetSerializer, ReportJobSerializer,
-    ReportSnapshotSerializer, SnapshotSummarySerializer,
+    BenefitFiguresSerializer,
+    BenefitSerializer,
+    BenefitSheetSerializer,
+    ReportJobSerializer,
+    ReportSnapshotSerializer,
+    SnapshotSummarySerializer,
 )
 
 TAG_BENEFITS = "服务效益（附件3）"
@@ -42,22 +47,28 @@ class BenefitListView(generics.ListAPIView):
 
     def get_queryset(self):
         return (
-            Benefit.objects.restrict(self.request.user, Action.VIEW).select_related("region")
+            Benefit.objects.restrict(self.request.user, Action.VIEW)
+            .select_related("region")
             .order_by("region__code", "year", "half", "category")
         )
 
 
 BENEFIT_PATH = [
     REGION_CODE,
-    OpenApiParameter("year", OpenApiTypes.INT, OpenApiParameter.PATH, description="年度，如 2022。",
-                     examples=[OpenApiExample("2022 年", value=2022)]),
+    OpenApiParameter(
+        "year", OpenApiTypes.INT, OpenApiParameter.PATH, description="年度，如 2022。", examples=[OpenApiExample("2022 年", value=2022)]
+    ),
     OpenApiParameter("half", OpenApiTypes.INT, OpenApiParameter.PATH, enum=list(HALVES), description="半年：1 上半年，2 下半年。"),
 ]
-BENEFITS_EXAMPLE = OpenApiExample("上半年", request_only=True, value={
-    "residential": {"households": 1520, "investment": "356.20", "sales": "88.00", "capacity": "12.50"},
-    "small_business": {"households": 310, "investment": "1024.75"},
-    "sansheng": {"households": 95, "investment": "210.00", "sales": "35.40", "capacity": "6.80"},
-})
+BENEFITS_EXAMPLE = OpenApiExample(
+    "上半年",
+    request_only=True,
+    value={
+        "residential": {"households": 1520, "investment": "356.20", "sales": "88.00", "capacity": "12.50"},
+        "small_business": {"households": 310, "investment": "1024.75"},
+        "sansheng": {"households": 95, "investment": "210.00", "sales": "35.40", "capacity": "6.80"},
+    },
+)
 
 
 @extend_schema_view(
@@ -67,7 +78,9 @@ BENEFITS_EXAMPLE = OpenApiExample("上半年", request_only=True, value={
         description="供电企业填报其区域一个半年的“三零”“三省”服务效益，整表替换：省略的类别或数字记为 0。"
         "全部校验通过才保存，任何一项有误则一项也不保存（400，errors 以“类别.数字”为键）。"
         "省级统计表上半年取各地上半年数，全年取上、下半年之和。",
-        parameters=BENEFIT_PATH, request=BenefitFiguresSerializer, examples=[BENEFITS_EXAMPLE],
+        parameters=BENEFIT_PATH,
+        request=BenefitFiguresSerializer,
+        examples=[BENEFITS_EXAMPLE],
     ),
 )
 @extend_schema(tags=[TAG_BENEFITS], responses={200: BenefitSheetSerializer})
@@ -97,7 +110,10 @@ class BenefitSheetView(generics.GenericAPIView):
             for category, _label in BENEFIT_CATEGORIES
         }
         sheet = {
-            "region": region, "year": year, "half": half, "figures": figures,
+            "region": region,
+            "year": year,
+            "half": half,
+            "figures": figures,
             "updated_at": rows.aggregate(last=Max("updated_at"))["last"],
         }
         return Response(BenefitSheetSerializer(sheet).data)
@@ -116,7 +132,9 @@ class ReportViewSet(viewsets.ReadOnlyModelViewSet):
 
 @extend_schema_view(
     list=extend_schema(summary="编制任务列表"),
-    retrieve=extend_schema(summary="编制任务状态", description="轮询此地址直到 state 为 done（或 failed）；完成后 snapshots 列出编制出的报表。"),
+    retrieve=extend_schema(
+        summary="编制任务状态", description="轮询此地址直到 state 为 done（或 failed）；完成后 snapshots 列出编制出的报表。"
+    ),
 )
 class ReportJobViewSet(ReportViewSet):
     model = ReportJob
@@ -125,13 +143,15 @@ class ReportJobViewSet(ReportViewSet):
 
     def get_queryset(self):
         return (
-            self.model.objects.restrict(self.request.user, Action.VIEW).select_related("period", "job__region")
+            self.model.objects.restrict(self.request.user, Action.VIEW)
+            .select_related("period", "job__region")
             .prefetch_related("snapshots__period", "snapshots__region")
         )
 
 
 @extend_schema(
-    tags=[TAG_REPORTS], request=None,
+    tags=[TAG_REPORTS],
+    request=None,
     responses={202: OpenApiResponse(ReportJobSerializer, "已排队：响应头 Location 是任务状态的地址，轮询至完成。")},
 )
 class ReportJobCreateView(generics.GenericAPIView):
@@ -145,13 +165,15 @@ class ReportJobCreateView(generics.GenericAPIView):
         job.refresh_from_db()
         location = reverse("api:report-job-detail", args=[job.pk])
         return Response(
-            ReportJobSerializer(job, context={"request": request}).data, status=status.HTTP_202_ACCEPTED,
+            ReportJobSerializer(job, context={"request": request}).data,
+            status=status.HTTP_202_ACCEPTED,
             headers={"Location": request.build_absolute_uri(location)},
         )
 
 
 @extend_schema(
-    summary="编制某省本期统计表", parameters=[PERIOD_CODE, region_code("province")],
+    summary="编制某省本期统计表",
+    parameters=[PERIOD_CODE, region_code("province")],
     description="在后台编制附件2和附件3（省级能源主管部门可编制本省，国家能源局可编制任何省）。",
 )
 class ProvinceReportJobCreateView(ReportJobCreateView):
@@ -166,7 +188,10 @@ class NationalReportJobCreateView(ReportJobCreateView):
 @extend_schema_view(
     list=extend_schema(summary="报表快照列表", responses={200: SnapshotSummarySerializer(many=True)}),
     retrieve=extend_schema(summary="报表快照（表格数据 JSON）"),
-    xlsx=extend_schema(summary="下载报表快照的 Excel 文件", responses={(200, XLSX): OpenApiResponse(OpenApiTypes.BINARY, "统计表 .xlsx 文件，版式同官方附件。")}),
+    xlsx=extend_schema(
+        summary="下载报表快照的 Excel 文件",
+        responses={(200, XLSX): OpenApiResponse(OpenApiTypes.BINARY, "统计表 .xlsx 文件，版式同官方附件。")},
+    ),
 )
 class ReportSnapshotViewSet(ReportViewSet):
     model = ReportSnapshot

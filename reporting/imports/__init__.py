@@ -26,6 +26,7 @@ The package, by responsibility: ``reading`` (the file, then ``reader.Reader``, t
 step; ``text``, how a cell's text is compared), ``preview`` (what importing would do, and as text)
 and ``applying``. The names below are what the rest of the portal imports from ``reporting.imports``.
 """
+
 from utilities.excel import ImportFileError
 
 from .applying import apply_attachment2, can_import
@@ -47,7 +48,20 @@ from .reading import (
 )
 
 __all__ = [
-    "DEFAULT_MAX_BYTES", "MAX_COLUMNS", "MAX_ERRORS", "MAX_ROWS", "MAX_UNCOMPRESSED_BYTES", "Change", "ImportFileError",
-    "ImportResult", "Preview", "Reader", "RegionPreview", "apply_attachment2", "can_import", "describe", "preview_lines",
+    "DEFAULT_MAX_BYTES",
+    "MAX_COLUMNS",
+    "MAX_ERRORS",
+    "MAX_ROWS",
+    "MAX_UNCOMPRESSED_BYTES",
+    "Change",
+    "ImportFileError",
+    "ImportResult",
+    "Preview",
+    "Reader",
+    "RegionPreview",
+    "apply_attachment2",
+    "can_import",
+    "describe",
+    "preview_lines",
     "read_attachment2",
 ]

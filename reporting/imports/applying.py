@@ -1,5 +1,6 @@
 """Applying a preview: every region through ``indicators.services.checkmarks_set`` in one
 transaction, channel “import” — all or nothing."""
+
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
@@ -32,8 +33,13 @@ def apply_attachment2(*, user, preview, channel=Channel.IMPORT, today=None):
             if not entry.values:
                 continue
             _submission, count = checkmarks_set(
-                user=user, region=entry.region, period=preview.period, values=entry.values,
-                expected_version=entry.version, channel=channel, today=today,
+                user=user,
+                region=entry.region,
+                period=preview.period,
+                values=entry.values,
+                expected_version=entry.version,
+                channel=channel,
+                today=today,
             )
             regions += 1
             changed_regions += bool(count)

@@ -1,5 +1,6 @@
 """What importing a 附件2 would do — per region, its changes, blanks and assumed months
 (``Preview``, ``RegionPreview``, ``Change``) — and the same as text for the command (``preview_lines``)."""
+
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -81,10 +82,13 @@ class Preview:
         """Identifies what would be written, from what state: the confirm step must see the same."""
         data = [self.province.code, self.period.code]
         for entry in self.regions:
-            data.append([
-                entry.region.code, entry.version,
-                [[n, v.status, str(v.done_month or ""), str(v.expected_month or ""), v.note] for n, v in sorted(entry.values.items())],
-            ])
+            data.append(
+                [
+                    entry.region.code,
+                    entry.version,
+                    [[n, v.status, str(v.done_month or ""), str(v.expected_month or ""), v.note] for n, v in sorted(entry.values.items())],
+                ]
+            )
         return hashlib.sha256(json.dumps(data, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -99,8 +103,13 @@ def describe(value, indicator):
     """A value as the preview and the audit write it (``indicators.cells.cell_description``)."""
     if value is None or not value.status:
         return "（空）"
-    return cell_description(status=value.status, done_month=value.done_month, expected_month=value.expected_month,
-                            level=indicator.level, encouraging=indicator.encouraging)
+    return cell_description(
+        status=value.status,
+        done_month=value.done_month,
+        expected_month=value.expected_month,
+        level=indicator.level,
+        encouraging=indicator.encouraging,
+    )
 
 
 def same(a, b):

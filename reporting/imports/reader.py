@@ -1,5 +1,6 @@
 """The 附件2 sheet read step by step (template, province and period, rows, counties, values) into a
 ``Preview``; every problem is one located message (“附件2 第 12 行 G 列（指标 3）：…”)."""
+
 import re
 
 from openpyxl.utils import get_column_letter
@@ -74,7 +75,7 @@ class Reader:
     def row_text(self, row, first=1, last=None):
         """The non-empty texts of a row (merged cells keep their value in the first cell)."""
         values = self.rows[row - 1] if row <= len(self.rows) else ()
-        return "".join(as_text(v) for v in values[first - 1:last] if as_text(v))
+        return "".join(as_text(v) for v in values[first - 1 : last] if as_text(v))
 
     # the steps
     def read(self):
@@ -102,8 +103,12 @@ class Reader:
         if blank:
             notes.append(f"文件中有 {blank} 处空白：空白不导入，门户中已有的值保留，仍未填写的在下面列为“未填写”。")
         return Preview(
-            province=self.province, period=self.period, province_entry=province_entry, counties=county_entries,
-            assumed_month=self.assumed_month, notes=notes,
+            province=self.province,
+            period=self.period,
+            province_entry=province_entry,
+            counties=county_entries,
+            assumed_month=self.assumed_month,
+            notes=notes,
         )
 
     def check_template(self):
@@ -125,7 +130,8 @@ class Reader:
             if found != label_key(indicator.label):
                 self.error(
                     f"表头应为指标“{indicator.label}”，实为“{shown(found) or '空'}”：指标列与附件2 模板（{len(self.indicators)} 项指标）不符。",
-                    layout.LABEL_ROW, column,
+                    layout.LABEL_ROW,
+                    column,
                 )
 
     def check_province_and_period(self):
@@ -133,12 +139,19 @@ class Reader:
         expected = layout.attachment2_title(self.province.name)
         if title_key(title) != title_key(expected):
             other = next(
-                (p for p in Region.objects.filter(level=RegionLevel.PROVINCE)
-                 if title_key(layout.attachment2_title(p.name)) == title_key(title)),
+                (
+                    p
+                    for p in Region.objects.filter(level=RegionLevel.PROVINCE)
+                    if title_key(layout.attachment2_title(p.name)) == title_key(title)
+                ),
                 None,
             )
             if other is not None:
-                self.error(f"这是{other.name}的附件2（标题“{shown(title, 60)}”），不是{self.province.name}的：请选择正确的省份或文件。", layout.TITLE_ROW, 1)
+                self.error(
+                    f"这是{other.name}的附件2（标题“{shown(title, 60)}”），不是{self.province.name}的：请选择正确的省份或文件。",
+                    layout.TITLE_ROW,
+                    1,
+                )
             else:
                 self.error(f"标题应为“{expected}”，实为“{shown(title, 60) or '空'}”。", layout.TITLE_ROW, 1)
         span = self.row_text(layout.PERIOD_ROW)
@@ -146,7 +159,8 @@ class Reader:
             self.error(
                 f"报告期应为“{self.period.span_label}”（{self.period.label}），实为“{shown(span, 60) or '空'}”："
                 "这是另一报告期的表，请选择正确的报告期或文件。",
-                layout.PERIOD_ROW, 1,
+                layout.PERIOD_ROW,
+                1,
             )
         row = layout.FIRST_DATA_ROW
         name = compact(self.cell(row, layout.COL_PROVINCE))
@@ -210,7 +224,9 @@ class Reader:
                 self.error(self._unknown_city(city_name), city_row, layout.COL_CITY)
             if city_name in cities and own_city and own_city != city_name:
                 # the writer leaves a county row's 地市 empty (merged); one typed in must agree
-                self.error(f"该县行的“地市”写的是“{shown(own_city)}”，但它位于地市“{city_name}”（第 {city_row} 行）之下。", row, layout.COL_CITY)
+                self.error(
+                    f"该县行的“地市”写的是“{shown(own_city)}”，但它位于地市“{city_name}”（第 {city_row} 行）之下。", row, layout.COL_CITY
+                )
                 misplaced.update(c.pk for c in by_name.get(name, []))
                 continue
             county = by_city_and_name.get((city_name, name))
@@ -227,7 +243,9 @@ class Reader:
                     self.error(self._unknown_county(name), row, layout.COL_COUNTY)
                     continue
             if county.pk in seen:
-                self.error(f"{county.parent.name}{county.name}在第 {seen[county.pk]} 行已经出现过，同一个县只能填一行。", row, layout.COL_COUNTY)
+                self.error(
+                    f"{county.parent.name}{county.name}在第 {seen[county.pk]} 行已经出现过，同一个县只能填一行。", row, layout.COL_COUNTY
+                )
                 continue
             seen[county.pk] = row
             found.append((row, county))
@@ -239,7 +257,11 @@ class Reader:
         return found
 
     def _unknown_city(self, name):
-        elsewhere = list(Region.objects.filter(level=RegionLevel.CITY, name=name).exclude(path__startswith=self.province.path).select_related("parent")[:3])
+        elsewhere = list(
+            Region.objects.filter(level=RegionLevel.CITY, name=name)
+            .exclude(path__startswith=self.province.path)
+            .select_related("parent")[:3]
+        )
         if elsewhere:
             where = "、".join(c.parent.name for c in elsewhere)
             return f"地市“{shown(name)}”不是{self.province.name}的地市，而是{where}的。"
@@ -247,8 +269,10 @@ class Reader:
 
     def _unknown_county(self, name):
         elsewhere = list(
-            Region.objects.filter(level=RegionLevel.COUNTY, name=name).exclude(path__startswith=self.province.path)
-            .select_related("parent__parent").order_by("path")[:5]
+            Region.objects.filter(level=RegionLevel.COUNTY, name=name)
+            .exclude(path__startswith=self.province.path)
+            .select_related("parent__parent")
+            .order_by("path")[:5]
         )
         if elsewhere:
             where = "、".join(f"{c.parent.parent.name}{c.parent.name}" for c in elsewhere)

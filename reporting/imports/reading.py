@@ -1,5 +1,6 @@
 """Reading a filled-in 附件2: the file checked (size, package, sheet, its extent) before the
 ``Reader`` goes through it. Nothing is written."""
+
 from django.utils import timezone
 from openpyxl.utils import get_column_letter
 
@@ -36,10 +37,12 @@ def _load_rows(name, data):
     workbook = open_workbook(name, data, document="附件2", max_uncompressed=MAX_UNCOMPRESSED_BYTES)
     try:
         if layout.ATTACHMENT2_SHEET not in workbook.sheetnames:
-            raise ImportFileError([
-                f"{shown}中没有名为“{layout.ATTACHMENT2_SHEET}”的工作表（现有：{'、'.join(workbook.sheetnames[:10])}）"
-                "：这不是附件2 模板，请先在门户下载本期附件2 再填写。"
-            ])
+            raise ImportFileError(
+                [
+                    f"{shown}中没有名为“{layout.ATTACHMENT2_SHEET}”的工作表（现有：{'、'.join(workbook.sheetnames[:10])}）"
+                    "：这不是附件2 模板，请先在门户下载本期附件2 再填写。"
+                ]
+            )
         sheet = workbook[layout.ATTACHMENT2_SHEET]
         try:
             rows = [tuple(r) for r in sheet.iter_rows(max_row=MAX_ROWS + 1, max_col=MAX_COLUMNS + 1, values_only=True)]

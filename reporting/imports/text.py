@@ -1,5 +1,6 @@
 """How the importer reads a cell's text: stripped, whitespace-free for comparing labels and names,
 and keys that let a title, a period line or an indicator label match however it was typed."""
+
 import re
 
 _SPACES = re.compile(r"\s+")

@@ -1,4 +1,5 @@
 """The admin, in Chinese, goes through the same region scoping."""
+
 import pytest
 
 from accounts.models import User
@@ -38,8 +39,13 @@ def test_another_provinces_user_cannot_be_opened_or_changed(province_client, mak
 def test_moving_a_user_out_of_the_province_is_refused(province_client):
     county = User.objects.get(username="demo_county")
     data = {
-        "username": county.username, "role": "county", "region": "500103", "is_active": "on",
-        "last_name": county.last_name, "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00",
+        "username": county.username,
+        "role": "county",
+        "region": "500103",
+        "is_active": "on",
+        "last_name": county.last_name,
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "00:00:00",
     }
     response = province_client.post(f"/admin/accounts/user/{county.pk}/change/", data)
     assert response.status_code == 200

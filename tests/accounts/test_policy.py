@@ -3,6 +3,7 @@ defects the outside probes found, and the rules each role gets on representative
 
 Regions: 四川 510000 ⊃ 成都 510100 ⊃ 锦江 510104; 重庆 500000 ⊃ 渝中 500103.
 """
+
 from datetime import date
 
 import pytest
@@ -51,16 +52,32 @@ def client_of(user):
 def change_data(user, **fields):
     """What the admin's change form of ``user`` sends back, as a province administrator sees it."""
     return {
-        "username": user.username, "last_name": user.last_name, "first_name": "", "email": "",
-        "is_active": "on", "role": user.role, "region": user.region_id or "", "organisation": "", "phone": "",
-        "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00", **fields,
+        "username": user.username,
+        "last_name": user.last_name,
+        "first_name": "",
+        "email": "",
+        "is_active": "on",
+        "role": user.role,
+        "region": user.region_id or "",
+        "organisation": "",
+        "phone": "",
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "00:00:00",
+        **fields,
     }
 
 
 def add_data(username, role, region, **fields):
     return {
-        "username": username, "usable_password": "true", "password1": "Xy#9pass-word", "password2": "Xy#9pass-word",
-        "role": role, "region": region.pk if region else "", "organisation": "", "phone": "", **fields,
+        "username": username,
+        "usable_password": "true",
+        "password1": "Xy#9pass-word",
+        "password2": "Xy#9pass-word",
+        "role": role,
+        "region": region.pk if region else "",
+        "organisation": "",
+        "phone": "",
+        **fields,
     }
 
 
@@ -69,8 +86,11 @@ def escalation(**extra):
     group = Group.objects.create(name="全部权限")
     group.permissions.set(Permission.objects.all())
     return {
-        "is_superuser": "on", "is_staff": "on", "groups": [group.pk],
-        "user_permissions": list(Permission.objects.values_list("pk", flat=True)[:5]), **extra,
+        "is_superuser": "on",
+        "is_staff": "on",
+        "groups": [group.pk],
+        "user_permissions": list(Permission.objects.values_list("pk", flat=True)[:5]),
+        **extra,
     }
 
 
@@ -148,11 +168,18 @@ def test_a_managed_user_cannot_be_promoted_or_moved_out(users):
     assert (county.role, county.region.code) == ("county", "510104")
 
 
-@pytest.mark.parametrize("role, code, created", [
-    ("county", "510104", True), ("city", "510100", True), ("supply_company", "510000", True),
-    ("regulator", "510000", False), ("province", "510000", False), ("national", None, False),
-    ("county", "500103", False),  # another province's county
-])
+@pytest.mark.parametrize(
+    "role, code, created",
+    [
+        ("county", "510104", True),
+        ("city", "510100", True),
+        ("supply_company", "510000", True),
+        ("regulator", "510000", False),
+        ("province", "510000", False),
+        ("national", None, False),
+        ("county", "500103", False),  # another province's county
+    ],
+)
 def test_what_a_province_admin_may_create(users, role, code, created):
     region = Region.objects.get(code=code) if code else None
     response = client_of(users["province"]).post("/admin/accounts/user/add/", add_data("made", role, region))
@@ -224,10 +251,19 @@ def period(db):
     return period_open(code=P, indicator_set=IndicatorSet.objects.get(code="national-2021"))[0]
 
 
-@pytest.mark.parametrize("principal, status", [
-    ("city", 403), ("county", 403), ("supply_company", 403),
-    ("province", 200), ("regulator", 200), ("national", 200), ("superuser", 200), ("other_province", 404),
-])
+@pytest.mark.parametrize(
+    "principal, status",
+    [
+        ("city", 403),
+        ("county", 403),
+        ("supply_company", 403),
+        ("province", 200),
+        ("regulator", 200),
+        ("national", 200),
+        ("superuser", 200),
+        ("other_province", 404),
+    ],
+)
 def test_the_province_page_is_for_the_provinces_readers(users, period, principal, status):
     assert client_of(users[principal]).get(f"/periods/{P}/province/510000/").status_code == status
 
@@ -238,10 +274,18 @@ def test_a_city_reviewer_still_reads_its_counties_on_the_blocking_page(users, pe
     assert client_of(users["province"]).get(f"/periods/{P}/blocking/510000/").context["city_only"] is False
 
 
-@pytest.mark.parametrize("principal, page, api", [
-    ("supply_company", 404, 403), ("county", 404, 403), ("city", 404, 403), ("other_province", 404, 404),
-    ("province", 200, 200), ("regulator", 200, 200), ("national", 200, 200),
-])
+@pytest.mark.parametrize(
+    "principal, page, api",
+    [
+        ("supply_company", 404, 403),
+        ("county", 404, 403),
+        ("city", 404, 403),
+        ("other_province", 404, 404),
+        ("province", 200, 200),
+        ("regulator", 200, 200),
+        ("national", 200, 200),
+    ],
+)
 def test_report_jobs_ask_the_same_permission_on_pages_and_api(users, period, settings, tmp_path, principal, page, api):
     settings.MEDIA_ROOT = tmp_path
     job = report_job_start(user=users["province"], province=Region.objects.get(code="510000"), period=period)
@@ -292,24 +336,38 @@ ROLES = ("county", "city", "province", "supply_company", "regulator", "national"
 def _objects(users, period):
     region = Region.objects.get
     sichuan_ledger = ledger_services.ledger_adapt(
-        user=users["province"], region=region(code="510000"), year=2022, source=Ledger.objects.get(code="national-2021"),
+        user=users["province"],
+        region=region(code="510000"),
+        year=2022,
+        source=Ledger.objects.get(code="national-2021"),
     )
     item = sichuan_ledger.items.get(number=3)
     city_part = ledger_services.assignment_create(
-        user=users["province"], item=item, region=region(code="510100"), responsible_unit="成都市发改委",
+        user=users["province"],
+        item=item,
+        region=region(code="510100"),
+        responsible_unit="成都市发改委",
     )
     county_part = ledger_services.assignment_create(
-        user=users["city"], item=item, parent=city_part, region=region(code="510104"), responsible_unit="锦江区发改局",
+        user=users["city"],
+        item=item,
+        parent=city_part,
+        region=region(code="510104"),
+        responsible_unit="锦江区发改局",
         milestone=date(2022, 9, 30),
     )
     return {
-        "jinjiang": region(code="510104"), "chengdu": region(code="510100"), "sichuan": region(code="510000"),
+        "jinjiang": region(code="510104"),
+        "chengdu": region(code="510100"),
+        "sichuan": region(code="510000"),
         "chongqing": region(code="500000"),
         "draft": Submission(region=region(code="510104"), period=period, state=SubmissionState.DRAFT),
         "submitted": Submission(region=region(code="510104"), period=period, state=SubmissionState.SUBMITTED),
         "sichuan_sheet": Submission(region=region(code="510000"), period=period),
-        "ledger": sichuan_ledger, "reference": Ledger.objects.get(code="national-2021"),
-        "city_part": city_part, "county_part": county_part,
+        "ledger": sichuan_ledger,
+        "reference": Ledger.objects.get(code="national-2021"),
+        "city_part": city_part,
+        "county_part": county_part,
         "report_job": Job(kind=JobKind.REPORT, region=region(code="510000"), created_by=users["national"]),
         "national_job": Job(kind=JobKind.REPORT, region=None, created_by=users["national"]),
         "import_job": Job(kind=JobKind.APPLICATIONS, region=region(code="510104"), created_by=None),
@@ -320,50 +378,50 @@ def _objects(users, period):
 
 #                                                          county city prov supply regul natnl 渝
 RULES = {
-    ("indicators.fill_county_sheet", "draft"):             "1 0 1 0 0 0 0",
-    ("indicators.fill_county_sheet", "submitted"):         "0 0 1 0 0 0 0",
-    ("indicators.fill_province_sheet", "sichuan_sheet"):   "0 0 1 0 0 0 0",
-    ("indicators.submit", "jinjiang"):                     "1 0 0 0 0 0 0",
-    ("indicators.review_county", "jinjiang"):              "0 1 1 0 0 0 0",
-    ("indicators.accept_city", "chengdu"):                 "0 0 1 0 0 0 0",
-    ("indicators.confirm_province", "sichuan"):            "0 0 1 0 0 0 0",
-    ("indicators.confirm_province", "chongqing"):          "0 0 0 0 0 0 1",
-    ("indicators.reopen_province", "sichuan"):             "0 0 1 0 0 0 0",
-    ("indicators.view_province_page", "sichuan"):          "0 0 1 0 1 1 0",
-    ("indicators.view_review_page", "chengdu"):            "0 1 1 0 1 1 0",
-    ("indicators.upload_applications", "jinjiang"):        "1 0 0 1 0 0 0",
-    ("reporting.read_reports", "sichuan"):                 "0 0 1 0 1 1 0",
-    ("reporting.read_reports", "chongqing"):               "0 0 0 0 0 1 1",
-    ("reporting.read_national_reports", None):             "0 0 0 0 0 1 0",
-    ("reporting.compile_reports", "sichuan"):              "0 0 1 0 0 1 0",
-    ("reporting.compile_national", None):                  "0 0 0 0 0 1 0",
-    ("reporting.enter_benefits", "sichuan"):               "0 0 0 1 0 0 0",
-    ("reporting.import_attachment2", "sichuan"):           "0 0 1 0 0 0 0",
-    ("utilities.view_job", "report_job"):                  "0 0 1 0 1 1 0",
-    ("utilities.view_job", "national_job"):                "0 0 0 0 0 1 0",
-    ("utilities.view_job", "import_job"):                  "1 1 1 1 1 1 0",
-    ("utilities.view_job", "own_import"):                  "1 1 1 1 1 1 1",
-    ("ledger.adapt", "sichuan"):                           "0 0 1 0 0 0 0",
-    ("ledger.adapt", "chengdu"):                           "0 1 0 0 0 0 0",
-    ("ledger.edit_items", "ledger"):                       "0 0 1 0 0 0 0",
-    ("ledger.edit_items", "reference"):                    "0 0 0 0 0 0 0",
-    ("ledger.assign", "ledger"):                           "0 0 1 0 0 0 0",
-    ("ledger.break_down", "city_part"):                    "0 1 0 0 0 0 0",
-    ("ledger.report_progress", "county_part"):             "1 0 0 1 0 0 0",
-    ("ledger.report_progress", "city_part"):               "0 1 0 1 0 0 0",
-    ("ledger.review_progress", "county_part"):             "0 1 1 0 0 0 0",
-    ("ledger.press", "city_part"):                         "0 0 1 0 0 0 0",
-    ("ledger.press", None):                                "0 1 1 0 0 0 1",
-    ("ledger.view_pressing_list", None):                   "0 1 1 0 1 1 1",
-    ("accounts.manage_tokens", "jinjiang"):                "0 0 1 0 0 0 0",
-    ("accounts.manage_tokens", "chongqing"):               "0 0 0 0 0 0 1",
-    ("accounts.view_user", "county"):                      "0 0 1 0 0 0 0",
-    ("accounts.change_user", "county"):                    "0 0 1 0 0 0 0",
-    ("accounts.change_user", "regulator"):                 "0 0 0 0 0 0 0",
-    ("accounts.change_user", "province"):                  "0 0 0 0 0 0 0",
-    ("accounts.delete_user", "supply_company"):            "0 0 1 0 0 0 0",
-    ("accounts.add_user", None):                           "0 0 1 0 0 0 1",
-    ("accounts.change_region", "jinjiang"):                "0 0 0 0 0 0 0",
+    ("indicators.fill_county_sheet", "draft"): "1 0 1 0 0 0 0",
+    ("indicators.fill_county_sheet", "submitted"): "0 0 1 0 0 0 0",
+    ("indicators.fill_province_sheet", "sichuan_sheet"): "0 0 1 0 0 0 0",
+    ("indicators.submit", "jinjiang"): "1 0 0 0 0 0 0",
+    ("indicators.review_county", "jinjiang"): "0 1 1 0 0 0 0",
+    ("indicators.accept_city", "chengdu"): "0 0 1 0 0 0 0",
+    ("indicators.confirm_province", "sichuan"): "0 0 1 0 0 0 0",
+    ("indicators.confirm_province", "chongqing"): "0 0 0 0 0 0 1",
+    ("indicators.reopen_province", "sichuan"): "0 0 1 0 0 0 0",
+    ("indicators.view_province_page", "sichuan"): "0 0 1 0 1 1 0",
+    ("indicators.view_review_page", "chengdu"): "0 1 1 0 1 1 0",
+    ("indicators.upload_applications", "jinjiang"): "1 0 0 1 0 0 0",
+    ("reporting.read_reports", "sichuan"): "0 0 1 0 1 1 0",
+    ("reporting.read_reports", "chongqing"): "0 0 0 0 0 1 1",
+    ("reporting.read_national_reports", None): "0 0 0 0 0 1 0",
+    ("reporting.compile_reports", "sichuan"): "0 0 1 0 0 1 0",
+    ("reporting.compile_national", None): "0 0 0 0 0 1 0",
+    ("reporting.enter_benefits", "sichuan"): "0 0 0 1 0 0 0",
+    ("reporting.import_attachment2", "sichuan"): "0 0 1 0 0 0 0",
+    ("utilities.view_job", "report_job"): "0 0 1 0 1 1 0",
+    ("utilities.view_job", "national_job"): "0 0 0 0 0 1 0",
+    ("utilities.view_job", "import_job"): "1 1 1 1 1 1 0",
+    ("utilities.view_job", "own_import"): "1 1 1 1 1 1 1",
+    ("ledger.adapt", "sichuan"): "0 0 1 0 0 0 0",
+    ("ledger.adapt", "chengdu"): "0 1 0 0 0 0 0",
+    ("ledger.edit_items", "ledger"): "0 0 1 0 0 0 0",
+    ("ledger.edit_items", "reference"): "0 0 0 0 0 0 0",
+    ("ledger.assign", "ledger"): "0 0 1 0 0 0 0",
+    ("ledger.break_down", "city_part"): "0 1 0 0 0 0 0",
+    ("ledger.report_progress", "county_part"): "1 0 0 1 0 0 0",
+    ("ledger.report_progress", "city_part"): "0 1 0 1 0 0 0",
+    ("ledger.review_progress", "county_part"): "0 1 1 0 0 0 0",
+    ("ledger.press", "city_part"): "0 0 1 0 0 0 0",
+    ("ledger.press", None): "0 1 1 0 0 0 1",
+    ("ledger.view_pressing_list", None): "0 1 1 0 1 1 1",
+    ("accounts.manage_tokens", "jinjiang"): "0 0 1 0 0 0 0",
+    ("accounts.manage_tokens", "chongqing"): "0 0 0 0 0 0 1",
+    ("accounts.view_user", "county"): "0 0 1 0 0 0 0",
+    ("accounts.change_user", "county"): "0 0 1 0 0 0 0",
+    ("accounts.change_user", "regulator"): "0 0 0 0 0 0 0",
+    ("accounts.change_user", "province"): "0 0 0 0 0 0 0",
+    ("accounts.delete_user", "supply_company"): "0 0 1 0 0 0 0",
+    ("accounts.add_user", None): "0 0 1 0 0 0 1",
+    ("accounts.change_region", "jinjiang"): "0 0 0 0 0 0 0",
 }
 
 

@@ -1,4 +1,5 @@
 """The region tree: every province, city and county of the mainland, loaded from fixtures/regions.csv."""
+
 import pytest
 from django.core.management import CommandError, call_command
 

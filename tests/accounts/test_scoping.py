@@ -1,4 +1,5 @@
 """One mechanism decides what a user may see and change: Model.objects.restrict(user, action)."""
+
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -32,17 +33,33 @@ def codes(qs):
 
 # (user, region code) → may view, may change
 REGION_MATRIX = [
-    ("national", SICHUAN, True, False), ("national", JINJIANG, True, False), ("national", CHONGQING, True, False),
-    ("regulator", SICHUAN, True, False), ("regulator", JINJIANG, True, False), ("regulator", CHONGQING, False, False),
-    ("province", SICHUAN, True, True), ("province", LESHAN, True, True), ("province", JINJIANG, True, True),
+    ("national", SICHUAN, True, False),
+    ("national", JINJIANG, True, False),
+    ("national", CHONGQING, True, False),
+    ("regulator", SICHUAN, True, False),
+    ("regulator", JINJIANG, True, False),
+    ("regulator", CHONGQING, False, False),
+    ("province", SICHUAN, True, True),
+    ("province", LESHAN, True, True),
+    ("province", JINJIANG, True, True),
     ("province", CHONGQING, False, False),
-    ("supply", CHENGDU, True, True), ("supply", JINJIANG, True, True), ("supply", SICHUAN, True, False),
+    ("supply", CHENGDU, True, True),
+    ("supply", JINJIANG, True, True),
+    ("supply", SICHUAN, True, False),
     ("supply", LESHAN, False, False),
-    ("city", CHENGDU, True, True), ("city", JINJIANG, True, True), ("city", QINGYANG, True, True),
-    ("city", SICHUAN, True, False), ("city", LESHAN, False, False), ("city", CHONGQING, False, False),
-    ("county", JINJIANG, True, True), ("county", CHENGDU, True, False), ("county", SICHUAN, True, False),
-    ("county", QINGYANG, False, False), ("county", LESHAN, False, False),
-    ("other_province", SICHUAN, False, False), ("other_province", CHONGQING, True, True),
+    ("city", CHENGDU, True, True),
+    ("city", JINJIANG, True, True),
+    ("city", QINGYANG, True, True),
+    ("city", SICHUAN, True, False),
+    ("city", LESHAN, False, False),
+    ("city", CHONGQING, False, False),
+    ("county", JINJIANG, True, True),
+    ("county", CHENGDU, True, False),
+    ("county", SICHUAN, True, False),
+    ("county", QINGYANG, False, False),
+    ("county", LESHAN, False, False),
+    ("other_province", SICHUAN, False, False),
+    ("other_province", CHONGQING, True, True),
 ]
 
 
@@ -65,14 +82,21 @@ def test_a_province_sees_exactly_its_subtree_and_nothing_of_others(users):
 
 # (user, ledger) → may view, may change
 LEDGER_MATRIX = [
-    ("county", "national-2021", True, False), ("county", "sichuan-2022", True, False),
-    ("county", "chongqing-2021", False, False), ("county", "guiyang-2021", False, False),
-    ("city", "sichuan-2022", True, False), ("province", "sichuan-2022", True, True),
-    ("province", "national-2021", True, False), ("province", "chongqing-2021", False, False),
-    ("other_province", "chongqing-2021", True, True), ("other_province", "cqpower-2021", True, True),
+    ("county", "national-2021", True, False),
+    ("county", "sichuan-2022", True, False),
+    ("county", "chongqing-2021", False, False),
+    ("county", "guiyang-2021", False, False),
+    ("city", "sichuan-2022", True, False),
+    ("province", "sichuan-2022", True, True),
+    ("province", "national-2021", True, False),
+    ("province", "chongqing-2021", False, False),
+    ("other_province", "chongqing-2021", True, True),
+    ("other_province", "cqpower-2021", True, True),
     ("other_province", "sichuan-2022", False, False),
-    ("regulator", "sichuan-2022", True, False), ("regulator", "chongqing-2021", False, False),
-    ("national", "chongqing-2021", True, False), ("national", "national-2021", True, False),
+    ("regulator", "sichuan-2022", True, False),
+    ("regulator", "chongqing-2021", False, False),
+    ("national", "chongqing-2021", True, False),
+    ("national", "national-2021", True, False),
 ]
 
 

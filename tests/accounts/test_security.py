@@ -1,4 +1,5 @@
 """Security: login lockout (django-axes), headers and cookies, CSRF on every portal URL."""
+
 import re
 from datetime import timedelta
 
@@ -14,6 +15,7 @@ LOCKED = "登录失败次数过多，账户已暂时锁定"
 
 
 # --- Login throttling and lockout -------------------------------------------------------------
+
 
 @pytest.fixture
 def axes_on(settings):
@@ -98,7 +100,9 @@ def test_lockout_settings_come_from_the_environment():
     from django.conf import settings
 
     assert settings.AUTHENTICATION_BACKENDS == [
-        "axes.backends.AxesStandaloneBackend", "accounts.backends.RegionModelBackend", "rules.permissions.ObjectPermissionBackend",
+        "axes.backends.AxesStandaloneBackend",
+        "accounts.backends.RegionModelBackend",
+        "rules.permissions.ObjectPermissionBackend",
     ]
     assert settings.AXES_FAILURE_LIMIT == 5
     assert settings.AXES_COOLOFF_TIME == timedelta(minutes=15)
@@ -108,10 +112,9 @@ def test_lockout_settings_come_from_the_environment():
 
 # --- Headers and cookies ----------------------------------------------------------------------
 
+
 def _policy(response):
-    return dict(
-        (part.split(" ", 1) + [""])[:2] for part in (p.strip() for p in response["Content-Security-Policy"].split(";"))
-    )
+    return dict((part.split(" ", 1) + [""])[:2] for part in (p.strip() for p in response["Content-Security-Policy"].split(";")))
 
 
 def test_pages_carry_a_strict_content_security_policy_and_the_other_headers(client):

@@ -1,5 +1,6 @@
 """The REST API for 政务平台: tokens, bulk writes with ETag, the error body, pagination, filters,
 report jobs and the audit channel. The permission matrix is in test_api_permissions.py."""
+
 import json
 from io import BytesIO
 
@@ -125,11 +126,27 @@ def test_read_a_county_sheet_with_its_etag(period, client_for):
     response = client_for(JINJIANG, access="read").get(CHECKMARKS.format(JINJIANG))
     body = response.json()
     assert response.status_code == 200 and response["ETag"] == '"0"'
-    assert (body["region"]["code"], body["region"]["parent"], body["period"], body["state"], body["version"]) == (JINJIANG, CHENGDU, "2022S1", "draft", 0)
+    assert (body["region"]["code"], body["region"]["parent"], body["period"], body["state"], body["version"]) == (
+        JINJIANG,
+        CHENGDU,
+        "2022S1",
+        "draft",
+        0,
+    )
     assert len(body["checkmarks"]) == 31 and len(body["missing"]) == 31 and body["changed"] is None
     assert body["checkmarks"][0] == {
-        "number": 1, "label": "1", "group": "2020年指标", "encouraging": False, "status": "", "done_month": None,
-        "expected_month": None, "note": "", "display": "", "complete": False, "overdue": False, "updated_at": None,
+        "number": 1,
+        "label": "1",
+        "group": "2020年指标",
+        "encouraging": False,
+        "status": "",
+        "done_month": None,
+        "expected_month": None,
+        "note": "",
+        "display": "",
+        "complete": False,
+        "overdue": False,
+        "updated_at": None,
     }
 
 
@@ -148,26 +165,42 @@ def test_bulk_write_of_all_indicators_is_audited_as_api(period, client_for):
 def test_a_partial_write_keeps_the_other_indicators(period, client_for):
     client = client_for(JINJIANG)
     put(client, JINJIANG, all_done())
-    body = put(client, JINJIANG, {"checkmarks": [
-        {"number": 5, "status": "not_done", "expected_month": "2022-12", "note": "等待电网改造"},
-    ]}, etag='"1"').json()
+    body = put(
+        client,
+        JINJIANG,
+        {
+            "checkmarks": [
+                {"number": 5, "status": "not_done", "expected_month": "2022-12", "note": "等待电网改造"},
+            ]
+        },
+        etag='"1"',
+    ).json()
     five = next(c for c in body["checkmarks"] if c["number"] == 5)
-    assert (body["changed"], body["version"], five["display"], five["expected_month"], five["note"]) == (1, 2, "2022年12月", "2022-12", "等待电网改造")
+    assert (body["changed"], body["version"], five["display"], five["expected_month"], five["note"]) == (
+        1,
+        2,
+        "2022年12月",
+        "2022-12",
+        "等待电网改造",
+    )
     assert Checkmark.objects.filter(region__code=JINJIANG, period=period, status="done").count() == 30
 
 
-@pytest.mark.parametrize("items, key, message", [
-    ([{"number": 3, "status": "done", "done_month": "2021/13"}], "3", "指标 3 的完成月份：“2021/13”不是有效的月份"),
-    ([{"number": 3, "status": "done", "done_month": "2021-13"}], "3", "不是有效的月份"),
-    ([{"number": 3, "status": "done", "done_month": 202103}], "3", "不是有效的月份"),
-    ([{"number": 3, "status": "finished"}], "3", "指标 3 的完成情况"),
-    ([{"number": 3, "status": "done", "expected_month": "2022-09"}], "3", "只有完成情况为 not_done"),
-    ([{"number": 3, "status": "done", "note": "长" * 501}], "3", "指标 3 的备注"),
-    ([{"number": 3, "status": "done"}, {"number": 3, "status": ""}], "checkmarks", "重复出现"),
-    (["3"], "checkmarks[2]", "第 3 项"),
-    ([None], "checkmarks[2]", "第 3 项：该字段不能为 null"),
-    ([{"status": "done"}], "checkmarks[2]", "第 3 项的序号"),
-])
+@pytest.mark.parametrize(
+    "items, key, message",
+    [
+        ([{"number": 3, "status": "done", "done_month": "2021/13"}], "3", "指标 3 的完成月份：“2021/13”不是有效的月份"),
+        ([{"number": 3, "status": "done", "done_month": "2021-13"}], "3", "不是有效的月份"),
+        ([{"number": 3, "status": "done", "done_month": 202103}], "3", "不是有效的月份"),
+        ([{"number": 3, "status": "finished"}], "3", "指标 3 的完成情况"),
+        ([{"number": 3, "status": "done", "expected_month": "2022-09"}], "3", "只有完成情况为 not_done"),
+        ([{"number": 3, "status": "done", "note": "长" * 501}], "3", "指标 3 的备注"),
+        ([{"number": 3, "status": "done"}, {"number": 3, "status": ""}], "checkmarks", "重复出现"),
+        (["3"], "checkmarks[2]", "第 3 项"),
+        ([None], "checkmarks[2]", "第 3 项：该字段不能为 null"),
+        ([{"status": "done"}], "checkmarks[2]", "第 3 项的序号"),
+    ],
+)
 def test_a_wrong_item_fails_the_whole_write(period, client_for, items, key, message):
     valid = all_done([1, 2])["checkmarks"]
     errors = assert_error(put(client_for(JINJIANG), JINJIANG, {"checkmarks": valid + items}), 400, "validation_error")["errors"]
@@ -175,13 +208,16 @@ def test_a_wrong_item_fails_the_whole_write(period, client_for, items, key, mess
     assert stored(JINJIANG, period) == 0
 
 
-@pytest.mark.parametrize("body, key", [
-    ({"checkmarks": []}, "checkmarks"),
-    ({"checkmarks": {"3": "done"}}, "checkmarks"),
-    ({}, "checkmarks"),
-    ([{"number": 3, "status": "done"}], "body"),
-    ("√", "body"),
-])
+@pytest.mark.parametrize(
+    "body, key",
+    [
+        ({"checkmarks": []}, "checkmarks"),
+        ({"checkmarks": {"3": "done"}}, "checkmarks"),
+        ({}, "checkmarks"),
+        ([{"number": 3, "status": "done"}], "body"),
+        ("√", "body"),
+    ],
+)
 def test_a_body_of_the_wrong_type_is_a_field_error(period, client_for, body, key):
     errors = assert_error(put(client_for(JINJIANG), JINJIANG, body), 400, "validation_error")["errors"]
     assert list(errors) == [key]
@@ -201,11 +237,13 @@ def test_province_indicators_use_the_same_endpoint_with_starred_labels(period, c
     client = client_for(SICHUAN)
     body = client.get(CHECKMARKS.format(SICHUAN)).json()
     assert [c["label"] for c in body["checkmarks"]] == ["*21", "*27", "*29", "*30", "*33", "*37", "*38"]
-    errors = assert_error(put(client, SICHUAN, {"checkmarks": [{"number": 37, "status": "not_done", "expected_month": "2022-09"}]}),
-                          400, "validation_error")["errors"]
+    errors = assert_error(
+        put(client, SICHUAN, {"checkmarks": [{"number": 37, "status": "not_done", "expected_month": "2022-09"}]}), 400, "validation_error"
+    )["errors"]
     assert list(errors) == ["*37"] and "鼓励性指标" in errors["*37"][0]
-    errors = assert_error(put(client, SICHUAN, {"checkmarks": [{"number": 21, "status": "done", "done_month": "22-01"}]}),
-                          400, "validation_error")["errors"]
+    errors = assert_error(
+        put(client, SICHUAN, {"checkmarks": [{"number": 21, "status": "done", "done_month": "22-01"}]}), 400, "validation_error"
+    )["errors"]
     assert list(errors) == ["*21"]
     response = put(client, SICHUAN, {"checkmarks": [{"number": 21, "status": "done"}, {"number": 37, "status": "done"}]})
     assert response.status_code == 200 and [c["display"] for c in response.json()["checkmarks"][:1]] == ["已完成"]
@@ -356,7 +394,9 @@ def test_bad_json_wrong_media_type_and_unknown_paths(period, client_for):
     client = client_for(JINJIANG)
     response = client.generic("PUT", CHECKMARKS.format(JINJIANG), "{not json", content_type="application/json", HTTP_IF_MATCH='"0"')
     assert_error(response, 400, "parse_error")
-    response = client.generic("PUT", CHECKMARKS.format(JINJIANG), "a=b", content_type="application/x-www-form-urlencoded", HTTP_IF_MATCH='"0"')
+    response = client.generic(
+        "PUT", CHECKMARKS.format(JINJIANG), "a=b", content_type="application/x-www-form-urlencoded", HTTP_IF_MATCH='"0"'
+    )
     assert_error(response, 415, "unsupported_media_type")
     assert_error(client.delete(CHECKMARKS.format(JINJIANG)), 405, "method_not_allowed")
     assert_error(client.get(f"{V1}/no-such-thing/"), 404, "not_found")
@@ -426,8 +466,14 @@ def test_indicator_sets_indicators_and_periods(period, client_for):
     body = client.get(f"{V1}/indicator-sets/national-2021/indicators/", {"level": "province"}).json()
     assert [i["label"] for i in body["results"]] == ["*21", "*27", "*29", "*30", "*33", "*37", "*38"]
     assert client.get(f"{V1}/periods/2022S1/").json() == {
-        "code": "2022S1", "label": "2022年上半年", "year": 2022, "kind": "half", "starts": "2022-01-01",
-        "ends": "2022-06-30", "deadline": "2022-07-15", "indicator_set": "national-2021",
+        "code": "2022S1",
+        "label": "2022年上半年",
+        "year": 2022,
+        "kind": "half",
+        "starts": "2022-01-01",
+        "ends": "2022-06-30",
+        "deadline": "2022-07-15",
+        "indicator_set": "national-2021",
     }
 
 
@@ -451,8 +497,11 @@ def test_benefits_put_and_get(period, client_for):
 def test_benefits_all_or_nothing(period, client_for):
     supply = client_for(SICHUAN, role="supply_company")
     url = f"{V1}/benefits/{SICHUAN}/2022/1/"
-    errors = assert_error(supply.put(url, {"residential": {"households": 1.5, "investment": "-1"}, "other": {"sales": "1.234"}}, format="json"),
-                          400, "validation_error")["errors"]
+    errors = assert_error(
+        supply.put(url, {"residential": {"households": 1.5, "investment": "-1"}, "other": {"sales": "1.234"}}, format="json"),
+        400,
+        "validation_error",
+    )["errors"]
     assert set(errors) == {"residential.households", "residential.investment", "other.sales"}
     assert not Benefit.objects.exists()
     assert_error(client_for(SICHUAN).put(url, {}, format="json"), 403, "permission_denied")
@@ -486,7 +535,9 @@ def test_report_job_create_poll_and_download(period, client_for, settings, tmp_p
     assert ReportJob.objects.get().created_by == writer.token.user
 
 
-def test_national_rollup_job_is_for_the_national_level(period, make_user, settings, tmp_path, django_capture_on_commit_callbacks, client_for):
+def test_national_rollup_job_is_for_the_national_level(
+    period, make_user, settings, tmp_path, django_capture_on_commit_callbacks, client_for
+):
     settings.MEDIA_ROOT = tmp_path
     assert_error(client_for(SICHUAN).post(f"{V1}/periods/2022S1/report-jobs/"), 403, "permission_denied")
     national = APIClient()
@@ -522,17 +573,22 @@ def test_schema_and_docs_are_served_without_any_cdn(client):
 def test_every_schema_field_and_parameter_is_described_in_chinese(client):
     document = json.loads(client.get("/api/schema/", HTTP_ACCEPT="application/json").content)
     missing = [
-        f"{name}.{field}" for name, component in document["components"]["schemas"].items()
+        f"{name}.{field}"
+        for name, component in document["components"]["schemas"].items()
         for field, spec in component.get("properties", {}).items()
-        if not any("\u4e00" <= ch <= "\u9fff" for ch in spec.get("description", ""))
-        and "$ref" not in spec and "allOf" not in spec
+        if not any("\u4e00" <= ch <= "\u9fff" for ch in spec.get("description", "")) and "$ref" not in spec and "allOf" not in spec
     ]
     missing += [
-        f"{path} {method} {p['name']}" for path, item in document["paths"].items() for method, op in item.items()
-        for p in op.get("parameters", []) if not any("\u4e00" <= ch <= "\u9fff" for ch in p.get("description", ""))
+        f"{path} {method} {p['name']}"
+        for path, item in document["paths"].items()
+        for method, op in item.items()
+        for p in op.get("parameters", [])
+        if not any("\u4e00" <= ch <= "\u9fff" for ch in p.get("description", ""))
     ]
     missing += [
-        f"{path} {method}" for path, item in document["paths"].items() for method, op in item.items()
+        f"{path} {method}"
+        for path, item in document["paths"].items()
+        for method, op in item.items()
         if not any("\u4e00" <= ch <= "\u9fff" for ch in op.get("summary", ""))
     ]
     assert missing == []

@@ -4,6 +4,7 @@ The records below are made so that each count and each listed breach is known: a
 application across the 2024 Spring Festival, one whose limit is met only because 2024-05-11 (a
 Saturday) was a make-up working day, force-majeure cases, extra documents, a customer's investment.
 """
+
 import csv
 import io
 import re
@@ -39,9 +40,9 @@ from indicators.models import (
 from indicators.selectors import review_matrix, sheet
 from indicators.services import CheckmarkValue
 from indicators.workdays import CalendarRangeError, coverage, working_days_between
+from utilities import jobs
 from utilities.errors import PeriodLocked
 from utilities.excel import ImportFileError
-from utilities import jobs
 from utilities.formatting import file_size_label
 from utilities.models import JobState
 
@@ -54,6 +55,7 @@ LABEL = dict(CustomerType.choices)
 
 
 # --- working days ----------------------------------------------------------------------------------
+
 
 def test_working_days_skip_the_spring_festival_and_count_its_make_up_sunday():
     # 2024: 10–17 February off, Sunday 4 and Sunday 18 February worked (调休); 9 February was a working day.
@@ -77,6 +79,7 @@ def test_working_days_refuse_reversed_dates_and_years_the_calendar_does_not_know
 
 
 # --- the rules, as data of each indicator set -----------------------------------------------------
+
 
 def _rules(code, number):
     return {
@@ -128,7 +131,8 @@ def test_chongqings_set_carries_its_stricter_limits_by_its_own_numbers():
         assert _rules("chongqing-2021", number) == {("low_voltage_three_zero", "elapsed_days", ""): (8, "", True)}
     for number in (22, 25, 37):  # 全市 160kW 及以下: urban and rural alike
         assert set(_rules("chongqing-2021", number)) == {
-            ("small_business_urban", "zero_investment", ""), ("small_business_rural", "zero_investment", ""),
+            ("small_business_urban", "zero_investment", ""),
+            ("small_business_rural", "zero_investment", ""),
         }
 
 
@@ -139,14 +143,17 @@ def test_reloading_the_reference_keeps_the_same_rules():
     assert before == after
 
 
-@pytest.mark.parametrize("line, column, value, message", [
-    (3, "customer_type", "industrial", "application_rules.csv 第 3 行 字段“customer_type”：“industrial”应为"),
-    (4, "stages", "scheme+survey", "application_rules.csv 第 4 行 字段“stages”：“scheme+survey”中有未知环节"),
-    (5, "indicator", "21", "application_rules.csv 第 5 行 字段“indicator”：指标体系 national-2021 没有县级指标 21"),
-    (6, "limit", "", "application_rules.csv 第 6 行 字段“limit”：须填写上限"),
-    (25, "documents", "户口本", "application_rules.csv 第 25 行 字段“documents”：资料须写规范名称"),
-    (3, "stages", "acceptance", "application_rules.csv 第 3 行：与第 2 行重复"),
-])
+@pytest.mark.parametrize(
+    "line, column, value, message",
+    [
+        (3, "customer_type", "industrial", "application_rules.csv 第 3 行 字段“customer_type”：“industrial”应为"),
+        (4, "stages", "scheme+survey", "application_rules.csv 第 4 行 字段“stages”：“scheme+survey”中有未知环节"),
+        (5, "indicator", "21", "application_rules.csv 第 5 行 字段“indicator”：指标体系 national-2021 没有县级指标 21"),
+        (6, "limit", "", "application_rules.csv 第 6 行 字段“limit”：须填写上限"),
+        (25, "documents", "户口本", "application_rules.csv 第 25 行 字段“documents”：资料须写规范名称"),
+        (3, "stages", "acceptance", "application_rules.csv 第 3 行：与第 2 行重复"),
+    ],
+)
 def test_a_bad_rule_row_is_located_and_nothing_changes(tmp_path, settings, line, column, value, message):
     directory = tmp_path / "reference"
     source = settings.BASE_DIR / "fixtures" / "reference"
@@ -167,10 +174,17 @@ def test_a_bad_rule_row_is_located_and_nothing_changes(tmp_path, settings, line,
 
 # --- records made to known breaches -----------------------------------------------------------------
 
+
 def row(number, kind, stages, *, count=2, documents="身份证、房产证", investment="0", force_majeure="否"):
     """A record as its cells: ``stages`` maps a stage to its (start, end) ISO dates."""
-    values = {"number": number, "customer_type": LABEL[kind], "stage_count": count, "documents": documents,
-              "investment": investment, "force_majeure": force_majeure}
+    values = {
+        "number": number,
+        "customer_type": LABEL[kind],
+        "stage_count": count,
+        "documents": documents,
+        "investment": investment,
+        "force_majeure": force_majeure,
+    }
     for stage, (start, end) in stages.items():
         values[f"{stage}_start"], values[f"{stage}_end"] = start, end
     return [values.get(c.field, "") for c in COLUMNS]
@@ -191,18 +205,39 @@ RECORDS = [
     residential("R4", "2024-03-15", "2024-03-26", force_majeure="是", count=3),  # 7, force majeure; 3 stages
     three_zero("Z1", "2024-05-06", "2024-05-13"),  # 6
     three_zero("Z2", "2024-05-06", "2024-05-16"),  # 9, Saturday 11 May worked: one over Chongqing's 8
-    row("L1", "low_voltage_other", {"acceptance": ("2024-03-04", "2024-03-05"), "scheme": ("2024-03-05", "2024-03-08"),
-                                    "connection": ("2024-03-11", "2024-03-13")}, count=3),  # 1 + 3 + 2 = 6
-    row("L2", "low_voltage_other", {"acceptance": ("2024-03-04", "2024-03-05"), "scheme": ("2024-03-05", "2024-03-12"),
-                                    "connection": ("2024-03-12", "2024-03-14")},
-        count=4, documents="身份证、房产证、用电申请书"),  # scheme 5 (limit 3), total 8 (limit 6), 4 stages, a third document
-    row("H1", "high_voltage_single", {
-        "acceptance": ("2024-04-01", "2024-04-02"), "scheme": ("2024-04-02", "2024-04-17"),  # 1; 10 (Sunday 7 April worked)
-        "design_review": ("2024-04-17", "2024-04-22"), "midway_check": ("2024-04-22", "2024-04-24"),  # 3; 2
-        "completion_check": ("2024-04-24", "2024-04-26"), "connection": ("2024-04-26", "2024-05-06"),  # 2; 4 over Labour Day
-    }, count=6, documents="身份证、房产证、项目批准文件"),
-    row("S1", "small_business_urban", {"acceptance": ("2024-03-04", "2024-03-04"), "connection": ("2024-03-04", "2024-03-06")},
-        investment="1200.50"),
+    row(
+        "L1",
+        "low_voltage_other",
+        {"acceptance": ("2024-03-04", "2024-03-05"), "scheme": ("2024-03-05", "2024-03-08"), "connection": ("2024-03-11", "2024-03-13")},
+        count=3,
+    ),  # 1 + 3 + 2 = 6
+    row(
+        "L2",
+        "low_voltage_other",
+        {"acceptance": ("2024-03-04", "2024-03-05"), "scheme": ("2024-03-05", "2024-03-12"), "connection": ("2024-03-12", "2024-03-14")},
+        count=4,
+        documents="身份证、房产证、用电申请书",
+    ),  # scheme 5 (limit 3), total 8 (limit 6), 4 stages, a third document
+    row(
+        "H1",
+        "high_voltage_single",
+        {
+            "acceptance": ("2024-04-01", "2024-04-02"),
+            "scheme": ("2024-04-02", "2024-04-17"),  # 1; 10 (Sunday 7 April worked)
+            "design_review": ("2024-04-17", "2024-04-22"),
+            "midway_check": ("2024-04-22", "2024-04-24"),  # 3; 2
+            "completion_check": ("2024-04-24", "2024-04-26"),
+            "connection": ("2024-04-26", "2024-05-06"),  # 2; 4 over Labour Day
+        },
+        count=6,
+        documents="身份证、房产证、项目批准文件",
+    ),
+    row(
+        "S1",
+        "small_business_urban",
+        {"acceptance": ("2024-03-04", "2024-03-04"), "connection": ("2024-03-04", "2024-03-06")},
+        investment="1200.50",
+    ),
     row("S2", "small_business_rural", {"acceptance": ("2024-03-04", "2024-03-04"), "connection": ("2024-03-04", "2024-03-06")}),
 ]
 
@@ -252,7 +287,9 @@ def upload(user, code, data, name="records.xlsx", period_code="2024S1"):
     from indicators.models import Period
 
     return applications_upload(
-        user=user, region=Region.objects.get(code=code), period=Period.objects.get(code=period_code),
+        user=user,
+        region=Region.objects.get(code=code),
+        period=Period.objects.get(code=period_code),
         upload=SimpleUploadedFile(name, data),
     )
 
@@ -291,8 +328,19 @@ def test_stored_working_days_follow_the_holiday_calendar(loaded):
 
 def test_each_national_indicator_counts_its_applications_and_failures(loaded, period):
     assert _counts(JINJIANG, period) == {
-        3: (2, 1), 4: (1, 1), 5: (0, 0), 6: (3, 1), 7: (2, 0), 8: (4, 1), 9: (2, 0), 10: (2, 1),
-        13: (10, 1), 22: (2, 0), 23: (1, 1), 24: (1, 0), 34: (2, 0),
+        3: (2, 1),
+        4: (1, 1),
+        5: (0, 0),
+        6: (3, 1),
+        7: (2, 0),
+        8: (4, 1),
+        9: (2, 0),
+        10: (2, 1),
+        13: (10, 1),
+        22: (2, 0),
+        23: (1, 1),
+        24: (1, 0),
+        34: (2, 0),
     }
 
 
@@ -334,7 +382,9 @@ def test_chongqings_stricter_limits_apply_under_chongqings_set(people, period, c
 
 def test_documents_are_compared_by_their_canonical_names():
     assert applications.document_set("身份证复印件；房产证 ,营业执照") == "用电人有效身份证件、用电地址物权证件"
-    assert applications.document_set("用电人有效身份证件、用电地址权证、承诺书") == "承诺书、用电人有效身份证件、用电地址物权证件"  # sorted: a stable key for SQL
+    assert (
+        applications.document_set("用电人有效身份证件、用电地址权证、承诺书") == "承诺书、用电人有效身份证件、用电地址物权证件"
+    )  # sorted: a stable key for SQL
 
 
 def test_counting_takes_a_fixed_number_of_queries(loaded, period, make_user, django_assert_num_queries):
@@ -350,6 +400,7 @@ def test_counting_takes_a_fixed_number_of_queries(loaded, period, make_user, dja
 
 # --- the upload: bad input refused, located, nothing stored -----------------------------------------
 
+
 def _refused(user, data, name="records.xlsx", code=JINJIANG):
     before = (Application.objects.count(), ApplicationBatch.objects.count())
     with pytest.raises(ImportFileError) as caught:
@@ -362,12 +413,18 @@ def test_unknown_customer_type_is_refused_at_its_cell(people):
     bad = row("X1", "residential", {"acceptance": ("2024-03-04", "2024-03-04"), "connection": ("2024-03-04", "2024-03-05")})
     bad[1] = "工业用户"
     messages = _refused(people["supply"], xlsx([RECORDS[0], bad]))
-    assert messages == ["工作表“报装记录” 第 3 行 B 列（用户类型）：未知的用户类型“工业用户”，应为：" + "、".join(CustomerType.labels) + "。"]
+    assert messages == [
+        "工作表“报装记录” 第 3 行 B 列（用户类型）：未知的用户类型“工业用户”，应为：" + "、".join(CustomerType.labels) + "。"
+    ]
 
 
 def test_stages_out_of_order_and_an_end_before_its_start_are_refused(people):
-    out_of_order = row("X1", "low_voltage_other", {"acceptance": ("2024-03-04", "2024-03-06"), "scheme": ("2024-03-05", "2024-03-07"),
-                                                   "connection": ("2024-03-08", "2024-03-11")}, count=3)
+    out_of_order = row(
+        "X1",
+        "low_voltage_other",
+        {"acceptance": ("2024-03-04", "2024-03-06"), "scheme": ("2024-03-05", "2024-03-07"), "connection": ("2024-03-08", "2024-03-11")},
+        count=3,
+    )
     reversed_ = residential("X2", "2024-03-04", "2024-03-01")
     messages = _refused(people["supply"], xlsx([out_of_order, reversed_]))
     assert messages == [
@@ -380,9 +437,16 @@ def test_a_future_date_a_missing_stage_date_and_a_year_beyond_the_calendar_are_r
     tomorrow = (timezone.localdate() + timedelta(days=3)).isoformat()
     half = row("X2", "residential", {"acceptance": ("2024-03-04", "2024-03-04"), "connection": ("2024-03-04", "2024-03-05")})
     half[column("scheme_start")] = "2024-03-04"
-    messages = _refused(people["supply"], xlsx([residential("X1", "2024-03-04", tomorrow), half, residential("X3", "2003-03-04", "2003-03-05")]))
-    assert messages[0] == f"工作表“报装记录” 第 2 行 N 列（装表接电结束日期）：日期 {tomorrow} 晚于今天（{timezone.localdate():%Y-%m-%d}）。"
-    assert messages[1] == "工作表“报装记录” 第 3 行 F 列（供电方案答复结束日期）：供电方案答复只填了开始日期：两个日期都要填，没有此环节的都留空。"
+    messages = _refused(
+        people["supply"], xlsx([residential("X1", "2024-03-04", tomorrow), half, residential("X3", "2003-03-04", "2003-03-05")])
+    )
+    assert (
+        messages[0] == f"工作表“报装记录” 第 2 行 N 列（装表接电结束日期）：日期 {tomorrow} 晚于今天（{timezone.localdate():%Y-%m-%d}）。"
+    )
+    assert (
+        messages[1]
+        == "工作表“报装记录” 第 3 行 F 列（供电方案答复结束日期）：供电方案答复只填了开始日期：两个日期都要填，没有此环节的都留空。"
+    )
     assert messages[2].startswith("工作表“报装记录” 第 4 行 C 列（业务受理开始日期）：日期 2003-03-04 超出节假日日历的范围")
 
 
@@ -414,7 +478,9 @@ def test_cells_that_are_not_what_their_column_needs_are_each_located(people):
 def test_more_rows_than_the_limit_are_refused(people, settings):
     settings.APPLICATION_MAX_ROWS = 3
     messages = _refused(people["supply"], xlsx(RECORDS[:4]))
-    assert messages == ["工作表“报装记录” 第 5 行：记录超过上限 3 条（APPLICATION_MAX_ROWS）：一个县一个报告期的记录不能多于此数，请核对文件或联系管理员。"]
+    assert messages == [
+        "工作表“报装记录” 第 5 行：记录超过上限 3 条（APPLICATION_MAX_ROWS）：一个县一个报告期的记录不能多于此数，请核对文件或联系管理员。"
+    ]
 
 
 def test_a_corrupt_an_oversized_and_an_old_format_file_are_refused(people, monkeypatch):
@@ -445,10 +511,16 @@ def test_a_new_upload_replaces_the_countys_records_and_is_audited(loaded, people
     assert sorted(Application.objects.values_list("number", flat=True)) == ["R1", "R2"]
     assert set(Application.objects.values_list("batch", flat=True)) == {batch.pk}
     entry = AuditEntry.objects.filter(action="records").latest("pk")
-    assert (entry.region.code, entry.channel, entry.before, entry.after) == (JINJIANG, "import", f"{len(RECORDS)} 条", "2 条（second.xlsx）")
+    assert (entry.region.code, entry.channel, entry.before, entry.after) == (
+        JINJIANG,
+        "import",
+        f"{len(RECORDS)} 条",
+        "2 条（second.xlsx）",
+    )
 
 
 # --- large files: a background job with progress ---------------------------------------------------
+
 
 def test_a_large_file_is_read_by_the_worker_with_progress(people, period, monkeypatch, django_capture_on_commit_callbacks):
     monkeypatch.setattr(applications.services, "INLINE_ROWS", 5)
@@ -473,7 +545,9 @@ def test_a_large_file_is_read_by_the_worker_with_progress(people, period, monkey
     assert note.title == "锦江区2024年上半年报装记录已导入：records.xlsx" and note.level == "info"
 
 
-def test_a_large_file_with_errors_fails_its_batch_and_keeps_the_records(loaded, people, client, monkeypatch, django_capture_on_commit_callbacks):
+def test_a_large_file_with_errors_fails_its_batch_and_keeps_the_records(
+    loaded, people, client, monkeypatch, django_capture_on_commit_callbacks
+):
     monkeypatch.setattr(applications.services, "INLINE_ROWS", 5)
     bad = [*RECORDS, residential("R9", "2024-03-04", "2024-03-01")]
     with django_capture_on_commit_callbacks(execute=True):
@@ -502,6 +576,7 @@ def test_a_queued_batch_overtaken_by_a_later_upload_does_not_overwrite_it(people
 
 
 # --- who may upload, and where ----------------------------------------------------------------------
+
 
 def test_upload_page_and_template_round_trip(people, client):
     client.force_login(people["county"])
@@ -550,8 +625,13 @@ def test_batches_of_another_province_are_not_found(loaded, people, client):
 def test_a_locked_period_refuses_new_records(loaded, people, period):
     from indicators.models import Submission
 
-    Submission.objects.create(region=Region.objects.get(code="510000"), period=period, state="confirmed",
-                              state_changed_by=people["province"], state_changed_at=timezone.now())
+    Submission.objects.create(
+        region=Region.objects.get(code="510000"),
+        period=period,
+        state="confirmed",
+        state_changed_by=people["province"],
+        state_changed_at=timezone.now(),
+    )
     with pytest.raises(PeriodLocked):
         upload(people["supply"], JINJIANG, xlsx(RECORDS[:1]))
     assert Application.objects.count() == len(RECORDS)
@@ -559,14 +639,20 @@ def test_a_locked_period_refuses_new_records(loaded, people, period):
 
 # --- evidence-backed ticks: the sheet, the review matrix, the province's list -------------------------
 
+
 @pytest.fixture
 def ticked(loaded, people, period):
     """锦江区 ticks 6 although R3 overran, and leaves 7 open although every 三零 application met it."""
-    services.checkmarks_set(user=people["county"], region=Region.objects.get(code=JINJIANG), period=period, values={
-        6: CheckmarkValue("done", done_month=date(2024, 3, 1)),
-        7: CheckmarkValue("not_done", expected_month=date(2024, 12, 1)),
-        9: CheckmarkValue("done", done_month=date(2024, 3, 1)),
-    })
+    services.checkmarks_set(
+        user=people["county"],
+        region=Region.objects.get(code=JINJIANG),
+        period=period,
+        values={
+            6: CheckmarkValue("done", done_month=date(2024, 3, 1)),
+            7: CheckmarkValue("not_done", expected_month=date(2024, 12, 1)),
+            9: CheckmarkValue("done", done_month=date(2024, 3, 1)),
+        },
+    )
 
 
 def test_the_county_sheet_shows_what_the_records_say_and_warns(ticked, people, client, period, django_assert_num_queries):
@@ -603,15 +689,24 @@ def test_the_review_matrix_marks_the_conflicts_in_fixed_queries(ticked, period, 
 def test_the_province_lists_every_conflict_of_its_counties(ticked, people, client, make_user, period):
     qingyang = make_user("qy", "county", QINGYANG)
     upload(qingyang, QINGYANG, xlsx(RECORDS[:3]))  # R1–R3: 6 fails; not ticked, no conflict there
-    services.checkmarks_set(user=qingyang, region=Region.objects.get(code=QINGYANG), period=period, values={
-        8: CheckmarkValue("not_done", expected_month=date(2024, 12, 1)),  # all three have 2 stages
-    })
+    services.checkmarks_set(
+        user=qingyang,
+        region=Region.objects.get(code=QINGYANG),
+        period=period,
+        values={
+            8: CheckmarkValue("not_done", expected_month=date(2024, 12, 1)),  # all three have 2 stages
+        },
+    )
     client.force_login(people["province"])
     page = client.get("/periods/2024S1/applications/510000/").content.decode()
     assert 'id="conflict-510104-6"' in page and 'id="conflict-510104-7"' in page and 'id="conflict-510105-8"' in page
-    found = [(c.county.code, c.tally.indicator.number, c.reason) for c in conflicts(user=people["province"], region=Region.objects.get(code="510000"), period=period)]
+    found = [
+        (c.county.code, c.tally.indicator.number, c.reason)
+        for c in conflicts(user=people["province"], region=Region.objects.get(code="510000"), period=period)
+    ]
     assert found == [
-        (JINJIANG, 6, "已打√，但记录显示 1 件不符合"), *((JINJIANG, n, "记录全部符合，但尚未打√") for n in (7, 22, 24, 34)),
+        (JINJIANG, 6, "已打√，但记录显示 1 件不符合"),
+        *((JINJIANG, n, "记录全部符合，但尚未打√") for n in (7, 22, 24, 34)),
         *((QINGYANG, n, "记录全部符合，但尚未打√") for n in (8, 13)),  # 6 is open and R3 fails it: no conflict
     ]
     client.force_login(people["city"])  # a city official sees the same list for the city

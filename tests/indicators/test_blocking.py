@@ -1,5 +1,6 @@
 """未完成报送情况 (issue 8 §5): which counties hold a province up, what they miss, whom to chase,
 how many days are left — the selector, its query count, its scope and the page."""
+
 from datetime import date
 
 import pytest
@@ -37,7 +38,9 @@ def ningxia(make_user, period):
     people["xingqing"].email = "wf@example.cn"
     people["xingqing"].save(update_fields=["email"])
     api_token_create(user=people["province"], name="兴庆区政务平台", region=region("640104"), access="write")
-    for county in Region.objects.filter(path__startswith="640000/", level="county").exclude(code__in=["640104", "640105", "640106", "640202"]):
+    for county in Region.objects.filter(path__startswith="640000/", level="county").exclude(
+        code__in=["640104", "640105", "640106", "640202"]
+    ):
         set_state(county.code, period, "approved")
     fill(people["xingqing"], "640104", period, blank={1, 2}, overdue={3})
     fill(people["jinfeng"], "640106", period)
@@ -77,10 +80,15 @@ def test_the_counties_holding_the_province_up_most_urgent_first(ningxia, period)
 
 
 def test_days_left_and_colour(ningxia, period):
-    colours = {day: blocking(province=region("640000"), period=period, today=day).rows[0] for day in
-               (date(2022, 7, 1), date(2022, 7, 8), date(2022, 7, 15), date(2022, 7, 20))}
+    colours = {
+        day: blocking(province=region("640000"), period=period, today=day).rows[0]
+        for day in (date(2022, 7, 1), date(2022, 7, 8), date(2022, 7, 15), date(2022, 7, 20))
+    }
     assert [(r.days_left, r.level, r.days_label) for r in colours.values()] == [
-        (14, "info", "还有14天"), (7, "blue", "还有7天"), (0, "red", "今天截止"), (-5, "red", "已逾期5天"),
+        (14, "info", "还有14天"),
+        (7, "blue", "还有7天"),
+        (0, "red", "今天截止"),
+        (-5, "red", "已逾期5天"),
     ]
 
 
@@ -100,7 +108,8 @@ def test_a_confirmed_province_is_held_up_only_by_its_signoff_exceptions(ningxia,
         exception.save()
     rows = blocking(province=region("640000"), period=period, today=TODAY).rows
     assert [(row.county.code, row.exception) for row in rows] == [
-        ("640105", "西夏区正在补充佐证"), ("640202", "大武口区系统故障，延后报送"),
+        ("640105", "西夏区正在补充佐证"),
+        ("640202", "大武口区系统故障，延后报送"),
     ]
 
 
@@ -130,10 +139,14 @@ def test_queries_do_not_grow_with_the_counties(ningxia, make_user, period):
     assert many[1] == Region.objects.filter(level="county", path__startswith="510000/").count()
     assert many[0] == one[0]
     reviewer = ningxia["yinchuan"]
-    assert blocking_queries(region("640000"), period, reviewer)[0] == blocking_queries(region("510000"), period, make_user("cd", "city", "510100"))[0]
+    assert (
+        blocking_queries(region("640000"), period, reviewer)[0]
+        == blocking_queries(region("510000"), period, make_user("cd", "city", "510100"))[0]
+    )
 
 
 # --- the page ------------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def today(monkeypatch):

@@ -1,4 +1,5 @@
 """Pages people use, driven in Debian's chromium."""
+
 import pytest
 
 from tests.helpers import login, logout
@@ -51,9 +52,12 @@ def _sichuan_waiting_for_jinjiang(make_user):
     sichuan = Region.objects.get(code="510000")
     others = Region.objects.filter(level="county", path__startswith="510000/").exclude(code="510104")
     Submission.objects.bulk_create([Submission(region=c, period=period, state="approved") for c in others])
-    Submission.objects.bulk_create([Submission(region=c, period=period, state="accepted") for c in Region.objects.filter(parent=sichuan).exclude(code="510100")])
-    services.checkmarks_set(user=province_user, region=sichuan, period=period,
-                            values={n: CheckmarkValue("done") for n in (21, 27, 29, 30, 33)})
+    Submission.objects.bulk_create(
+        [Submission(region=c, period=period, state="accepted") for c in Region.objects.filter(parent=sichuan).exclude(code="510100")]
+    )
+    services.checkmarks_set(
+        user=province_user, region=sichuan, period=period, values={n: CheckmarkValue("done") for n in (21, 27, 29, 30, 33)}
+    )
     return period
 
 
@@ -150,8 +154,12 @@ def test_tick_submit_return_fix_approve_confirm_then_locked(browser_page, live_s
     for step in ("上报", "退回", "审核通过"):
         assert step in history
     assert "指标 8 的预计完成时间过晚，请核实" in history
-    actions = list(AuditEntry.objects.filter(region__code__in=["510104", "510100", "510000"]).exclude(action="set")
-                   .order_by("pk").values_list("action", flat=True))
+    actions = list(
+        AuditEntry.objects.filter(region__code__in=["510104", "510100", "510000"])
+        .exclude(action="set")
+        .order_by("pk")
+        .values_list("action", flat=True)
+    )
     assert actions == ["submit", "return", "submit", "approve", "accept", "confirm"]
 
 

@@ -1,4 +1,5 @@
 """The county sheet, review and province pages: what a clerk types is never lost, bad input is told at the field."""
+
 from datetime import date
 
 import pytest
@@ -66,8 +67,12 @@ def test_a_future_done_month_is_refused(clerk):
 
 def test_a_stale_form_keeps_what_was_typed(clerk, make_user, period):
     colleague = make_user("k2", "county", "510104", last_name="同事")
-    services.checkmarks_set(user=colleague, region=Region.objects.get(code="510104"), period=period,
-                            values={1: CheckmarkValue("not_done", expected_month=date(2030, 1, 1))})
+    services.checkmarks_set(
+        user=colleague,
+        region=Region.objects.get(code="510104"),
+        period=period,
+        values={1: CheckmarkValue("not_done", expected_month=date(2030, 1, 1))},
+    )
     response = clerk.post(SHEET, full_post(version=0, note_2="我刚输入的"))
     assert response.status_code == 400
     page = response.content.decode()
@@ -131,7 +136,9 @@ def test_city_review_return_and_approve(client, make_user, period):
     assert "锦江区" in page and "已上报" in page and "31/31" in page
     client.post("/periods/2022S1/act/510104/", {"action": "return", "reason": "", "next": "/periods/2022S1/review/510100/"})
     assert Submission.objects.get(region__code="510104").state == "submitted"
-    response = client.post("/periods/2022S1/act/510104/", {"action": "return", "reason": "请补充佐证", "next": "/periods/2022S1/review/510100/"}, follow=True)
+    response = client.post(
+        "/periods/2022S1/act/510104/", {"action": "return", "reason": "请补充佐证", "next": "/periods/2022S1/review/510100/"}, follow=True
+    )
     assert "已退回" in response.content.decode() and "请补充佐证" in response.content.decode()
     # A city cannot review another city's county.
     assert client.post("/periods/2022S1/act/511102/", {"action": "approve"}).status_code == 404

@@ -1,4 +1,5 @@
 """Check-marks and the review flow, through the services every entry point uses."""
+
 from datetime import date
 
 import pytest
@@ -40,7 +41,7 @@ def county_numbers():
 
 
 def fill(user, region, period, value=DONE):
-    return services.checkmarks_set(user=user, region=region, period=period, values={n: value for n in county_numbers()}, today=TODAY)
+    return services.checkmarks_set(user=user, region=region, period=period, values=dict.fromkeys(county_numbers(), value), today=TODAY)
 
 
 def test_period_codes():
@@ -117,7 +118,9 @@ def test_another_regions_county_is_refused(people, period):
 
 
 def test_submit_is_refused_with_the_missing_list(people, period):
-    services.checkmarks_set(user=people["county"], region=county(), period=period, values={1: DONE, 2: CheckmarkValue("not_done")}, today=TODAY)
+    services.checkmarks_set(
+        user=people["county"], region=county(), period=period, values={1: DONE, 2: CheckmarkValue("not_done")}, today=TODAY
+    )
     with pytest.raises(ValidationError) as exc:
         services.county_submit(user=people["county"], region=county(), period=period, today=TODAY)
     message = " ".join(exc.value.messages)
@@ -128,8 +131,13 @@ def test_submit_is_refused_with_the_missing_list(people, period):
 
 def test_submit_refuses_expected_months_already_passed(people, period):
     fill(people["county"], county(), period)
-    services.checkmarks_set(user=people["county"], region=county(), period=period,
-                            values={5: CheckmarkValue("not_done", expected_month=date(2022, 5, 1))}, today=TODAY)
+    services.checkmarks_set(
+        user=people["county"],
+        region=county(),
+        period=period,
+        values={5: CheckmarkValue("not_done", expected_month=date(2022, 5, 1))},
+        today=TODAY,
+    )
     with pytest.raises(ValidationError, match="预计完成月份已过，请更新：5（2022年5月）"):
         services.county_submit(user=people["county"], region=county(), period=period, today=TODAY)
 
@@ -159,7 +167,7 @@ def test_the_whole_review_flow_locks_and_reopens(people, period):
         services.city_accept(user=people["province"], region=city, period=period)
     with pytest.raises(ValidationError, match="省级指标尚未填写：\\*21"):
         services.period_confirm(user=people["province"], region=sichuan, period=period, today=TODAY)
-    province_values = {n: DONE for n in (21, 27, 29, 30, 33)}
+    province_values = dict.fromkeys((21, 27, 29, 30, 33), DONE)
     services.checkmarks_set(user=people["province"], region=sichuan, period=period, values=province_values, today=TODAY)
     services.period_confirm(user=people["province"], region=sichuan, period=period, today=TODAY)
     # Locked: every change refused with who and when.
@@ -181,8 +189,7 @@ def test_encouraging_indicators_take_done_or_blank(people, period):
     sichuan = Region.objects.get(code="510000")
     with pytest.raises(ValidationError, match="鼓励性指标只能填“已开展”或留空"):
         services.checkmarks_set(user=people["province"], region=sichuan, period=period, values={37: LATER}, today=TODAY)
-    services.checkmarks_set(user=people["province"], region=sichuan, period=period,
-                            values={37: CheckmarkValue("done")}, today=TODAY)
+    services.checkmarks_set(user=people["province"], region=sichuan, period=period, values={37: CheckmarkValue("done")}, today=TODAY)
     assert Checkmark.objects.get(indicator__number=37).display == "已开展"
 
 

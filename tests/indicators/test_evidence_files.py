@@ -1,5 +1,6 @@
 """Evidence files: real sample files of every accepted kind pass; wrong, empty, oversized,
 disguised or badly named files are refused with a message naming the file and the reason."""
+
 import io
 import struct
 import zipfile
@@ -19,6 +20,7 @@ from indicators import evidence
 from indicators.evidence import DEFAULT_MAX_BYTES, EVIDENCE_KINDS, validate_upload
 
 # --- sample files, built here from their specifications ---------------------------------------
+
 
 def make_pdf():
     objects = [
@@ -55,7 +57,9 @@ def make_jpeg():
 
 def make_gif():
     return (
-        b"GIF89a" + struct.pack("<HHBBB", 1, 1, 0x80, 0, 0) + b"\x00\x00\x00\xff\xff\xff"
+        b"GIF89a"
+        + struct.pack("<HHBBB", 1, 1, 0x80, 0, 0)
+        + b"\x00\x00\x00\xff\xff\xff"
         + b",\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"
     )
 
@@ -81,12 +85,14 @@ CONTENT_TYPES = (
 
 
 def make_docx():
-    return make_zip({
-        "[Content_Types].xml": CONTENT_TYPES,
-        "_rels/.rels": "<Relationships/>",
-        "word/document.xml": '<w:document xmlns:w="http://schemas.openxmlformats.org/'
-                             'wordprocessingml/2006/main"><w:body><w:p/></w:body></w:document>',
-    })
+    return make_zip(
+        {
+            "[Content_Types].xml": CONTENT_TYPES,
+            "_rels/.rels": "<Relationships/>",
+            "word/document.xml": '<w:document xmlns:w="http://schemas.openxmlformats.org/'
+            'wordprocessingml/2006/main"><w:body><w:p/></w:body></w:document>',
+        }
+    )
 
 
 def make_pptx():
@@ -102,10 +108,12 @@ def make_xlsx():
 
 
 def make_ofd():
-    return make_zip({
-        "OFD.xml": '<ofd:OFD xmlns:ofd="http://www.ofdspec.org/2016"/>',
-        "Doc_0/Document.xml": "<ofd:Document/>",
-    })
+    return make_zip(
+        {
+            "OFD.xml": '<ofd:OFD xmlns:ofd="http://www.ofdspec.org/2016"/>',
+            "Doc_0/Document.xml": "<ofd:Document/>",
+        }
+    )
 
 
 def make_ole2():
@@ -196,22 +204,18 @@ def test_reads_only_the_head_of_a_large_file():
             return data
 
     content = make_pdf() + b"%" + bytes(1024 * 1024)
-    file = InMemoryUploadedFile(
-        CountingBytes(content), None, "大文件.pdf", "application/pdf", len(content), None
-    )
+    file = InMemoryUploadedFile(CountingBytes(content), None, "大文件.pdf", "application/pdf", len(content), None)
     assert validate_upload(file, max_bytes=DEFAULT_MAX_BYTES) == "pdf"
     assert file.file.read_total <= 64 and file.tell() == 0
 
 
 # --- refused: type and content -----------------------------------------------------------------
 
+
 def test_executable_is_refused():
     message, code = refusal(upload("报告.exe", b"MZ\x90\x00" + bytes(60)), max_bytes=DEFAULT_MAX_BYTES)
     assert code == "bad_type"
-    assert message == (
-        "文件“报告.exe”的类型不允许：只接受 PDF、OFD、图片（PNG/JPG/GIF/WebP）"
-        "和 Office 文档（Word/Excel/PowerPoint/WPS）。"
-    )
+    assert message == ("文件“报告.exe”的类型不允许：只接受 PDF、OFD、图片（PNG/JPG/GIF/WebP）和 Office 文档（Word/Excel/PowerPoint/WPS）。")
 
 
 @pytest.mark.parametrize("name", ["说明", "压缩包.zip", "网页.html", "脚本.js", "图片.svg", "结尾点."])
@@ -289,6 +293,7 @@ def test_a_highly_compressed_entry_is_not_extracted():
 
 # --- refused: size -----------------------------------------------------------------------------
 
+
 def test_empty_file_is_refused():
     message, code = refusal(upload("空.pdf", b""), max_bytes=DEFAULT_MAX_BYTES)
     assert code == "empty" and message == "文件“空.pdf”是空文件。"
@@ -322,6 +327,7 @@ def test_exactly_at_the_limit_is_accepted():
 
 # --- refused: names ----------------------------------------------------------------------------
 
+
 def test_name_too_long_is_refused():
     name = "关于推进获得电力改革的工作报告" * 14 + ".pdf"
     assert len(name) > 200
@@ -344,11 +350,14 @@ def test_slash_is_refused_when_not_stripped_by_django():
     assert code == "bad_name" and "“../材料/报告.pdf”" in message and "路径分隔符" in message
 
 
-@pytest.mark.parametrize(("name", "shown"), [
-    ("报告\x00.pdf", "报告\\u0000.pdf"),
-    ("报告\n.pdf", "报告\\u000a.pdf"),
-    ("报告\u202efdp.exe", "报告\\u202efdp.exe"),  # displays as "报告exe.pdf"
-])
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("报告\x00.pdf", "报告\\u0000.pdf"),
+        ("报告\n.pdf", "报告\\u000a.pdf"),
+        ("报告\u202efdp.exe", "报告\\u202efdp.exe"),  # displays as "报告exe.pdf"
+    ],
+)
 def test_control_characters_are_refused(name, shown):
     message, code = refusal(upload(name, make_pdf()), max_bytes=DEFAULT_MAX_BYTES)
     assert code == "bad_name"

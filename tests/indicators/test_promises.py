@@ -1,8 +1,9 @@
 """Promises (issue 8 §3): the history of each expected completion month through three periods
 (2022S1 → 2022 → 2023S1), what became of it, the counts per county and city, the backfill, the
 heat map's slipped cells, the reminders' list and the page."""
+
 import importlib
-from datetime import date
+from datetime import UTC, date
 
 import pytest
 from django.apps import apps as django_apps
@@ -36,33 +37,37 @@ def done(month):
 
 # --- the outcome rules, pure -------------------------------------------------------------------------
 
-@pytest.mark.parametrize("months, done_month, today, outcome", [
-    ([m(2022, 9)], None, date(2022, 9, 30), Outcome.OPEN),  # the promised month itself: not yet passed
-    ([m(2022, 9)], None, date(2022, 10, 1), Outcome.SLIPPED),  # ended without done
-    ([m(2022, 9)], m(2022, 9), date(2023, 1, 1), Outcome.KEPT),
-    ([m(2022, 9)], m(2022, 10), date(2023, 1, 1), Outcome.SLIPPED),  # done late
-    ([m(2022, 9), m(2022, 12)], m(2022, 8), date(2023, 1, 1), Outcome.SLIPPED),  # moved later: slipped for good
-    ([m(2022, 9), m(2022, 12)], None, date(2022, 7, 1), Outcome.SLIPPED),
-    ([m(2022, 12), m(2022, 9)], None, date(2022, 7, 1), Outcome.OPEN),  # moved earlier: not a slip
-    ([m(2022, 12), m(2022, 9)], None, date(2022, 10, 5), Outcome.SLIPPED),  # ...but the earlier month is in force
-    ([m(2022, 12), m(2022, 9)], m(2022, 11), date(2023, 1, 1), Outcome.KEPT),  # done by the first month given
-    ([m(2022, 12), m(2022, 9), m(2022, 11)], None, date(2022, 7, 1), Outcome.SLIPPED),  # later than the one before
-])
+
+@pytest.mark.parametrize(
+    "months, done_month, today, outcome",
+    [
+        ([m(2022, 9)], None, date(2022, 9, 30), Outcome.OPEN),  # the promised month itself: not yet passed
+        ([m(2022, 9)], None, date(2022, 10, 1), Outcome.SLIPPED),  # ended without done
+        ([m(2022, 9)], m(2022, 9), date(2023, 1, 1), Outcome.KEPT),
+        ([m(2022, 9)], m(2022, 10), date(2023, 1, 1), Outcome.SLIPPED),  # done late
+        ([m(2022, 9), m(2022, 12)], m(2022, 8), date(2023, 1, 1), Outcome.SLIPPED),  # moved later: slipped for good
+        ([m(2022, 9), m(2022, 12)], None, date(2022, 7, 1), Outcome.SLIPPED),
+        ([m(2022, 12), m(2022, 9)], None, date(2022, 7, 1), Outcome.OPEN),  # moved earlier: not a slip
+        ([m(2022, 12), m(2022, 9)], None, date(2022, 10, 5), Outcome.SLIPPED),  # ...but the earlier month is in force
+        ([m(2022, 12), m(2022, 9)], m(2022, 11), date(2023, 1, 1), Outcome.KEPT),  # done by the first month given
+        ([m(2022, 12), m(2022, 9), m(2022, 11)], None, date(2022, 7, 1), Outcome.SLIPPED),  # later than the one before
+    ],
+)
 def test_chain_outcome(months, done_month, today, outcome):
     assert chain_outcome(months, done_month=done_month, today=today).outcome == outcome
 
 
 def test_done_month_of_a_province_indicator_without_its_month_is_when_it_was_marked():
     from datetime import datetime
-    from datetime import timezone as tz
 
-    marked = datetime(2022, 11, 30, 20, 0, tzinfo=tz.utc)  # 2022-12-01 04:00 in Shanghai
+    marked = datetime(2022, 11, 30, 20, 0, tzinfo=UTC)  # 2022-12-01 04:00 in Shanghai
     assert promises.done_month_of(level="province", status="done", done_month=None, updated_at=marked) == m(2022, 12)
     assert promises.done_month_of(level="county", status="done", done_month=None, updated_at=marked) is None
     assert promises.done_month_of(level="county", status="not_done", done_month=None, updated_at=marked) is None
 
 
 # --- three periods --------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def people(make_user):
@@ -86,8 +91,9 @@ def write(user, code, period, values, today, channel="web"):
 def history():
     """Every Promise row as live recording and the backfill both write it (the channel aside)."""
     return list(
-        Promise.objects.order_by("region__code", "indicator__number", "given_at", "pk")
-        .values_list("region__code", "indicator__number", "period__code", "month", "given_at", "given_by__username")
+        Promise.objects.order_by("region__code", "indicator__number", "given_at", "pk").values_list(
+            "region__code", "indicator__number", "period__code", "month", "given_at", "given_by__username"
+        )
     )
 
 
@@ -104,8 +110,13 @@ def story(people):
     national = IndicatorSet.objects.get(code="national-2021")
     county, county2, county3 = people["county"], people["county2"], people["county3"]
     s1, _ = services.period_open(code="2022S1", indicator_set=national)
-    write(county, "510104", s1, {A: promise(m(2022, 9)), B: promise(m(2022, 10)), C: promise(m(2022, 8)),
-                                 E: promise(m(2023, 6)), F: promise(m(2022, 12))}, S1_DAY)
+    write(
+        county,
+        "510104",
+        s1,
+        {A: promise(m(2022, 9)), B: promise(m(2022, 10)), C: promise(m(2022, 8)), E: promise(m(2023, 6)), F: promise(m(2022, 12))},
+        S1_DAY,
+    )
     write(county2, "510105", s1, {A: promise(m(2022, 7)), B: promise(m(2022, 9))}, S1_DAY)
     write(county3, "510703", s1, {A: promise(m(2023, 12))}, S1_DAY)
     after_s1 = Promise.objects.count()
@@ -129,11 +140,13 @@ def chains_of(code, period, today):
 def test_the_history_through_three_periods(story):
     rows = [(number, code, month) for county, number, code, month, _at, _by in history() if county == "510104"]
     assert rows == [
-        (A, "2022S1", m(2022, 9)), (A, "2022", m(2023, 3)),
+        (A, "2022S1", m(2022, 9)),
+        (A, "2022", m(2023, 3)),
         (B, "2022S1", m(2022, 10)),
         (C, "2022S1", m(2022, 8)),
         (D, "2022", m(2023, 12)),
-        (E, "2022S1", m(2023, 6)), (E, "2022", m(2023, 2)),
+        (E, "2022S1", m(2023, 6)),
+        (E, "2022", m(2023, 2)),
         (F, "2022S1", m(2022, 12)),  # its note changed in 2023S1: not a promise
     ]
     moved = Promise.objects.filter(region__code="510104", indicator__number=A).order_by("given_at", "pk").last()
@@ -145,7 +158,12 @@ def test_the_history_through_three_periods(story):
     assert [(s.previous, s.month, s.later, s.period.code) for s in a.moves] == [(m(2022, 9), m(2023, 3), True, "2022")]
     assert [(s.previous, s.month, s.later) for s in chains[E].moves] == [(m(2023, 6), m(2023, 2), False)]
     assert {n: c.outcome for n, c in chains.items()} == {
-        A: Outcome.SLIPPED, B: Outcome.KEPT, C: Outcome.SLIPPED, D: Outcome.OPEN, E: Outcome.KEPT, F: Outcome.SLIPPED,
+        A: Outcome.SLIPPED,
+        B: Outcome.KEPT,
+        C: Outcome.SLIPPED,
+        D: Outcome.OPEN,
+        E: Outcome.KEPT,
+        F: Outcome.SLIPPED,
     }
     assert chains[C].verdict.reason == "2022年11月完成，晚于承诺的2022年8月"
     assert chains[F].verdict.reason == "承诺的2022年12月已过，尚未完成"
@@ -157,13 +175,20 @@ def test_each_period_reads_its_own_promises_and_check_marks(story):
     assert len(at_s1[A].steps) == 1  # the move came in 2022
     at_year = chains_of("510104", story["2022"], YEAR_DAY)
     assert {n: c.outcome for n, c in at_year.items()} == {
-        A: Outcome.SLIPPED, B: Outcome.KEPT, C: Outcome.SLIPPED, D: Outcome.OPEN, E: Outcome.OPEN, F: Outcome.OPEN,
+        A: Outcome.SLIPPED,
+        B: Outcome.KEPT,
+        C: Outcome.SLIPPED,
+        D: Outcome.OPEN,
+        E: Outcome.OPEN,
+        F: Outcome.OPEN,
     }
 
 
 def test_counts_per_county_and_the_reminders_list(story):
     period = story["2023S1"]
-    counts = promises.outcome_counts(promises.chains(regions=Region.objects.filter(parent__code="510100"), period=period, today=NEXT_S1_DAY))
+    counts = promises.outcome_counts(
+        promises.chains(regions=Region.objects.filter(parent__code="510100"), period=period, today=NEXT_S1_DAY)
+    )
     jinjiang, qingyang = region("510104").pk, region("510105").pk
     assert counts[jinjiang] == {"kept": 2, "slipped": 3, "open": 1}
     assert counts[qingyang] == {"kept": 1, "slipped": 1, "open": 0}
@@ -235,6 +260,7 @@ def test_the_pictures_page_shows_the_slipped_cells(story, client, people):
 
 
 # --- the page --------------------------------------------------------------------------------------
+
 
 @pytest.fixture(autouse=True)
 def judged_in_june_2023(monkeypatch):

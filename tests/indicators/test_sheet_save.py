@@ -1,6 +1,7 @@
 """The county sheet's save is one service (issue 12 §4): values, evidence files and the optional
 submit in one transaction; a form without its version is refused like a stale one; an indicator
 left out of a POST is never blanked."""
+
 import hashlib
 from datetime import date
 
@@ -42,6 +43,7 @@ def jinjiang():
 
 def stored():
     """Everything a sheet save could change."""
+
     def digest(queryset, *fields):
         rows = list(queryset.order_by("pk").values_list(*fields))
         return len(rows), hashlib.sha256(repr(rows).encode()).hexdigest()
@@ -55,7 +57,7 @@ def stored():
 
 
 def all_done():
-    return {n: DONE for n in COUNTY_NUMBERS}
+    return dict.fromkeys(COUNTY_NUMBERS, DONE)
 
 
 def exe():
@@ -64,9 +66,16 @@ def exe():
 
 # --- the service ------------------------------------------------------------------------------------
 
+
 def test_values_files_and_submit_are_one_call(clerk, jinjiang, period, media):
     saved = services.sheet_save(
-        user=clerk, region=jinjiang, period=period, values=all_done(), files=[(8, pdf())], expected_version=0, submit=True,
+        user=clerk,
+        region=jinjiang,
+        period=period,
+        values=all_done(),
+        files=[(8, pdf())],
+        expected_version=0,
+        submit=True,
     )
     assert (saved.changed, len(saved.evidence), saved.submitted, saved.submit_refused) == (31, 1, True, ())
     assert (saved.submission.state, saved.submission.version) == ("submitted", 2)  # values +1, the file +1
@@ -80,8 +89,13 @@ def test_a_bad_file_stores_neither_the_values_nor_the_submit(clerk, jinjiang, pe
     before = stored()
     with pytest.raises(ValidationError) as caught:
         services.sheet_save(
-            user=clerk, region=jinjiang, period=period, values=all_done(), files=[(3, pdf()), (8, exe())],
-            expected_version=0, submit=True,
+            user=clerk,
+            region=jinjiang,
+            period=period,
+            values=all_done(),
+            files=[(3, pdf()), (8, exe())],
+            expected_version=0,
+            submit=True,
         )
     assert "说明.exe" in " ".join(caught.value.messages) and "类型不允许" in " ".join(caught.value.messages)
     assert stored() == before
@@ -133,6 +147,7 @@ def test_scope_is_checked_inside(make_user, jinjiang, period):
 
 # --- the page ---------------------------------------------------------------------------------------
 
+
 def form(version="0", **overrides):
     data = {"action": "save"} if version is None else {"version": version, "action": "save"}
     for n in COUNTY_NUMBERS:
@@ -159,14 +174,26 @@ def test_an_indicator_left_out_of_the_post_is_not_blanked(client, clerk, jinjian
     Checkmark.objects.filter(region=jinjiang, indicator__number=6).update(note="已与住建局对接")
     client.force_login(clerk)
     # Only indicator 5 is sent; indicator 6 sends its status alone (its note field is left out).
-    response = client.post(SHEET, {"version": "1", "action": "save", "status_5": "not_done", "expected_month_5": "2030-01",
-                                   "note_5": "", "status_6": "done", "done_month_6": "2022-03"})
+    response = client.post(
+        SHEET,
+        {
+            "version": "1",
+            "action": "save",
+            "status_5": "not_done",
+            "expected_month_5": "2030-01",
+            "note_5": "",
+            "status_6": "done",
+            "done_month_6": "2022-03",
+        },
+    )
     assert response.status_code == 302
     rows = {c.indicator.number: c for c in Checkmark.objects.filter(region=jinjiang, period=period).select_related("indicator")}
     assert (rows[5].status, rows[5].expected_month) == ("not_done", date(2030, 1, 1))
     assert rows[6].note == "已与住建局对接"  # a field left out keeps its value
     assert [n for n, c in rows.items() if c.status == "done"] == [n for n in COUNTY_NUMBERS if n != 5]
-    assert AuditEntry.objects.filter(action="set", indicator__number__in=[n for n in COUNTY_NUMBERS if n != 5]).count() == 30  # the first save only
+    assert (
+        AuditEntry.objects.filter(action="set", indicator__number__in=[n for n in COUNTY_NUMBERS if n != 5]).count() == 30
+    )  # the first save only
 
 
 def test_a_status_left_out_keeps_the_stored_one(client, clerk, jinjiang, period):
@@ -183,8 +210,9 @@ def test_an_explicit_empty_value_clears(client, make_user, period):
     # The province's encouraging indicator 37 has a “未开展（留空）” radio: status_37="" is sent on purpose.
     official = make_user("p", "province", "510000", last_name="省能源局")
     sichuan = Region.objects.get(code="510000")
-    services.sheet_save(user=official, region=sichuan, period=period, values={37: CheckmarkValue("done"), 38: CheckmarkValue("done")},
-                        expected_version=0)
+    services.sheet_save(
+        user=official, region=sichuan, period=period, values={37: CheckmarkValue("done"), 38: CheckmarkValue("done")}, expected_version=0
+    )
     client.force_login(official)
     response = client.post(PROVINCE_SHEET, {"version": "1", "action": "save", "status_37": "", "done_month_37": "", "note_37": ""})
     assert response.status_code == 302

@@ -5,6 +5,7 @@ which they were; and what changed after a sign-off is counted and listed for the
 The regions: 四川 510000 ⊃ 成都 510100 ⊃ 锦江 510104, 青羊 510105, 金牛 510106 …;
 绵阳 510700 ⊃ 涪城 510703, 游仙 510704 …; 重庆 500000 is another province.
 """
+
 from datetime import date
 from io import BytesIO
 
@@ -75,7 +76,11 @@ def county_numbers():
 
 def fill(user, code, period, numbers=None, value=DONE):
     return services.checkmarks_set(
-        user=user, region=region(code), period=period, values={n: value for n in numbers or county_numbers()}, today=TODAY,
+        user=user,
+        region=region(code),
+        period=period,
+        values=dict.fromkeys(numbers or county_numbers(), value),
+        today=TODAY,
     )
 
 
@@ -92,8 +97,9 @@ def accept_all(people, period, *, but=()):
 
 
 def fill_province(people, period):
-    services.checkmarks_set(user=people["province"], region=region(SICHUAN), period=period,
-                            values={n: DONE for n in PROVINCE_NUMBERS}, today=TODAY)
+    services.checkmarks_set(
+        user=people["province"], region=region(SICHUAN), period=period, values=dict.fromkeys(PROVINCE_NUMBERS, DONE), today=TODAY
+    )
 
 
 def errors_of(excinfo):
@@ -106,6 +112,7 @@ def state(code, period):
 
 # --- city_accept -----------------------------------------------------------------------------------
 
+
 def test_city_accept_with_named_exceptions(people, period):
     approve_all(period, but=(JINJIANG, QINGYANG))
     Submission.objects.create(region=region(QINGYANG), period=period, state="submitted")
@@ -116,9 +123,7 @@ def test_city_accept_with_named_exceptions(people, period):
 
     with pytest.raises(ValidationError) as refused:
         accept()
-    assert errors_of(refused) == {"__all__": [
-        "成都市尚有 2 个县未经市级审核：锦江区、青羊区。请待其审核通过，或将其列为例外并写明原因。"
-    ]}
+    assert errors_of(refused) == {"__all__": ["成都市尚有 2 个县未经市级审核：锦江区、青羊区。请待其审核通过，或将其列为例外并写明原因。"]}
     with pytest.raises(ValidationError) as refused:
         accept({region(JINJIANG): "   ", region(QINGYANG): "系统故障"})
     assert errors_of(refused) == {JINJIANG: ["锦江区：必须写明例外原因。"]}
@@ -137,11 +142,15 @@ def test_city_accept_with_named_exceptions(people, period):
 
     for outsider in (people["chengdu"], people["chongqing"]):
         with pytest.raises(PermissionDenied):
-            services.city_accept(user=outsider, region=chengdu, period=period, exceptions={region(JINJIANG): "受灾", region(QINGYANG): "故障"})
+            services.city_accept(
+                user=outsider, region=chengdu, period=period, exceptions={region(JINJIANG): "受灾", region(QINGYANG): "故障"}
+            )
 
     accept({region(QINGYANG): " 系统故障，数据待补 ", region(JINJIANG): "受灾，数据待核实"})
     assert state(CHENGDU, period) == "accepted"
-    named = list(SignoffException.objects.order_by("county__code").values_list("submission__region__code", "county__code", "reason", "named_by"))
+    named = list(
+        SignoffException.objects.order_by("county__code").values_list("submission__region__code", "county__code", "reason", "named_by")
+    )
     assert named == [(CHENGDU, JINJIANG, "受灾，数据待核实", province.pk), (CHENGDU, QINGYANG, "系统故障，数据待补", province.pk)]
     entry = AuditEntry.objects.get(action="accept")
     assert (entry.region.code, entry.user, entry.channel, entry.after) == (CHENGDU, province, "web", "省级已接收")
@@ -157,21 +166,21 @@ def test_a_city_with_every_county_approved_is_accepted_without_exceptions(people
 
 # --- period_confirm and the lock -------------------------------------------------------------------
 
+
 def confirmed_with_exceptions(people, period):
     """成都 accepted without 锦江 (still filling); 四川 confirmed without 涪城 (绵阳 not accepted)."""
     approve_all(period, but=(JINJIANG, FUCHENG))
-    services.city_accept(user=people["province"], region=region(CHENGDU), period=period,
-                         exceptions={region(JINJIANG): "受灾，数据待核实"})
+    services.city_accept(user=people["province"], region=region(CHENGDU), period=period, exceptions={region(JINJIANG): "受灾，数据待核实"})
     accept_all(people, period, but=(CHENGDU, MIANYANG))
     fill_province(people, period)
-    services.period_confirm(user=people["province"], region=region(SICHUAN), period=period, today=TODAY,
-                            exceptions={region(FUCHENG): "绵阳市审核人员空缺"})
+    services.period_confirm(
+        user=people["province"], region=region(SICHUAN), period=period, today=TODAY, exceptions={region(FUCHENG): "绵阳市审核人员空缺"}
+    )
 
 
 def test_period_confirm_with_exceptions(people, period):
     approve_all(period, but=(JINJIANG, FUCHENG))
-    services.city_accept(user=people["province"], region=region(CHENGDU), period=period,
-                         exceptions={region(JINJIANG): "受灾，数据待核实"})
+    services.city_accept(user=people["province"], region=region(CHENGDU), period=period, exceptions={region(JINJIANG): "受灾，数据待核实"})
     accept_all(people, period, but=(CHENGDU, MIANYANG, "510300"))
     sichuan, province = region(SICHUAN), people["province"]
 
@@ -180,11 +189,13 @@ def test_period_confirm_with_exceptions(people, period):
 
     with pytest.raises(ValidationError) as refused:
         confirm()
-    assert errors_of(refused) == {"__all__": [
-        "以下地市的县均已审核，请先接收：自贡市。",
-        "尚有 1 个地市未接收，其中以下县未经市级审核，也未列为例外：绵阳市涪城区。请先接收这些地市，或将这些县列为例外并写明原因。",
-        "省级指标尚未填写：*21、*27、*29、*30、*33。",
-    ]}
+    assert errors_of(refused) == {
+        "__all__": [
+            "以下地市的县均已审核，请先接收：自贡市。",
+            "尚有 1 个地市未接收，其中以下县未经市级审核，也未列为例外：绵阳市涪城区。请先接收这些地市，或将这些县列为例外并写明原因。",
+            "省级指标尚未填写：*21、*27、*29、*30、*33。",
+        ]
+    }
     services.city_accept(user=province, region=region("510300"), period=period)
     fill_province(people, period)
     with pytest.raises(ValidationError) as refused:
@@ -238,7 +249,10 @@ def test_exception_counties_still_write_after_confirmation_the_others_are_locked
     assert "锦江区已在省级接收成都市时列为例外（原因：受灾，数据待核实），未随之签收，不受确认锁定：本县仍可按审核流程填报、上报。" in page
     assert 'class="banner locked"' not in page and 'name="action" value="submit"' in page
     client.force_login(people["fucheng"])
-    assert "涪城区已在省级确认四川省数据时列为例外（原因：绵阳市审核人员空缺）" in client.get(f"/periods/2022S1/sheet/{FUCHENG}/").content.decode()
+    assert (
+        "涪城区已在省级确认四川省数据时列为例外（原因：绵阳市审核人员空缺）"
+        in client.get(f"/periods/2022S1/sheet/{FUCHENG}/").content.decode()
+    )
     client.force_login(province)
     page = client.get(f"/periods/2022S1/sheet/{JINNIU}/").content.decode()
     assert 'class="banner locked"' in page and "列为例外" not in page
@@ -271,6 +285,7 @@ def test_exceptions_go_with_the_signoff_when_it_is_undone(people, period):
 
 
 # --- what changed after a sign-off ----------------------------------------------------------------
+
 
 def test_changes_since_signoff_count_exactly_the_changes_after_it(people, period, client, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
@@ -310,8 +325,9 @@ def test_changes_since_signoff_count_exactly_the_changes_after_it(people, period
     # More than are listed: all counted, the latest listed.
     accept_all(people, period, but=(CHENGDU, MIANYANG))
     fill_province(people, period)
-    services.period_confirm(user=province, region=region(SICHUAN), period=period, today=TODAY,
-                            exceptions={region(FUCHENG): "绵阳市审核人员空缺"})
+    services.period_confirm(
+        user=province, region=region(SICHUAN), period=period, today=TODAY, exceptions={region(FUCHENG): "绵阳市审核人员空缺"}
+    )
     fill(people["fucheng"], FUCHENG, period)
     changes = changes_since_signoff(user=province, regions=[region(SICHUAN)], period=period)[region(SICHUAN).pk]
     assert (changes.verb, changes.count, len(changes.entries)) == ("确认", 31, CHANGES_LISTED)
@@ -345,6 +361,7 @@ def test_changes_since_signoff_is_one_query_whatever_the_number_of_counties(peop
 
 # --- the province page -----------------------------------------------------------------------------
 
+
 def test_the_province_page_names_exceptions_with_errors_at_the_field(people, period, client):
     approve_all(period, but=(JINJIANG, QINGYANG))
     client.force_login(people["province"])
@@ -355,15 +372,23 @@ def test_the_province_page_names_exceptions_with_errors_at_the_field(people, per
     response = client.post(PROVINCE_PAGE, {"action": "accept", "city": CHENGDU, "exception": [JINJIANG], "reason_510104": " "})
     assert response.status_code == 400
     page = response.content.decode()
-    row = page[page.index('data-county="510104"'):]
-    row = row[:row.index("</tr>")]
+    row = page[page.index('data-county="510104"') :]
+    row = row[: row.index("</tr>")]
     assert "锦江区：必须写明例外原因。" in row and "checked" in row  # at the field, what was ticked kept
     assert "成都市尚有 1 个县未经市级审核：青羊区。" in page
     assert not Submission.objects.filter(region__code=CHENGDU, state="accepted").exists()
     assert not SignoffException.objects.exists()
 
-    response = client.post(PROVINCE_PAGE, {"action": "accept", "city": CHENGDU, "exception": [JINJIANG, QINGYANG],
-                                           "reason_510104": "受灾，数据待核实", "reason_510105": "系统故障"})
+    response = client.post(
+        PROVINCE_PAGE,
+        {
+            "action": "accept",
+            "city": CHENGDU,
+            "exception": [JINJIANG, QINGYANG],
+            "reason_510104": "受灾，数据待核实",
+            "reason_510105": "系统故障",
+        },
+    )
     assert response.status_code == 302 and response.url == PROVINCE_PAGE
     assert state(CHENGDU, period) == "accepted"
     page = client.get(PROVINCE_PAGE).content.decode()
@@ -405,6 +430,7 @@ def test_only_the_provinces_officials_sign_off_and_only_with_the_csrf_token(peop
 
 # --- the API ---------------------------------------------------------------------------------------
 
+
 def test_the_api_takes_exceptions_on_accept_and_confirm(people, period, api):
     approve_all(period, but=(JINJIANG,))
     client = api
@@ -434,6 +460,7 @@ def test_the_api_takes_exceptions_on_accept_and_confirm(people, period, api):
 
 # --- the compiled 附件2 ----------------------------------------------------------------------------
 
+
 def test_the_compiled_table_marks_the_exceptions(people, period, settings, tmp_path, client):
     settings.MEDIA_ROOT = tmp_path
     confirmed_with_exceptions(people, period)
@@ -451,8 +478,12 @@ def test_the_compiled_table_marks_the_exceptions(people, period, settings, tmp_p
     with CaptureQueriesContext(connection) as fewer:
         assert len(attachment2_compile(province=sichuan, period=period).exceptions) == 1
     assert len(queries) == len(fewer)
-    SignoffException.objects.create(submission=Submission.objects.get(region__code=CHENGDU), county=region(JINJIANG),
-                                    reason="受灾，数据待核实", named_by=people["province"])
+    SignoffException.objects.create(
+        submission=Submission.objects.get(region__code=CHENGDU),
+        county=region(JINJIANG),
+        reason="受灾，数据待核实",
+        named_by=people["province"],
+    )
 
     # The workbook, cell by cell: the marked county rows, the note line, the foot below it.
     sheet = load_workbook(BytesIO(excel.attachment2_workbook(table)))[layout.ATTACHMENT2_SHEET]
@@ -462,8 +493,10 @@ def test_the_compiled_table_marks_the_exceptions(people, period, settings, tmp_p
     for code, name in ((JINJIANG, "锦江区（例外）"), (FUCHENG, "涪城区（例外）")):
         row, written = by_name[name], rows[code]
         values = [sheet.cell(row, column).value for column in range(1, layout.FIRST_INDICATOR_COL + len(table.columns) + 3)]
-        assert values[:layout.COL_COUNTY] == [written.serial, None, None, name]
-        assert values[layout.COL_COUNTY:] == [None if c == "" else c for c in [*written.cells, written.done, written.not_done, written.percent]]
+        assert values[: layout.COL_COUNTY] == [written.serial, None, None, name]
+        assert values[layout.COL_COUNTY :] == [
+            None if c == "" else c for c in [*written.cells, written.done, written.not_done, written.percent]
+        ]
     assert by_name.get("青羊区") and "青羊区（例外）" not in by_name
     last = layout.FIRST_DATA_ROW + len(table.rows) - 1
     assert sheet.cell(last, layout.COL_COUNTY).value == "完成百分比"

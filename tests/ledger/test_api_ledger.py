@@ -2,6 +2,7 @@
 
 Reads are scoped like the rest of the API (out of scope is 404); writes go through ledger.services
 with channel “api” (reference ledgers are read-only: 403); a stale If-Match is 412."""
+
 from datetime import date, timedelta
 
 import pytest
@@ -45,7 +46,10 @@ def api(people):
 def own(people):
     """四川's own 2024 ledger, adapted from the national one."""
     return services.ledger_adapt(
-        user=people["province"], region=Region.objects.get(code="510000"), year=2024, source=Ledger.objects.get(code="national-2021"),
+        user=people["province"],
+        region=Region.objects.get(code="510000"),
+        year=2024,
+        source=Ledger.objects.get(code="national-2021"),
     )
 
 
@@ -54,11 +58,20 @@ def parts(people, own):
     """Item 3 given to 成都市 (by the province), broken down to 锦江区 (by 成都)."""
     item = own.items.get(number=3)
     chengdu = services.assignment_create(
-        user=people["province"], item=item, region=Region.objects.get(code="510100"), responsible_unit="成都市发改委", lead=True, milestone=date(2024, 12, 31),
+        user=people["province"],
+        item=item,
+        region=Region.objects.get(code="510100"),
+        responsible_unit="成都市发改委",
+        lead=True,
+        milestone=date(2024, 12, 31),
     )
     jinjiang = services.assignment_create(
-        user=people["city"], item=item, region=Region.objects.get(code="510104"), responsible_unit="锦江区发改局",
-        parent=chengdu, milestone=date(2024, 9, 30),
+        user=people["city"],
+        item=item,
+        region=Region.objects.get(code="510104"),
+        responsible_unit="锦江区发改局",
+        parent=chengdu,
+        milestone=date(2024, 9, 30),
     )
     return {"chengdu": chengdu, "jinjiang": jinjiang}
 
@@ -114,13 +127,17 @@ def test_another_provinces_ledger_is_not_found(api):
     assert_error(api("province").get(f"{V1}/ledgers/chongqing-2021/"), 404, "not_found")
     assert_error(api("province").get(f"{V1}/ledgers/chongqing-2021/items/"), 404, "not_found")
     assert_error(api("province").get(f"{V1}/ledgers/chongqing-2021/items/1/"), 404, "not_found")
-    assert_error(api("province").put(f"{V1}/ledgers/chongqing-2021/items/1/", {"task": "x", "due_text": "持续推进"}, format="json"),
-                 404, "not_found")
+    assert_error(
+        api("province").put(f"{V1}/ledgers/chongqing-2021/items/1/", {"task": "x", "due_text": "持续推进"}, format="json"), 404, "not_found"
+    )
 
 
 ITEM_BODY = {
-    "category": "压减办电时间", "task": "低压小微企业办电时间压减至 15 个工作日以内", "responsible_units": "省能源局",
-    "due_text": "2024年6月底前", "indicators": [{"indicator_set": "national-2021", "number": 1}],
+    "category": "压减办电时间",
+    "task": "低压小微企业办电时间压减至 15 个工作日以内",
+    "responsible_units": "省能源局",
+    "due_text": "2024年6月底前",
+    "indicators": [{"indicator_set": "national-2021", "number": 1}],
 }
 
 
@@ -153,11 +170,19 @@ def test_bad_item_data_is_refused_field_by_field(api, own):
         api("province").put(f"{V1}/ledgers/{own.code}/items/2/", {**ITEM_BODY, "due_text": "尽快"}, format="json"), 400, "validation_error"
     )
     assert "due_text" in body["errors"]
-    body = assert_error(api("province").put(
-        f"{V1}/ledgers/{own.code}/items/2/", {**ITEM_BODY, "indicators": [{"indicator_set": "chongqing-2021", "number": 40}]}, format="json",
-    ), 400, "validation_error")
+    body = assert_error(
+        api("province").put(
+            f"{V1}/ledgers/{own.code}/items/2/",
+            {**ITEM_BODY, "indicators": [{"indicator_set": "chongqing-2021", "number": 40}]},
+            format="json",
+        ),
+        400,
+        "validation_error",
+    )
     assert "indicators" in body["errors"]
-    body = assert_error(api("province").put(f"{V1}/ledgers/{own.code}/items/2/", {**ITEM_BODY, "number": 3}, format="json"), 400, "validation_error")
+    body = assert_error(
+        api("province").put(f"{V1}/ledgers/{own.code}/items/2/", {**ITEM_BODY, "number": 3}, format="json"), 400, "validation_error"
+    )
     assert own.items.get(number=2).task != ITEM_BODY["task"]
 
 
@@ -167,7 +192,8 @@ def test_bad_item_data_is_refused_field_by_field(api, own):
 def test_the_province_assigns_and_the_city_breaks_down_through_the_api(api, own):
     response = api("province").post(
         f"{V1}/ledgers/{own.code}/items/5/assignments/",
-        {"region": "510100", "responsible_unit": "成都市发改委", "lead": True, "milestone": "2024-10-31"}, format="json",
+        {"region": "510100", "responsible_unit": "成都市发改委", "lead": True, "milestone": "2024-10-31"},
+        format="json",
     )
     assert response.status_code == 201, response.content
     chengdu = response.json()
@@ -175,7 +201,8 @@ def test_the_province_assigns_and_the_city_breaks_down_through_the_api(api, own)
     assert response["ETag"] == '"0"'
     response = api("city").post(
         f"{V1}/ledgers/{own.code}/items/5/assignments/",
-        {"region": "510104", "responsible_unit": "锦江区发改局", "parent": chengdu["id"]}, format="json",
+        {"region": "510104", "responsible_unit": "锦江区发改局", "parent": chengdu["id"]},
+        format="json",
     )
     assert response.status_code == 201, response.content
     assert response.json()["parent"] == chengdu["id"]
@@ -185,15 +212,33 @@ def test_the_province_assigns_and_the_city_breaks_down_through_the_api(api, own)
 
 
 def test_assigning_is_refused_on_reference_ledgers_and_out_of_scope(api, own, people):
-    assert_error(api("province").post(
-        f"{V1}/ledgers/sichuan-2022/items/1/assignments/", {"region": "510100", "responsible_unit": "成都市发改委"}, format="json",
-    ), 403, "permission_denied")
-    assert_error(api("city").post(
-        f"{V1}/ledgers/{own.code}/items/5/assignments/", {"region": "510104", "responsible_unit": "锦江区发改局"}, format="json",
-    ), 403, "permission_denied")
-    body = assert_error(api("province").post(
-        f"{V1}/ledgers/{own.code}/items/5/assignments/", {"region": "500103", "responsible_unit": "渝中区"}, format="json",
-    ), 400, "validation_error")
+    assert_error(
+        api("province").post(
+            f"{V1}/ledgers/sichuan-2022/items/1/assignments/",
+            {"region": "510100", "responsible_unit": "成都市发改委"},
+            format="json",
+        ),
+        403,
+        "permission_denied",
+    )
+    assert_error(
+        api("city").post(
+            f"{V1}/ledgers/{own.code}/items/5/assignments/",
+            {"region": "510104", "responsible_unit": "锦江区发改局"},
+            format="json",
+        ),
+        403,
+        "permission_denied",
+    )
+    body = assert_error(
+        api("province").post(
+            f"{V1}/ledgers/{own.code}/items/5/assignments/",
+            {"region": "500103", "responsible_unit": "渝中区"},
+            format="json",
+        ),
+        400,
+        "validation_error",
+    )
     assert "region" in body["errors"]
     assert not Assignment.objects.filter(item__ledger=own, item__number=5).exists()
 
@@ -254,7 +299,8 @@ def test_a_stale_etag_is_412_and_nothing_is_saved(api, parts):
     assert county.post(f"{V1}/assignments/{pk}/progress/", REPORT, format="json", HTTP_IF_MATCH='"0"').status_code == 201
     body = assert_error(
         county.post(f"{V1}/assignments/{pk}/progress/", {**REPORT, "status": "in_progress"}, format="json", HTTP_IF_MATCH='"0"'),
-        412, "precondition_failed",
+        412,
+        "precondition_failed",
     )
     assert "刚被他人更新" in body["message"]
     assert Assignment.objects.get(pk=pk).status == "done"
@@ -264,15 +310,22 @@ def test_a_stale_etag_is_412_and_nothing_is_saved(api, parts):
 
 def test_bad_progress_and_the_wrong_reporter_are_refused(api, parts):
     pk = parts["jinjiang"].pk
-    body = assert_error(api("county").post(
-        f"{V1}/assignments/{pk}/progress/", {"status": "overdue", "note": ""}, format="json", HTTP_IF_MATCH="*"), 400, "validation_error")
+    body = assert_error(
+        api("county").post(f"{V1}/assignments/{pk}/progress/", {"status": "overdue", "note": ""}, format="json", HTTP_IF_MATCH="*"),
+        400,
+        "validation_error",
+    )
     assert set(body["errors"]) == {"status", "note"}
     future = (date.today() + timedelta(days=3)).isoformat()
-    body = assert_error(api("county").post(
-        f"{V1}/assignments/{pk}/progress/", {**REPORT, "progress_on": future}, format="json", HTTP_IF_MATCH="*"), 400, "validation_error")
+    body = assert_error(
+        api("county").post(f"{V1}/assignments/{pk}/progress/", {**REPORT, "progress_on": future}, format="json", HTTP_IF_MATCH="*"),
+        400,
+        "validation_error",
+    )
     assert "progress_on" in body["errors"]
-    assert_error(api("province").post(f"{V1}/assignments/{pk}/progress/", REPORT, format="json", HTTP_IF_MATCH="*"),
-                 403, "permission_denied")
+    assert_error(
+        api("province").post(f"{V1}/assignments/{pk}/progress/", REPORT, format="json", HTTP_IF_MATCH="*"), 403, "permission_denied"
+    )
 
 
 def test_the_city_sends_back_a_done_assignment_and_presses(api, parts, people):
@@ -284,8 +337,9 @@ def test_the_city_sends_back_a_done_assignment_and_presses(api, parts, people):
     assert response.json()["kind"] == "return" and response.json()["channel"] == "api"
     assignment = Assignment.objects.get(pk=pk)
     assert (assignment.status, assignment.returned_reason, assignment.version) == ("in_progress", "请补充验收材料", 2)
-    body = assert_error(api("city").post(f"{V1}/assignments/{pk}/review/", {"note": "再退", "send_back": True}, format="json"),
-                        400, "validation_error")
+    body = assert_error(
+        api("city").post(f"{V1}/assignments/{pk}/review/", {"note": "再退", "send_back": True}, format="json"), 400, "validation_error"
+    )
     assert "note" in body["errors"]
 
     response = api("city").post(f"{V1}/assignments/{pk}/press/", {"note": "请于本周内报送"}, format="json")

@@ -1,4 +1,5 @@
 """完成时间 as written → a due date or “ongoing”."""
+
 from datetime import date
 
 import pytest

@@ -1,4 +1,5 @@
 """A ledger item from the province down to a county and back, driven in Debian's chromium."""
+
 import pytest
 
 from tests.helpers import PDF, login, logout

@@ -1,6 +1,7 @@
 """Ledgers in Excel (issue 5 §6): exports in the documents' own layout read back cell by cell, and
 imports that go row by row through the services — previewed, then applied all or nothing — with
 every refusal located and nothing stored."""
+
 import io
 from datetime import date, datetime, timedelta
 
@@ -28,13 +29,33 @@ from utilities.excel import ImportFileError
 pytestmark = pytest.mark.django_db
 
 ITEM_HEADERS = ["序号", "分类", "工作目标任务", "责任单位", "完成时间"]
-PROGRESS_HEADERS = ["序号", "工作目标任务", "责任区域代码", "责任区域", "责任单位", "牵头", "联系人", "联系电话",
-                    "节点时间", "状态", "进展情况", "进展日期"]
-NATIONAL_CATEGORIES = [("工作目标", 1, 11), ("压缩办电时间", 12, 20), ("提高办电便利度", 21, 28), ("降低办电成本", 29, 38),
-                       ("提升供电能力和供电可靠性", 39, 45), ("加大信息公开力度", 46, 50), ("强化组织实施", 51, 57)]
+PROGRESS_HEADERS = [
+    "序号",
+    "工作目标任务",
+    "责任区域代码",
+    "责任区域",
+    "责任单位",
+    "牵头",
+    "联系人",
+    "联系电话",
+    "节点时间",
+    "状态",
+    "进展情况",
+    "进展日期",
+]
+NATIONAL_CATEGORIES = [
+    ("工作目标", 1, 11),
+    ("压缩办电时间", 12, 20),
+    ("提高办电便利度", 21, 28),
+    ("降低办电成本", 29, 38),
+    ("提升供电能力和供电可靠性", 39, 45),
+    ("加大信息公开力度", 46, 50),
+    ("强化组织实施", 51, 57),
+]
 
 
 # --- helpers and fixtures -----------------------------------------------------------------------
+
 
 def sheet_of(data):
     return load_workbook(io.BytesIO(data)).worksheets[0]
@@ -93,7 +114,8 @@ def parts(people, own):
     """Item 3 given to 成都市 and 绵阳市; 成都市's part broken down to 锦江区 and 青羊区."""
     item = own.items.get(number=3)
     assign = lambda user, region, unit, **kw: services.assignment_create(  # noqa: E731
-        user=people[user], item=item, region=Region.objects.get(code=region), responsible_unit=unit, **kw)
+        user=people[user], item=item, region=Region.objects.get(code=region), responsible_unit=unit, **kw
+    )
     chengdu = assign("province", "510100", "成都市发改委", lead=True, contact="李四", phone="028-87654321")
     mianyang = assign("province", "510700", "绵阳市发改委")
     jinjiang = assign("city", "510104", "锦江区发改局", parent=chengdu, contact="张三", phone="028-12345678", milestone=date(2024, 9, 30))
@@ -116,6 +138,7 @@ def report(ws, row, status, note, on=None):
 
 # --- export -------------------------------------------------------------------------------------
 
+
 def test_the_national_ledger_exports_in_its_documents_layout(people, national):
     ws = sheet_of(export_workbook(ledger=national, user=people["county"]))
     assert ws.title == "任务台账"
@@ -127,7 +150,11 @@ def test_the_national_ledger_exports_in_its_documents_layout(people, national):
         row = row_of(item.number)
         first_of_category = any(item.number == first for _, first, _ in NATIONAL_CATEGORIES)
         assert [c.value for c in ws[row]] == [
-            item.number, item.category if first_of_category else None, item.task, item.responsible_units, item.due_text,
+            item.number,
+            item.category if first_of_category else None,
+            item.task,
+            item.responsible_units,
+            item.due_text,
         ], item.number
         assert ws.cell(row, 1).data_type == "n"
         assert all(framed(c) for c in ws[row]), item.number
@@ -157,7 +184,11 @@ def test_sichuans_ledger_exports_its_annual_measures_and_no_category(people):
     assert ws.max_row == row_of(66)
     for item in sichuan.items.order_by("number"):
         assert [c.value for c in ws[row_of(item.number)]] == [
-            item.number, item.task, item.responsible_units, item.due_text, item.extra.get("年度重点举措"),
+            item.number,
+            item.task,
+            item.responsible_units,
+            item.due_text,
+            item.extra.get("年度重点举措"),
         ], item.number
     assert ws.cell(row_of(1), 5).value == "积极推动/确保完成"
     assert ws.cell(row_of(17), 5).value is None  # empty in the document
@@ -176,8 +207,9 @@ def test_a_wide_ledger_prints_on_a3(people):
 
 def test_formula_looking_text_is_neutralised_and_reads_back_unchanged(people, own):
     formula = '=HYPERLINK("http://example.com","点我")'
-    services.ledger_item_save(user=people["province"], ledger=own, number=1, task=formula, responsible_units="+省能源局",
-                              due_text="持续推进")
+    services.ledger_item_save(
+        user=people["province"], ledger=own, number=1, task=formula, responsible_units="+省能源局", due_text="持续推进"
+    )
     data = export_workbook(ledger=own, user=people["province"])
     ws = sheet_of(data)
     for cell in (ws.cell(row_of(1), 3), ws.cell(row_of(1), 4)):
@@ -195,7 +227,15 @@ def test_the_progress_export_lists_the_assignments_each_user_may_see(people, own
     assert ws.max_row == FIRST_DATA_ROW + 3
     row = progress_row(ws, "510104", "锦江区发改局")
     assert [c.value for c in ws[row]][:9] == [
-        3, own.items.get(number=3).task, "510104", "锦江区", "锦江区发改局", None, "张三", "028-12345678", datetime(2024, 9, 30),
+        3,
+        own.items.get(number=3).task,
+        "510104",
+        "锦江区",
+        "锦江区发改局",
+        None,
+        "张三",
+        "028-12345678",
+        datetime(2024, 9, 30),
     ]
     assert ws.cell(row, 9).number_format == "yyyy-mm-dd"
     assert ws.cell(progress_row(ws, "510100", "成都市发改委"), 6).value == "是"
@@ -206,6 +246,7 @@ def test_the_progress_export_lists_the_assignments_each_user_may_see(people, own
 
 
 # --- importing items ----------------------------------------------------------------------------
+
 
 def test_round_trip_previews_two_changes_and_one_new_row_then_applies_them(people, own):
     ws = sheet_of(export_workbook(ledger=own, user=people["province"]))
@@ -231,8 +272,9 @@ def test_round_trip_previews_two_changes_and_one_new_row_then_applies_them(peopl
 
 
 def test_a_ledger_without_categories_imports_without_the_column(people):
-    sichuan_own = services.ledger_adapt(user=people["province"], region=Region.objects.get(code="510000"), year=2025,
-                                        source=Ledger.objects.get(code="sichuan-2022"))
+    sichuan_own = services.ledger_adapt(
+        user=people["province"], region=Region.objects.get(code="510000"), year=2025, source=Ledger.objects.get(code="sichuan-2022")
+    )
     ws = sheet_of(export_workbook(ledger=sichuan_own, user=people["province"]))
     ws.cell(row_of(2), 5).value = "自查自纠加强整改"
     applied = import_workbook(upload(ws), ledger=sichuan_own, user=people["province"], dry_run=False)
@@ -288,8 +330,9 @@ def test_only_the_ledgers_officials_may_import_items_and_the_preview_says_so_per
 def test_a_file_of_another_layout_is_refused(people, own, parts):
     before = items_state(own)
     with pytest.raises(ImportFileError) as refused:
-        import_workbook(upload(export_workbook(ledger=own, user=people["province"], progress=True)), ledger=own,
-                        user=people["province"], dry_run=False)
+        import_workbook(
+            upload(export_workbook(ledger=own, user=people["province"], progress=True)), ledger=own, user=people["province"], dry_run=False
+        )
     assert items_state(own) == before
     assert refused.value.errors[:3] == [
         "表头与任务台账不符：这是任务分解进展表，请到对应的导入页面导入。",
@@ -297,8 +340,7 @@ def test_a_file_of_another_layout_is_refused(people, own, parts):
         "第 3 行 D 列：表头应为“完成时间”，实为“责任区域”。",
     ]
     with pytest.raises(ImportFileError) as refused:
-        import_workbook(upload(export_workbook(ledger=own, user=people["province"])), ledger=own, user=people["province"],
-                        progress=True)
+        import_workbook(upload(export_workbook(ledger=own, user=people["province"])), ledger=own, user=people["province"], progress=True)
     assert refused.value.errors[0] == "表头与任务分解进展表不符：这是任务台账，请到对应的导入页面导入。"
 
     other = Workbook()
@@ -323,12 +365,15 @@ def test_a_missing_extra_column_is_located(people):
     assert refused.value.errors[1:] == ["第 3 行 E 列：表头应为“年度重点举措”，实为“空”。"]
 
 
-@pytest.mark.parametrize("content, name, message", [
-    (b"PK\x03\x04" + b"\0" * 200, "台账.xlsx", "已损坏或不完整"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "台账.xls", "是旧版 Excel（.xls）格式"),
-    (b"number,task\n1,x\n", "台账.csv", "不是 Excel 工作簿（.xlsx）：请上传按任务台账模板填写的 .xlsx 文件。"),
-    (b"", "台账.xlsx", "是空文件"),
-])
+@pytest.mark.parametrize(
+    "content, name, message",
+    [
+        (b"PK\x03\x04" + b"\0" * 200, "台账.xlsx", "已损坏或不完整"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "台账.xls", "是旧版 Excel（.xls）格式"),
+        (b"number,task\n1,x\n", "台账.csv", "不是 Excel 工作簿（.xlsx）：请上传按任务台账模板填写的 .xlsx 文件。"),
+        (b"", "台账.xlsx", "是空文件"),
+    ],
+)
 def test_a_corrupt_or_foreign_file_is_refused(people, own, content, name, message):
     before = items_state(own)
     with pytest.raises(ImportFileError) as refused:
@@ -366,14 +411,17 @@ def test_a_preview_that_no_longer_holds_is_not_applied(people, own):
 
 # --- importing progress -------------------------------------------------------------------------
 
+
 def test_a_county_reports_progress_through_the_import(people, own, parts):
     ws = progress_sheet(people["county"], own)
     report(ws, FIRST_DATA_ROW, "推进中", "已完成摸底，正在对接供电企业。", date(2024, 5, 20))
     preview = import_workbook(upload(ws), ledger=own, user=people["county"], progress=True)
-    assert [(r.key, r.changes) for r in preview.changed] == [(
-        "第 3 项 锦江区 锦江区发改局",
-        [("状态", "未开始", "推进中"), ("进展情况", "", "已完成摸底，正在对接供电企业。"), ("进展日期", "", "2024-05-20")],
-    )]
+    assert [(r.key, r.changes) for r in preview.changed] == [
+        (
+            "第 3 项 锦江区 锦江区发改局",
+            [("状态", "未开始", "推进中"), ("进展情况", "", "已完成摸底，正在对接供电企业。"), ("进展日期", "", "2024-05-20")],
+        )
+    ]
     assert not ProgressUpdate.objects.filter(kind=ProgressKind.REPORT).exists()
 
     import_workbook(upload(ws), ledger=own, user=people["county"], progress=True, dry_run=False, expected_digest=preview.digest)
@@ -381,7 +429,11 @@ def test_a_county_reports_progress_through_the_import(people, own, parts):
     assert (assignment.status, assignment.progress_on, assignment.version) == (AssignmentStatus.IN_PROGRESS, date(2024, 5, 20), 1)
     update = assignment.updates.get(kind=ProgressKind.REPORT)
     assert (update.channel, update.user, update.status_before, update.status_after) == (
-        "import", people["county"], "not_started", "in_progress")
+        "import",
+        people["county"],
+        "not_started",
+        "in_progress",
+    )
 
 
 def test_progress_rows_are_refused_for_whoever_may_not_report_them(people, own, parts):
@@ -398,7 +450,11 @@ def test_progress_rows_are_refused_for_whoever_may_not_report_them(people, own, 
     assert preview.errors == [
         f"第 {progress_row(ws, code, unit)} 行：台账第 3 项没有分解给{name}的“{unit}”，"
         "或这项分解不在您的管辖范围内：进展表只能更新已有的分解，新的分解请在台账页面添加。"
-        for code, name, unit in (("510100", "成都市", "成都市发改委"), ("510105", "青羊区", "青羊区发改局"), ("510700", "绵阳市", "绵阳市发改委"))
+        for code, name, unit in (
+            ("510100", "成都市", "成都市发改委"),
+            ("510105", "青羊区", "青羊区发改局"),
+            ("510700", "绵阳市", "绵阳市发改委"),
+        )
     ]
     assert [r.key for r in preview.changed] == ["第 3 项 锦江区 锦江区发改局"]
     assert not ProgressUpdate.objects.filter(kind=ProgressKind.REPORT).exists()
@@ -406,8 +462,10 @@ def test_progress_rows_are_refused_for_whoever_may_not_report_them(people, own, 
 
 def test_bad_progress_rows_are_located_and_nothing_is_stored(people, own, parts):
     ws = progress_sheet(people["province"], own)
-    rows = [progress_row(ws, *key) for key in (("510100", "成都市发改委"), ("510104", "锦江区发改局"),
-                                                ("510105", "青羊区发改局"), ("510700", "绵阳市发改委"))]
+    rows = [
+        progress_row(ws, *key)
+        for key in (("510100", "成都市发改委"), ("510104", "锦江区发改局"), ("510105", "青羊区发改局"), ("510700", "绵阳市发改委"))
+    ]
     ws.cell(rows[0], 3).value = "999999"
     ws.cell(rows[1], 3).value = "500101"
     report(ws, rows[2], "完成了", "写错了状态")
@@ -451,12 +509,11 @@ def test_a_future_progress_date_is_located(people, own, parts, make_user):
 
 # --- the pages ----------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def pages(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     return tmp_path / "imports" / "ledger"
-
-
 
 
 def test_the_exports_download_for_users_who_may_view(client, people, own):
@@ -546,6 +603,7 @@ def test_the_progress_import_page_shows_permission_errors_per_row(client, people
 
 
 # --- the commands -------------------------------------------------------------------------------
+
 
 def test_export_ledger_writes_the_workbook(tmp_path, people, national, own, parts, django_user_model):
     django_user_model.objects.create_superuser("root", password="pw-for-tests-1", role="national")

@@ -1,5 +1,6 @@
 """The ledger pages: board, adaptation, items, breakdown, progress, review, 督办 and the to-do lists,
 each through region scoping; refused input comes back at its field with what was typed."""
+
 from datetime import date, timedelta
 
 import pytest
@@ -23,6 +24,7 @@ def as_user(client):
     def login(user):
         client.force_login(user)
         return client
+
     return login
 
 
@@ -53,7 +55,9 @@ def test_the_board_costs_the_same_queries_whatever_the_assignments(as_user, peop
     before = count()
     province = people["province"]
     for number, code in ((3, "510100"), (3, "510700"), (5, "510104"), (9, "510703")):
-        services.assignment_create(user=province, item=ledger.items.get(number=number), region=Region.objects.get(code=code), responsible_unit="发改委")
+        services.assignment_create(
+            user=province, item=ledger.items.get(number=number), region=Region.objects.get(code=code), responsible_unit="发改委"
+        )
     assert count() == before
 
 
@@ -136,19 +140,28 @@ def test_an_unreadable_due_text_is_told_at_the_field_and_what_was_typed_stays(as
 def test_an_item_is_edited_with_its_indicators_and_renumbered(as_user, people, ledger, item3):
     client = as_user(people["province"])
     indicator = item3.indicators.get(number=4)
-    response = client.post(f"{ITEM3}edit/", {
-        "number": "60", "category": "工作目标", "task": "压减办电时间", "due_text": "2022年5月15日前", "indicators": [indicator.pk],
-    })
+    response = client.post(
+        f"{ITEM3}edit/",
+        {
+            "number": "60",
+            "category": "工作目标",
+            "task": "压减办电时间",
+            "due_text": "2022年5月15日前",
+            "indicators": [indicator.pk],
+        },
+    )
     assert response.status_code == 302 and response.url == "/ledgers/510000-2022/items/60/"
     item3.refresh_from_db()
     assert (item3.number, item3.due_date, list(item3.indicators.all())) == (60, date(2022, 5, 15), [indicator])
-    response = client.post(f"/ledgers/510000-2022/items/60/edit/", {"number": "4", "task": "x", "due_text": "2022年底前"})
+    response = client.post("/ledgers/510000-2022/items/60/edit/", {"number": "4", "task": "x", "due_text": "2022年底前"})
     assert response.status_code == 400 and "序号 4 已有事项" in response.content.decode()
 
 
 def test_an_item_is_added_and_deleted(as_user, people, ledger):
     client = as_user(people["province"])
-    response = client.post("/ledgers/510000-2022/items/new/", {"number": "58", "category": "强化组织实施", "task": "建立月调度机制", "due_text": "持续推进"})
+    response = client.post(
+        "/ledgers/510000-2022/items/new/", {"number": "58", "category": "强化组织实施", "task": "建立月调度机制", "due_text": "持续推进"}
+    )
     assert response.status_code == 302
     assert LedgerItem.objects.get(ledger=ledger, number=58).ongoing
     assert client.post("/ledgers/510000-2022/items/new/", {"number": "58", "task": "重复", "due_text": "持续推进"}).status_code == 400
@@ -184,10 +197,17 @@ def test_the_province_assigns_an_item_to_a_city(as_user, people, ledger, item3):
     page = client.get(ITEM3).content.decode()
     assert 'value="2020-12-31"' in page  # the milestone defaults to the item's due date
     chengdu = Region.objects.get(code="510100")
-    response = client.post(ITEM3, {
-        "assign-region": chengdu.pk, "assign-responsible_unit": "成都市发改委", "assign-lead": "on",
-        "assign-contact": "李四", "assign-phone": "028-1", "assign-milestone": "2022-10-31",
-    })
+    response = client.post(
+        ITEM3,
+        {
+            "assign-region": chengdu.pk,
+            "assign-responsible_unit": "成都市发改委",
+            "assign-lead": "on",
+            "assign-contact": "李四",
+            "assign-phone": "028-1",
+            "assign-milestone": "2022-10-31",
+        },
+    )
     assert response.status_code == 302
     assignment = Assignment.objects.get(item=item3)
     assert (assignment.region, assignment.lead, assignment.milestone) == (chengdu, True, date(2022, 10, 31))
@@ -203,14 +223,21 @@ def test_a_region_outside_the_province_is_not_offered_nor_accepted(as_user, peop
 
 
 def test_a_city_breaks_its_assignment_down_to_its_counties(as_user, people, item3):
-    city_part = services.assignment_create(user=people["province"], item=item3, region=Region.objects.get(code="510100"), responsible_unit="成都市发改委")
+    city_part = services.assignment_create(
+        user=people["province"], item=item3, region=Region.objects.get(code="510100"), responsible_unit="成都市发改委"
+    )
     client = as_user(people["city"])
     page = client.get(assignment_url(city_part)).content.decode()
     assert "分解到县（区）" in page and "成都市 · 青羊区" in page and "涪城区" not in page
-    response = client.post(assignment_url(city_part), {
-        "action": "break_down", "break_down-region": Region.objects.get(code="510105").pk,
-        "break_down-responsible_unit": "青羊区发改局", "break_down-milestone": "2022-08-31",
-    })
+    response = client.post(
+        assignment_url(city_part),
+        {
+            "action": "break_down",
+            "break_down-region": Region.objects.get(code="510105").pk,
+            "break_down-responsible_unit": "青羊区发改局",
+            "break_down-milestone": "2022-08-31",
+        },
+    )
     assert response.status_code == 302
     child = Assignment.objects.get(parent=city_part)
     assert (child.region.code, child.milestone) == ("510105", date(2022, 8, 31))
@@ -226,10 +253,17 @@ def test_the_county_reports_progress_with_evidence(as_user, people, chain, setti
     client = as_user(people["county"])
     page = client.get(assignment_url(county_part)).content.decode()
     assert "锦江区发改局" in page and "张三" in page and "2022-09-30" in page and "报送进展" in page
-    response = client.post(assignment_url(county_part), {
-        "action": "report", "report-version": "0", "report-status": "done", "report-note": "已完成低压办电压减",
-        "report-progress_on": str(timezone.localdate()), "report-evidence": [pdf("验收单.pdf"), pdf("照片说明.pdf")],
-    })
+    response = client.post(
+        assignment_url(county_part),
+        {
+            "action": "report",
+            "report-version": "0",
+            "report-status": "done",
+            "report-note": "已完成低压办电压减",
+            "report-progress_on": str(timezone.localdate()),
+            "report-evidence": [pdf("验收单.pdf"), pdf("照片说明.pdf")],
+        },
+    )
     assert response.status_code == 302
     page = client.get(assignment_url(county_part)).content.decode()
     assert "进展已报送" in page and "已完成低压办电压减" in page and "验收单.pdf" in page and "照片说明.pdf" in page
@@ -243,10 +277,17 @@ def test_a_refused_report_keeps_what_was_typed_at_the_fields(as_user, people, ch
     _city_part, county_part = chain
     client = as_user(people["county"])
     future = timezone.localdate() + timedelta(days=3)
-    response = client.post(assignment_url(county_part), {
-        "action": "report", "report-version": "0", "report-status": "in_progress", "report-note": "正在对接住建局",
-        "report-progress_on": str(future), "report-evidence": [pdf("a.exe")],
-    })
+    response = client.post(
+        assignment_url(county_part),
+        {
+            "action": "report",
+            "report-version": "0",
+            "report-status": "in_progress",
+            "report-note": "正在对接住建局",
+            "report-progress_on": str(future),
+            "report-evidence": [pdf("a.exe")],
+        },
+    )
     assert response.status_code == 400
     page = response.content.decode()
     assert "进展日期不能晚于今天" in page and "类型不允许" in page and "正在对接住建局" in page
@@ -259,9 +300,15 @@ def test_a_stale_report_is_refused_and_comes_back_with_the_current_version(as_us
     _city_part, county_part = chain
     services.progress_report(user=people["county"], assignment=county_part, status="in_progress", note="他人先报")
     client = as_user(people["county"])
-    response = client.post(assignment_url(county_part), {
-        "action": "report", "report-version": "0", "report-status": "done", "report-note": "我填写的进展",
-    })
+    response = client.post(
+        assignment_url(county_part),
+        {
+            "action": "report",
+            "report-version": "0",
+            "report-status": "done",
+            "report-note": "我填写的进展",
+        },
+    )
     assert response.status_code == 400
     page = response.content.decode()
     assert "刚被他人更新" in page and "我填写的进展" in page and "他人先报" in page
@@ -310,8 +357,13 @@ def test_officials_press_from_the_list_and_the_region_is_told(as_user, people, c
 
 def test_the_city_to_do_list_puts_overdue_first(as_user, people, chain, item3):
     city_part, _county_part = chain
-    later = services.assignment_create(user=people["province"], item=item3, region=Region.objects.get(code="510100"),
-                                       responsible_unit="国网成都供电公司", milestone=timezone.localdate() + timedelta(days=60))
+    later = services.assignment_create(
+        user=people["province"],
+        item=item3,
+        region=Region.objects.get(code="510100"),
+        responsible_unit="国网成都供电公司",
+        milestone=timezone.localdate() + timedelta(days=60),
+    )
     home = as_user(people["city"]).get("/").content.decode()
     assert home.index(f'id="todo-{city_part.pk}"') < home.index(f'id="todo-{later.pk}"')
     assert f'id="press-{_county_part.pk}"' in home  # the city presses its county
@@ -337,7 +389,10 @@ def test_an_indicator_knows_the_items_of_its_regions_ledgers_that_it_measures(pe
     with django_assert_num_queries(1):
         attach_measured_by(user=people["county"], region=jinjiang, indicators=indicators)
     assert [[(i.ledger.code, i.number) for i in indicator.measured_by] for indicator in indicators] == [
-        [("510000-2022", 3)], [("510000-2022", 4)], [("510000-2022", 6)], [("510000-2022", 28)],
+        [("510000-2022", 3)],
+        [("510000-2022", 4)],
+        [("510000-2022", 6)],
+        [("510000-2022", 28)],
     ]
 
 

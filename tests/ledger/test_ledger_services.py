@@ -1,5 +1,6 @@
 """Ledger writes: adaptation, items, breakdown, progress, review, 督办 and the overdue job, each
 refusing what is out of scope or badly typed with nothing stored."""
+
 from datetime import date, timedelta
 
 import pytest
@@ -7,7 +8,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import Notification, Region
-from utilities.errors import StaleVersion
 from ledger import services
 from ledger.models import (
     Assignment,
@@ -21,6 +21,7 @@ from ledger.models import (
 )
 from ledger.tasks import mark_overdue
 from tests.helpers import pdf
+from utilities.errors import StaleVersion
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +31,13 @@ pytestmark = pytest.mark.django_db
 
 def test_a_province_adapts_the_national_ledger_item_by_item(ledger):
     national = Ledger.objects.get(code="national-2021")
-    assert (ledger.code, ledger.region.code, ledger.year, ledger.source, ledger.is_reference) == ("510000-2022", "510000", 2022, national, False)
+    assert (ledger.code, ledger.region.code, ledger.year, ledger.source, ledger.is_reference) == (
+        "510000-2022",
+        "510000",
+        2022,
+        national,
+        False,
+    )
     assert ledger.items.count() == 57
     item = ledger.items.get(number=3)
     assert item.source_item == national.items.get(number=3)
@@ -53,8 +60,9 @@ def test_only_the_regions_own_officials_adapt(people):
         with pytest.raises(PermissionDenied):
             services.ledger_adapt(user=people[who], region=Region.objects.get(code=code), year=2022, source=national)
     with pytest.raises(PermissionDenied):  # 重庆's ledger is not 四川's to see
-        services.ledger_adapt(user=people["province"], region=Region.objects.get(code="510000"), year=2022,
-                              source=Ledger.objects.get(code="chongqing-2021"))
+        services.ledger_adapt(
+            user=people["province"], region=Region.objects.get(code="510000"), year=2022, source=Ledger.objects.get(code="chongqing-2021")
+        )
     assert not Ledger.objects.filter(is_reference=False).exists()
 
 
@@ -72,8 +80,14 @@ def test_a_due_text_that_cannot_be_read_is_told_at_the_field_and_nothing_changes
 def test_items_are_edited_renumbered_added_and_linked(people, ledger, item3):
     province = people["province"]
     saved = services.ledger_item_save(
-        user=province, ledger=ledger, item=item3, number=58, category="工作目标", task=item3.task,
-        due_text="2022年5月中旬前", indicators=[],
+        user=province,
+        ledger=ledger,
+        item=item3,
+        number=58,
+        category="工作目标",
+        task=item3.task,
+        due_text="2022年5月中旬前",
+        indicators=[],
     )
     assert (saved.pk, saved.number, saved.due_date, saved.indicators.count()) == (item3.pk, 58, date(2022, 5, 20), 0)
     added = services.ledger_item_save(user=province, ledger=ledger, number=3, task="新增：配网改造", due_text="持续推进")
@@ -85,7 +99,9 @@ def test_items_are_edited_renumbered_added_and_linked(people, ledger, item3):
 def test_an_item_with_reported_progress_cannot_be_deleted(people, ledger, chain):
     item3, (_city_part, county_part) = ledger.items.get(number=3), chain
     ongoing = ledger.items.get(number=57)
-    services.assignment_create(user=people["province"], item=ongoing, region=Region.objects.get(code="510100"), responsible_unit="成都市发改委")
+    services.assignment_create(
+        user=people["province"], item=ongoing, region=Region.objects.get(code="510100"), responsible_unit="成都市发改委"
+    )
     services.ledger_item_delete(user=people["province"], item=ongoing)  # 持续推进 from the start is not progress
     services.progress_report(user=people["county"], assignment=county_part, status="in_progress", note="已启动")
     with pytest.raises(ValidationError, match="已有进展，不能删除"):
@@ -102,8 +118,9 @@ def test_a_county_cannot_edit_the_ledger_and_a_reference_ledger_is_read_only(peo
     with pytest.raises(PermissionDenied, match="文件原文"):
         services.ledger_item_save(user=people["province"], ledger=national, number=3, task="x", due_text="2022年底前")
     with pytest.raises(PermissionDenied, match="文件原文"):
-        services.assignment_create(user=people["province"], item=national.items.get(number=3),
-                                   region=Region.objects.get(code="510100"), responsible_unit="x")
+        services.assignment_create(
+            user=people["province"], item=national.items.get(number=3), region=Region.objects.get(code="510100"), responsible_unit="x"
+        )
 
 
 # --- breakdown ----------------------------------------------------------------------------------
@@ -125,14 +142,17 @@ def test_an_assignment_outside_the_province_is_refused(people, item3):
 def test_only_the_city_breaks_its_part_down_and_only_to_its_counties(people, chain):
     city_part, _county_part = chain
     with pytest.raises(PermissionDenied):
-        services.assignment_create(user=people["other_city"], item=city_part.item, parent=city_part,
-                                   region=Region.objects.get(code="510703"), responsible_unit="x")
+        services.assignment_create(
+            user=people["other_city"], item=city_part.item, parent=city_part, region=Region.objects.get(code="510703"), responsible_unit="x"
+        )
     with pytest.raises(PermissionDenied):
-        services.assignment_create(user=people["county"], item=city_part.item, parent=city_part,
-                                   region=Region.objects.get(code="510105"), responsible_unit="x")
+        services.assignment_create(
+            user=people["county"], item=city_part.item, parent=city_part, region=Region.objects.get(code="510105"), responsible_unit="x"
+        )
     with pytest.raises(PermissionDenied):  # 涪城区 is 绵阳's
-        services.assignment_create(user=people["city"], item=city_part.item, parent=city_part,
-                                   region=Region.objects.get(code="510703"), responsible_unit="x")
+        services.assignment_create(
+            user=people["city"], item=city_part.item, parent=city_part, region=Region.objects.get(code="510703"), responsible_unit="x"
+        )
     assert Assignment.objects.count() == 2
 
 
@@ -142,8 +162,9 @@ def test_only_the_city_breaks_its_part_down_and_only_to_its_counties(people, cha
 def test_progress_with_evidence_is_kept_in_the_history(people, chain, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     _city_part, county_part = chain
-    update = services.progress_report(user=people["county"], assignment=county_part, status="done", note="已全部完成",
-                                      uploads=[pdf()], expected_version=0)
+    update = services.progress_report(
+        user=people["county"], assignment=county_part, status="done", note="已全部完成", uploads=[pdf()], expected_version=0
+    )
     county_part.refresh_from_db()
     assert (county_part.status, county_part.progress, county_part.version) == ("done", "已全部完成", 1)
     assert update.evidence.get().name == "佐证.pdf" and update.status_before == "not_started"
@@ -162,8 +183,13 @@ def test_bad_evidence_is_told_and_nothing_is_stored(people, chain, settings, tmp
     settings.MEDIA_ROOT = tmp_path
     _city_part, county_part = chain
     with pytest.raises(ValidationError) as caught:
-        services.progress_report(user=people["county"], assignment=county_part, status="done", note="完成",
-                                 uploads=[SimpleUploadedFile("a.pdf", b"MZ not a pdf")])
+        services.progress_report(
+            user=people["county"],
+            assignment=county_part,
+            status="done",
+            note="完成",
+            uploads=[SimpleUploadedFile("a.pdf", b"MZ not a pdf")],
+        )
     assert "内容与扩展名不符" in caught.value.message_dict["evidence"][0]
     assert not ProgressEvidence.objects.exists() and county_part.updates.filter(kind="report").count() == 0
 
@@ -211,8 +237,13 @@ def test_pressing_is_recorded_and_tells_the_region(people, chain):
 
 def test_overdue_and_due_soon_are_marked_and_told_once(people, chain, item3):
     city_part, county_part = chain  # milestones 2020-12-31 and 2022-09-30
-    soon = services.assignment_create(user=people["province"], item=item3, region=Region.objects.get(code="510700"),
-                                      responsible_unit="绵阳市发改委", milestone=date(2022, 7, 5))
+    soon = services.assignment_create(
+        user=people["province"],
+        item=item3,
+        region=Region.objects.get(code="510700"),
+        responsible_unit="绵阳市发改委",
+        milestone=date(2022, 7, 5),
+    )
     today = date(2022, 7, 1)
     assert services.assignments_mark_overdue(today=today) == (1, 2)  # 成都 late (1 user), 绵阳 soon (1 user)
     city_part.refresh_from_db()

@@ -1,4 +1,5 @@
 """docs/api_client.py, the example a 政务平台 copies, against a live server over real HTTP."""
+
 import importlib.util
 from datetime import date
 from io import BytesIO
@@ -40,8 +41,12 @@ def test_the_example_client_reads_writes_and_downloads(api_client, make_user, tm
 
     def request_with_a_rival(method, path, *args, **kwargs):
         if method == "PUT" and not edited:
-            checkmarks_set(user=rival, region=rival.region, period=Period.objects.get(code="2022S1"),
-                           values={2: CheckmarkValue("done", done_month=date(2022, 1, 1))})
+            checkmarks_set(
+                user=rival,
+                region=rival.region,
+                period=Period.objects.get(code="2022S1"),
+                values={2: CheckmarkValue("done", done_month=date(2022, 1, 1))},
+            )
             edited.append(True)
         return real_request(method, path, *args, **kwargs)
 

@@ -11,6 +11,7 @@ So for each of them a target is its own region, a region below (or above) it, or
 (answered like unknown), 403 in view but not allowed. Tokens (``role:read`` / ``role:write``)
 must answer exactly as their role; a read token answers 403 to every unsafe method.
 """
+
 from datetime import date
 
 import pytest
@@ -32,8 +33,12 @@ from utilities.models import JobKind
 pytestmark = pytest.mark.django_db
 
 ROLES = {
-    "county": "510104", "city": "510100", "province": "510000",
-    "supply_company": "510000", "regulator": "510000", "national": None,
+    "county": "510104",
+    "city": "510100",
+    "province": "510000",
+    "supply_company": "510000",
+    "regulator": "510000",
+    "national": None,
 }
 TOKEN_ROLES = ("county", "city", "province", "supply_company")
 PRINCIPALS = [*ROLES, *(f"{role}:{access}" for role in TOKEN_ROLES for access in ("read", "write"))]
@@ -52,68 +57,68 @@ ASSIGNMENTS = ("510100", "510104", "510703", "500103")  # item 3 given to each o
 
 # Rows shared by endpoints that answer alike.
 VIEW_TREE = {  # regions and their states: own subtree and the regions above are in view
-    "county":         "200 200 200 404 404",
-    "city":           "200 200 200 404 404",
-    "province":       "200 200 200 200 404",
+    "county": "200 200 200 404 404",
+    "city": "200 200 200 404 404",
+    "province": "200 200 200 200 404",
     "supply_company": "200 200 200 200 404",
-    "regulator":      "200 200 200 200 404",
-    "national":       "200 200 200 200 200",
+    "regulator": "200 200 200 200 404",
+    "national": "200 200 200 200 200",
 }
 REVIEW_COUNTY = {  # return and approve: a city its counties, a province all of its own
-    "county":         "403 404 404",
-    "city":           "200 404 404",
-    "province":       "200 200 404",
+    "county": "403 404 404",
+    "city": "200 404 404",
+    "province": "200 200 404",
     "supply_company": "403 403 404",
-    "regulator":      "403 403 404",
-    "national":       "403 403 403",
+    "regulator": "403 403 404",
+    "national": "403 403 403",
 }
 PROVINCE_STEP = {  # confirm and reopen: the province's own officials only
-    "county":         "403 404",
-    "city":           "403 404",
-    "province":       "200 404",
+    "county": "403 404",
+    "city": "403 404",
+    "province": "200 404",
     "supply_company": "403 404",
-    "regulator":      "403 404",
-    "national":       "403 403",
+    "regulator": "403 404",
+    "national": "403 403",
 }
 READ_REPORTS = {  # compiled tables: report readers, each within their scope
-    "county":         "403 403 403",
-    "city":           "403 403 403",
-    "province":       "200 404 404",
+    "county": "403 403 403",
+    "city": "403 403 403",
+    "province": "200 404 404",
     "supply_company": "403 403 403",
-    "regulator":      "200 404 404",
-    "national":       "200 200 200",
+    "regulator": "200 404 404",
+    "national": "200 200 200",
 }
 VIEW_LEDGER = {  # ledgers are seen from below: the national one, and the own province's
-    "county":         "200 200 404",
-    "city":           "200 200 404",
-    "province":       "200 200 404",
+    "county": "200 200 404",
+    "city": "200 200 404",
+    "province": "200 200 404",
     "supply_company": "200 200 404",
-    "regulator":      "200 200 404",
-    "national":       "200 200 200",
+    "regulator": "200 200 404",
+    "national": "200 200 200",
 }
 EDIT_LEDGER = {  # the ledger's own officials; the documents' originals are read-only
-    "county":         "403 403 404",
-    "city":           "403 403 404",
-    "province":       "{} 403 404",
+    "county": "403 403 404",
+    "city": "403 403 404",
+    "province": "{} 403 404",
     "supply_company": "403 403 404",
-    "regulator":      "403 403 404",
-    "national":       "403 403 403",
+    "regulator": "403 403 404",
+    "national": "403 403 403",
 }
 VIEW_ASSIGNMENT = {  # assignments are seen from above only: own region and below
-    "county":         "404 200 404 404",
-    "city":           "200 200 404 404",
-    "province":       "200 200 200 404",
+    "county": "404 200 404 404",
+    "city": "200 200 404 404",
+    "province": "200 200 200 404",
     "supply_company": "200 200 200 404",
-    "regulator":      "200 200 200 404",
-    "national":       "200 200 200 200",
+    "regulator": "200 200 200 404",
+    "national": "200 200 200 200",
 }
 REVIEW_ASSIGNMENT = {  # review and 督办: the officials of a region above the assigned one
-    "county":         "404 403 404 404",
-    "city":           "403 {0} 404 404",
-    "province":       "{0} {0} {0} 404",
+    "county": "404 403 404 404",
+    "city": "403 {0} 404 404",
+    "province": "{0} {0} {0} 404",
     "supply_company": "403 403 403 404",
-    "regulator":      "403 403 403 404",
-    "national":       "403 403 403 403",
+    "regulator": "403 403 403 404",
+    "national": "403 403 403 403",
 }
 ALL_READ = dict.fromkeys(ROLES, "200")
 READERS_ONLY = {"county": "403", "city": "403", "province": "200", "supply_company": "403", "regulator": "200", "national": "200"}
@@ -122,74 +127,98 @@ READERS_ONLY = {"county": "403", "city": "403", "province": "200", "supply_compa
 MATRIX = {
     "GET regions/{code}/": (REGIONS, VIEW_TREE),
     "GET periods/{p}/regions/{code}/": (REGIONS, VIEW_TREE),
-    "GET periods/{p}/regions/{code}/checkmarks/": (SHEETS, {
-        "county":         "200 200 404 404",
-        "city":           "200 200 404 404",
-        "province":       "200 200 200 404",
-        "supply_company": "200 200 200 404",
-        "regulator":      "200 200 200 404",
-        "national":       "200 200 200 200",
-    }),
-    "PUT periods/{p}/regions/{code}/checkmarks/": (SHEETS, {
-        "county":         "403 200 404 404",
-        "city":           "403 403 404 404",
-        "province":       "200 200 200 404",
-        "supply_company": "403 403 403 404",
-        "regulator":      "403 403 403 404",
-        "national":       "403 403 403 403",
-    }),
-    "POST periods/{p}/regions/{code}/checkmarks/{n}/evidence/": (SHEETS, {  # whoever may write the check-marks
-        "county":         "403 201 404 404",
-        "city":           "403 403 404 404",
-        "province":       "201 201 201 404",
-        "supply_company": "403 403 403 404",
-        "regulator":      "403 403 403 404",
-        "national":       "403 403 403 403",
-    }),
-    "POST periods/{p}/regions/{code}/submit/": (COUNTIES, {
-        "county":         "200 404 404",
-        "city":           "403 404 404",
-        "province":       "403 403 404",
-        "supply_company": "403 403 404",
-        "regulator":      "403 403 404",
-        "national":       "403 403 403",
-    }),
+    "GET periods/{p}/regions/{code}/checkmarks/": (
+        SHEETS,
+        {
+            "county": "200 200 404 404",
+            "city": "200 200 404 404",
+            "province": "200 200 200 404",
+            "supply_company": "200 200 200 404",
+            "regulator": "200 200 200 404",
+            "national": "200 200 200 200",
+        },
+    ),
+    "PUT periods/{p}/regions/{code}/checkmarks/": (
+        SHEETS,
+        {
+            "county": "403 200 404 404",
+            "city": "403 403 404 404",
+            "province": "200 200 200 404",
+            "supply_company": "403 403 403 404",
+            "regulator": "403 403 403 404",
+            "national": "403 403 403 403",
+        },
+    ),
+    "POST periods/{p}/regions/{code}/checkmarks/{n}/evidence/": (
+        SHEETS,
+        {  # whoever may write the check-marks
+            "county": "403 201 404 404",
+            "city": "403 403 404 404",
+            "province": "201 201 201 404",
+            "supply_company": "403 403 403 404",
+            "regulator": "403 403 403 404",
+            "national": "403 403 403 403",
+        },
+    ),
+    "POST periods/{p}/regions/{code}/submit/": (
+        COUNTIES,
+        {
+            "county": "200 404 404",
+            "city": "403 404 404",
+            "province": "403 403 404",
+            "supply_company": "403 403 404",
+            "regulator": "403 403 404",
+            "national": "403 403 403",
+        },
+    ),
     "POST periods/{p}/regions/{code}/return/": (COUNTIES, REVIEW_COUNTY),
     "POST periods/{p}/regions/{code}/approve/": (COUNTIES, REVIEW_COUNTY),
-    "POST periods/{p}/regions/{code}/accept/": (CITIES, {
-        "county":         "403 404 404",
-        "city":           "403 404 404",
-        "province":       "200 200 404",
-        "supply_company": "403 403 404",
-        "regulator":      "403 403 404",
-        "national":       "403 403 403",
-    }),
+    "POST periods/{p}/regions/{code}/accept/": (
+        CITIES,
+        {
+            "county": "403 404 404",
+            "city": "403 404 404",
+            "province": "200 200 404",
+            "supply_company": "403 403 404",
+            "regulator": "403 403 404",
+            "national": "403 403 403",
+        },
+    ),
     "POST periods/{p}/regions/{code}/confirm/": (PROVINCES, PROVINCE_STEP),
     "POST periods/{p}/regions/{code}/reopen/": (PROVINCES, PROVINCE_STEP),
-    "GET benefits/{code}/2022/1/": (BENEFITS, {
-        "county":         "404 404 200 404",
-        "city":           "404 200 200 404",
-        "province":       "200 200 200 404",
-        "supply_company": "200 200 200 404",
-        "regulator":      "200 200 200 404",
-        "national":       "200 200 200 200",
-    }),
-    "PUT benefits/{code}/2022/1/": (BENEFITS, {
-        "county":         "404 404 403 404",
-        "city":           "404 403 403 404",
-        "province":       "403 403 403 404",
-        "supply_company": "200 200 200 404",
-        "regulator":      "403 403 403 404",
-        "national":       "403 403 403 403",
-    }),
-    "POST periods/{p}/regions/{code}/report-jobs/ and periods/{p}/report-jobs/": (REPORTS, {
-        "county":         "403 403 403",
-        "city":           "403 403 403",
-        "province":       "202 404 403",
-        "supply_company": "403 403 403",
-        "regulator":      "403 404 403",
-        "national":       "202 202 202",
-    }),
+    "GET benefits/{code}/2022/1/": (
+        BENEFITS,
+        {
+            "county": "404 404 200 404",
+            "city": "404 200 200 404",
+            "province": "200 200 200 404",
+            "supply_company": "200 200 200 404",
+            "regulator": "200 200 200 404",
+            "national": "200 200 200 200",
+        },
+    ),
+    "PUT benefits/{code}/2022/1/": (
+        BENEFITS,
+        {
+            "county": "404 404 403 404",
+            "city": "404 403 403 404",
+            "province": "403 403 403 404",
+            "supply_company": "200 200 200 404",
+            "regulator": "403 403 403 404",
+            "national": "403 403 403 403",
+        },
+    ),
+    "POST periods/{p}/regions/{code}/report-jobs/ and periods/{p}/report-jobs/": (
+        REPORTS,
+        {
+            "county": "403 403 403",
+            "city": "403 403 403",
+            "province": "202 404 403",
+            "supply_company": "403 403 403",
+            "regulator": "403 404 403",
+            "national": "202 202 202",
+        },
+    ),
     "GET report-jobs/{id}/": (REPORTS, READ_REPORTS),
     "GET report-snapshots/{id}/": (REPORTS, READ_REPORTS),
     "GET report-snapshots/{id}/xlsx/": (REPORTS, READ_REPORTS),
@@ -198,20 +227,34 @@ MATRIX = {
     "POST ledgers/{code}/items/{n}/assignments/": (LEDGERS, {role: row.format("201") for role, row in EDIT_LEDGER.items()}),
     "GET assignments/{id}/": (ASSIGNMENTS, VIEW_ASSIGNMENT),
     "GET assignments/{id}/progress/": (ASSIGNMENTS, VIEW_ASSIGNMENT),
-    "POST assignments/{id}/progress/": (ASSIGNMENTS, {  # the assigned region itself, or a supply company serving it
-        "county":         "404 201 404 404",
-        "city":           "201 403 404 404",
-        "province":       "403 403 403 404",
-        "supply_company": "201 201 201 404",
-        "regulator":      "403 403 403 404",
-        "national":       "403 403 403 403",
-    }),
+    "POST assignments/{id}/progress/": (
+        ASSIGNMENTS,
+        {  # the assigned region itself, or a supply company serving it
+            "county": "404 201 404 404",
+            "city": "201 403 404 404",
+            "province": "403 403 403 404",
+            "supply_company": "201 201 201 404",
+            "regulator": "403 403 403 404",
+            "national": "403 403 403 403",
+        },
+    ),
     "POST assignments/{id}/review/": (ASSIGNMENTS, {role: row.format("200") for role, row in REVIEW_ASSIGNMENT.items()}),
     "POST assignments/{id}/press/": (ASSIGNMENTS, {role: row.format("201") for role, row in REVIEW_ASSIGNMENT.items()}),
-    **{f"GET {path}": (LIST, ALL_READ) for path in (
-        "regions/", "indicator-sets/", "indicator-sets/national-2021/", "indicator-sets/national-2021/indicators/",
-        "periods/", "periods/{p}/", "periods/{p}/regions/", "benefits/", "ledgers/", "assignments/",
-    )},
+    **{
+        f"GET {path}": (LIST, ALL_READ)
+        for path in (
+            "regions/",
+            "indicator-sets/",
+            "indicator-sets/national-2021/",
+            "indicator-sets/national-2021/indicators/",
+            "periods/",
+            "periods/{p}/",
+            "periods/{p}/regions/",
+            "benefits/",
+            "ledgers/",
+            "assignments/",
+        )
+    },
     **{f"GET {path}": (LIST, READERS_ONLY) for path in ("report-jobs/", "report-snapshots/")},
 }
 
@@ -242,7 +285,10 @@ class World:
         client = APIClient()
         if access:
             _token, secret = api_token_create(
-                user=self.admin, name=principal, region=Region.objects.get(code=ROLES[role]), access=access,
+                user=self.admin,
+                name=principal,
+                region=Region.objects.get(code=ROLES[role]),
+                access=access,
                 role="supply_company" if role == "supply_company" else None,
             )
             client.credentials(HTTP_AUTHORIZATION=f"Token {secret}")
@@ -255,10 +301,13 @@ class World:
 
     def tick(self, codes, level):
         indicators = Indicator.objects.filter(indicator_set=self.period.indicator_set, level=level, encouraging=False)
-        Checkmark.objects.bulk_create([
-            Checkmark(region=region, period=self.period, indicator=i, status="done", done_month=date(2022, 3, 1))
-            for region in Region.objects.filter(code__in=codes) for i in indicators
-        ])
+        Checkmark.objects.bulk_create(
+            [
+                Checkmark(region=region, period=self.period, indicator=i, status="done", done_month=date(2022, 3, 1))
+                for region in Region.objects.filter(code__in=codes)
+                for i in indicators
+            ]
+        )
 
     def reports(self):
         for target in REPORTS:
@@ -280,14 +329,18 @@ class World:
         chongqing_admin = self.make_user("cq-admin", "province", "500000")
         own = {
             "510000": ledger_services.ledger_adapt(user=self.admin, region=Region.objects.get(code="510000"), year=2024, source=national),
-            "500000": ledger_services.ledger_adapt(user=chongqing_admin, region=Region.objects.get(code="500000"), year=2024, source=national),
+            "500000": ledger_services.ledger_adapt(
+                user=chongqing_admin, region=Region.objects.get(code="500000"), year=2024, source=national
+            ),
         }
         assert {ledger.code for ledger in own.values()} == {LEDGERS[0], LEDGERS[2]}
         for code in ASSIGNMENTS:
             province = "500000" if code.startswith("50") else "510000"
             assignment = ledger_services.assignment_create(
-                user=chongqing_admin if province == "500000" else self.admin, item=own[province].items.get(number=3),
-                region=Region.objects.get(code=code), responsible_unit=f"{code}发改局",
+                user=chongqing_admin if province == "500000" else self.admin,
+                item=own[province].items.get(number=3),
+                region=Region.objects.get(code=code),
+                responsible_unit=f"{code}发改局",
             )
             self.objects[code] = assignment.pk
 
@@ -304,49 +357,83 @@ CALLS = {
     "GET regions/{code}/": (None, lambda c, w, t: c.get(f"/api/v1/regions/{t}/")),
     "GET periods/{p}/regions/{code}/": (None, lambda c, w, t: c.get(f"/api/v1/periods/{P}/regions/{t}/")),
     "GET periods/{p}/regions/{code}/checkmarks/": (None, lambda c, w, t: c.get(f"/api/v1/periods/{P}/regions/{t}/checkmarks/")),
-    "PUT periods/{p}/regions/{code}/checkmarks/": (None, lambda c, w, t: c.put(
-        f"/api/v1/periods/{P}/regions/{t}/checkmarks/", _sheet_body(t), format="json", HTTP_IF_MATCH="*")),
-    "POST periods/{p}/regions/{code}/checkmarks/{n}/evidence/": (None, lambda c, w, t: c.post(
-        f"/api/v1/periods/{P}/regions/{t}/checkmarks/{_sheet_body(t)['checkmarks'][0]['number']}/evidence/",
-        {"file": SimpleUploadedFile("佐证.pdf", PDF, content_type="application/pdf")}, format="multipart")),
+    "PUT periods/{p}/regions/{code}/checkmarks/": (
+        None,
+        lambda c, w, t: c.put(f"/api/v1/periods/{P}/regions/{t}/checkmarks/", _sheet_body(t), format="json", HTTP_IF_MATCH="*"),
+    ),
+    "POST periods/{p}/regions/{code}/checkmarks/{n}/evidence/": (
+        None,
+        lambda c, w, t: c.post(
+            f"/api/v1/periods/{P}/regions/{t}/checkmarks/{_sheet_body(t)['checkmarks'][0]['number']}/evidence/",
+            {"file": SimpleUploadedFile("佐证.pdf", PDF, content_type="application/pdf")},
+            format="multipart",
+        ),
+    ),
     "POST periods/{p}/regions/{code}/submit/": (
         lambda w: w.tick(COUNTIES, "county"),
-        lambda c, w, t: c.post(f"/api/v1/periods/{P}/regions/{t}/submit/")),
+        lambda c, w, t: c.post(f"/api/v1/periods/{P}/regions/{t}/submit/"),
+    ),
     "POST periods/{p}/regions/{code}/return/": (
         lambda w: w.submissions(Region.objects.filter(code__in=COUNTIES), "submitted"),
-        lambda c, w, t: c.post(f"/api/v1/periods/{P}/regions/{t}/return/", {"reason": "请补充佐证"}, format="json")),
+        lambda c, w, t: c.post(f"/api/v1/periods/{P}/regions/{t}/return/", {"reason": "请补充佐证"}, format="json"),
+    ),
     "POST periods/{p}/regions/{code}/approve/": (
         lambda w: w.submissions(Region.objects.filter(code__in=COUNTIES), "submitted"),
-        lambda c, w, t: c.post(f"/api/v1/periods/{P}/regions/{t}/approve/")),
+        lambda c, w, t: c.post(f"/api/v1/periods/{P}/regions/{t}/approve/"),
+    ),
     "POST periods/{p}/regions/{code}/accept/": (
         lambda w: w.submissions(Region.objects.filter(parent__code__in=CITIES), "approved"),
-        lambda c, w, t: c.post(f"/api/v1/periods/{P}/regions/{t}/accept/")),
+        lambda c, w, t: c.post(f"/api/v1/periods/{P}/regions/{t}/accept/"),
+    ),
     "POST periods/{p}/regions/{code}/confirm/": (
         lambda w: (w.submissions(Region.objects.filter(parent__code__in=PROVINCES), "accepted"), w.tick(PROVINCES, "province")),
-        lambda c, w, t: c.post(f"/api/v1/periods/{P}/regions/{t}/confirm/")),
+        lambda c, w, t: c.post(f"/api/v1/periods/{P}/regions/{t}/confirm/"),
+    ),
     "POST periods/{p}/regions/{code}/reopen/": (
         lambda w: w.submissions(Region.objects.filter(code__in=PROVINCES), "confirmed"),
-        lambda c, w, t: c.post(f"/api/v1/periods/{P}/regions/{t}/reopen/", {"reason": "更正"}, format="json")),
+        lambda c, w, t: c.post(f"/api/v1/periods/{P}/regions/{t}/reopen/", {"reason": "更正"}, format="json"),
+    ),
     "GET benefits/{code}/2022/1/": (None, lambda c, w, t: c.get(f"/api/v1/benefits/{t}/2022/1/")),
-    "PUT benefits/{code}/2022/1/": (None, lambda c, w, t: c.put(
-        f"/api/v1/benefits/{t}/2022/1/", {"residential": {"households": 3}}, format="json")),
-    "POST periods/{p}/regions/{code}/report-jobs/ and periods/{p}/report-jobs/": (None, lambda c, w, t: c.post(
-        f"/api/v1/periods/{P}/report-jobs/" if t == NATIONAL else f"/api/v1/periods/{P}/regions/{t}/report-jobs/")),
-    **{f"GET ledgers/{{code}}/{path}": (World.ledgers, lambda c, w, t, sub=sub: c.get(f"/api/v1/ledgers/{t}/{sub}"))
-       for path, sub in (("", ""), ("items/", "items/"), ("items/{n}/", "items/3/"))},
-    "PUT ledgers/{code}/items/{n}/": (World.ledgers, lambda c, w, t: c.put(
-        f"/api/v1/ledgers/{t}/items/3/", {"task": "新的任务", "due_text": "2024年6月底前"}, format="json")),
-    "POST ledgers/{code}/items/{n}/assignments/": (World.ledgers, lambda c, w, t: c.post(
-        f"/api/v1/ledgers/{t}/items/5/assignments/",
-        {"region": "500103" if t.startswith("50") else "510104", "responsible_unit": "发改局"}, format="json")),
+    "PUT benefits/{code}/2022/1/": (
+        None,
+        lambda c, w, t: c.put(f"/api/v1/benefits/{t}/2022/1/", {"residential": {"households": 3}}, format="json"),
+    ),
+    "POST periods/{p}/regions/{code}/report-jobs/ and periods/{p}/report-jobs/": (
+        None,
+        lambda c, w, t: c.post(f"/api/v1/periods/{P}/report-jobs/" if t == NATIONAL else f"/api/v1/periods/{P}/regions/{t}/report-jobs/"),
+    ),
+    **{
+        f"GET ledgers/{{code}}/{path}": (World.ledgers, lambda c, w, t, sub=sub: c.get(f"/api/v1/ledgers/{t}/{sub}"))
+        for path, sub in (("", ""), ("items/", "items/"), ("items/{n}/", "items/3/"))
+    },
+    "PUT ledgers/{code}/items/{n}/": (
+        World.ledgers,
+        lambda c, w, t: c.put(f"/api/v1/ledgers/{t}/items/3/", {"task": "新的任务", "due_text": "2024年6月底前"}, format="json"),
+    ),
+    "POST ledgers/{code}/items/{n}/assignments/": (
+        World.ledgers,
+        lambda c, w, t: c.post(
+            f"/api/v1/ledgers/{t}/items/5/assignments/",
+            {"region": "500103" if t.startswith("50") else "510104", "responsible_unit": "发改局"},
+            format="json",
+        ),
+    ),
     "GET assignments/{id}/": (World.ledgers, lambda c, w, t: c.get(f"/api/v1/assignments/{w.objects[t]}/")),
     "GET assignments/{id}/progress/": (World.ledgers, lambda c, w, t: c.get(f"/api/v1/assignments/{w.objects[t]}/progress/")),
-    "POST assignments/{id}/progress/": (World.ledgers, lambda c, w, t: c.post(
-        f"/api/v1/assignments/{w.objects[t]}/progress/", {"status": "in_progress", "note": "推进中"}, format="json", HTTP_IF_MATCH="*")),
-    "POST assignments/{id}/review/": (World.ledgers, lambda c, w, t: c.post(
-        f"/api/v1/assignments/{w.objects[t]}/review/", {"note": "请加快进度"}, format="json")),
-    "POST assignments/{id}/press/": (World.ledgers, lambda c, w, t: c.post(
-        f"/api/v1/assignments/{w.objects[t]}/press/", {"note": "请于本周内报送进展"}, format="json")),
+    "POST assignments/{id}/progress/": (
+        World.ledgers,
+        lambda c, w, t: c.post(
+            f"/api/v1/assignments/{w.objects[t]}/progress/", {"status": "in_progress", "note": "推进中"}, format="json", HTTP_IF_MATCH="*"
+        ),
+    ),
+    "POST assignments/{id}/review/": (
+        World.ledgers,
+        lambda c, w, t: c.post(f"/api/v1/assignments/{w.objects[t]}/review/", {"note": "请加快进度"}, format="json"),
+    ),
+    "POST assignments/{id}/press/": (
+        World.ledgers,
+        lambda c, w, t: c.post(f"/api/v1/assignments/{w.objects[t]}/press/", {"note": "请于本周内报送进展"}, format="json"),
+    ),
     "GET report-jobs/{id}/": (World.reports, lambda c, w, t: c.get(f"/api/v1/report-jobs/{w.objects[t][0]}/")),
     "GET report-snapshots/{id}/": (World.reports, lambda c, w, t: c.get(f"/api/v1/report-snapshots/{w.objects[t][1]}/")),
     "GET report-snapshots/{id}/xlsx/": (World.reports, lambda c, w, t: c.get(f"/api/v1/report-snapshots/{w.objects[t][1]}/xlsx/")),
@@ -363,9 +450,7 @@ def call(endpoint):
 def test_the_matrix_covers_every_operation_of_the_schema(client):
     """Every documented operation has its row here: a new endpoint cannot skip the matrix."""
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
-    documented = {
-        f"{method.upper()} {path.removeprefix('/api/v1/')}" for path, item in schema["paths"].items() for method in item
-    }
+    documented = {f"{method.upper()} {path.removeprefix('/api/v1/')}" for path, item in schema["paths"].items() for method in item}
     covered = set()
     for endpoint in MATRIX:
         method, paths = endpoint.split(" ", 1)

@@ -3,6 +3,7 @@
 Every operation gets a few generated requests, valid and invalid, from a fixed seed: none may end
 in a server error, and every response must be as documented (status, content type, body schema).
 """
+
 import pytest
 import schemathesis
 from django.core import signals
@@ -22,13 +23,15 @@ from tests.helpers import SICHUAN
 pytestmark = pytest.mark.django_db
 
 EXAMPLES_PER_OPERATION = 20
-CONFIG = SchemathesisConfig.from_dict({
-    "seed": 20220715,
-    # Explicit examples and generated ones; the coverage phase's hundreds of edge cases per
-    # operation would take the suite past its time budget.
-    "phases": {"stateful": {"enabled": False}},
-    "generation": {"max-examples": EXAMPLES_PER_OPERATION, "deterministic": True, "mode": "all"},
-})
+CONFIG = SchemathesisConfig.from_dict(
+    {
+        "seed": 20220715,
+        # Explicit examples and generated ones; the coverage phase's hundreds of edge cases per
+        # operation would take the suite past its time budget.
+        "phases": {"stateful": {"enabled": False}},
+        "generation": {"max-examples": EXAMPLES_PER_OPERATION, "deterministic": True, "mode": "all"},
+    }
+)
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 

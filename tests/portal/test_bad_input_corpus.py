@@ -6,6 +6,7 @@ with a clear Chinese message and the right status, and nothing stored.
 Formula-looking text that is accepted (a note, a progress report) must come out of every export
 as text, never as a formula.
 """
+
 import hashlib
 import io
 from pathlib import Path
@@ -28,8 +29,8 @@ from reporting import excel
 from reporting import services as report_services
 from reporting.imports import ImportFileError, read_attachment2
 from reporting.models import ReportSnapshot
-from tests.portal.corpus import make_corpus
 from tests.helpers import col, to_bytes, workbook
+from tests.portal.corpus import make_corpus
 
 pytestmark = pytest.mark.django_db
 
@@ -41,6 +42,7 @@ SHEET = "/periods/2022S1/sheet/510104/"
 
 
 # --- fixtures -----------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="session")
 def corpus(tmp_path_factory):
@@ -60,6 +62,7 @@ def media(settings, tmp_path):
 
 def state():
     """Everything an import, a write or an upload could have changed."""
+
     def digest(queryset, *fields):
         rows = list(queryset.order_by("pk").values_list(*fields))
         return len(rows), hashlib.sha256(repr(rows).encode()).hexdigest()
@@ -139,6 +142,7 @@ def file_path(tmp_path, corpus, derived, name):
 
 # --- 附件2 import: the function, the page, the command -------------------------------------------
 
+
 @pytest.mark.parametrize("name, phrase", [*FILE_ITEMS.items(), *ATTACHMENT2_WRONG_TEMPLATE.items()])
 def test_attachment2_import_refuses_the_item_everywhere(name, phrase, corpus, derived, period, nx, client, media, tmp_path):
     ningxia = Region.objects.get(code=NINGXIA)
@@ -168,13 +172,18 @@ def test_attachment2_import_refuses_the_item_everywhere(name, phrase, corpus, de
 
 # --- ledger import: the function, the pages, the command -----------------------------------------
 
+
 def ledger_phrase(phrase):
     return phrase.replace("附件2 模板", "任务台账模板").replace("40 MB），不像是附件2", "10 MB），不像是任务台账")
 
 
-@pytest.mark.parametrize("name, phrase", [
-    *((n, ledger_phrase(p)) for n, p in FILE_ITEMS.items()), *LEDGER_WRONG_TEMPLATE.items(),
-])
+@pytest.mark.parametrize(
+    "name, phrase",
+    [
+        *((n, ledger_phrase(p)) for n, p in FILE_ITEMS.items()),
+        *LEDGER_WRONG_TEMPLATE.items(),
+    ],
+)
 def test_ledger_import_refuses_the_item_everywhere(name, phrase, corpus, derived, people, ledger, client, media, tmp_path):
     data = item_bytes(corpus, derived, name)
     path = file_path(tmp_path, corpus, derived, name)
@@ -204,6 +213,7 @@ def test_ledger_import_refuses_the_item_everywhere(name, phrase, corpus, derived
 
 # --- formula-laden .xlsx ----------------------------------------------------------------------------
 
+
 def test_formulas_as_county_names_are_refused_at_their_rows(period, nx, client):
     wb, rows = workbook(period)
     ws = wb["附件2"]
@@ -216,7 +226,7 @@ def test_formulas_as_county_names_are_refused_at_their_rows(period, nx, client):
     with pytest.raises(ImportFileError) as caught:
         read_attachment2(as_upload(data, "公式.xlsx"), province=Region.objects.get(code=NINGXIA), period=period)
     message = "\n".join(caught.value.errors)
-    for code in counties[:len(make_corpus.FORMULAS)]:
+    for code in counties[: len(make_corpus.FORMULAS)]:
         assert f"第 {rows[code]} 行" in message, message
     client.force_login(nx)
     response = client.post(A2_URL, {"action": "preview", "period": period.code, "province": NINGXIA, "file": as_upload(data, "公式.xlsx")})
@@ -252,6 +262,7 @@ def test_formulas_as_indicator_values_are_refused_or_ignored_never_stored(period
 
 # --- formula-looking text accepted as text: every export holds it as text -----------------------
 
+
 def assert_no_formula(data, texts):
     wb = load_workbook(io.BytesIO(data))
     seen = []
@@ -269,17 +280,27 @@ def test_formula_text_in_notes_and_progress_is_exported_as_text(period, people, 
     formulas = make_corpus.FORMULAS
     jinjiang = Region.objects.get(code="510104")
     county = people["county"]
-    note = " ".join(formulas[:2])
-    indicator_services.checkmarks_set(user=county, region=jinjiang, period=period, values={
-        n: indicator_services.CheckmarkValue("done", done_month=timezone.localdate().replace(day=1), note=t)
-        for n, t in zip((1, 2, 3, 4, 5), formulas)
-    })
+    indicator_services.checkmarks_set(
+        user=county,
+        region=jinjiang,
+        period=period,
+        values={
+            n: indicator_services.CheckmarkValue("done", done_month=timezone.localdate().replace(day=1), note=t)
+            for n, t in zip((1, 2, 3, 4, 5), formulas)
+        },
+    )
     _city_part, county_part = chain
     client.force_login(county)
-    response = client.post(f"/ledgers/assignments/{county_part.pk}/", {
-        "action": "report", "report-version": "0", "report-status": "in_progress", "report-note": formulas[3],
-        "report-progress_on": str(timezone.localdate()),
-    })
+    response = client.post(
+        f"/ledgers/assignments/{county_part.pk}/",
+        {
+            "action": "report",
+            "report-version": "0",
+            "report-status": "in_progress",
+            "report-note": formulas[3],
+            "report-progress_on": str(timezone.localdate()),
+        },
+    )
     assert response.status_code == 302
     assert Assignment.objects.get(pk=county_part.pk).progress == formulas[3]  # kept as typed
 
@@ -287,8 +308,9 @@ def test_formula_text_in_notes_and_progress_is_exported_as_text(period, people, 
     ledger_ = county_part.item.ledger
     from ledger import services as ledger_services
 
-    ledger_services.ledger_item_save(user=province, ledger=ledger_, item=county_part.item, number=3,
-                                     task=formulas[2], due_text="2022年底前")
+    ledger_services.ledger_item_save(
+        user=province, ledger=ledger_, item=county_part.item, number=3, task=formulas[2], due_text="2022年底前"
+    )
     assert_no_formula(export_workbook(ledger=ledger_, user=province), [formulas[2]])
     assert_no_formula(export_workbook(ledger=ledger_, user=province, progress=True), [formulas[3]])
     client.force_login(province)
@@ -306,6 +328,7 @@ def test_formula_text_in_notes_and_progress_is_exported_as_text(period, people, 
 
 
 # --- the API: malformed JSON bodies -------------------------------------------------------------
+
 
 @pytest.fixture
 def api(period, people):
@@ -382,10 +405,17 @@ def test_bad_evidence_is_refused_on_the_county_sheet_and_the_assignment_page(key
     assert 'value="已对接"' in page  # what was typed is kept
 
     _city_part, county_part = chain
-    response = client.post(f"/ledgers/assignments/{county_part.pk}/", {
-        "action": "report", "report-version": "0", "report-status": "in_progress", "report-note": "正在推进",
-        "report-progress_on": str(timezone.localdate()), "report-evidence": [evidence_upload(corpus, key)],
-    })
+    response = client.post(
+        f"/ledgers/assignments/{county_part.pk}/",
+        {
+            "action": "report",
+            "report-version": "0",
+            "report-status": "in_progress",
+            "report-note": "正在推进",
+            "report-progress_on": str(timezone.localdate()),
+            "report-evidence": [evidence_upload(corpus, key)],
+        },
+    )
     page = response.content.decode()
     assert response.status_code == 400 and phrase in page
     assert state() == before

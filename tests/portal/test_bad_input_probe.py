@@ -1,6 +1,7 @@
 """The bad input found by the probe of issue 12: each is refused with a clear answer — the page's
 Chinese message or the API's error shape — never a 500, never silently ignored, and nothing stored
 changes. And what is private is never kept by a cache (Cache-Control: private, no-store)."""
+
 import hashlib
 from datetime import date
 
@@ -24,6 +25,7 @@ INVALID_BOOLEAN = "不是有效的取值：应为 true 或 false（也可写 1 �
 
 def stored():
     """Everything the requests below could change."""
+
     def digest(queryset, *fields):
         rows = list(queryset.order_by("pk").values_list(*fields))
         return len(rows), hashlib.sha256(repr(rows).encode()).hexdigest()
@@ -47,12 +49,14 @@ def clerk(make_user):
 @pytest.fixture
 def filled(clerk, period):
     """锦江区 with indicator 3 done: one check-mark, a history, version 1."""
-    services.checkmarks_set(user=clerk, region=Region.objects.get(code=JINJIANG), period=period,
-                            values={3: CheckmarkValue("done", done_month=date(2022, 3, 1))})
+    services.checkmarks_set(
+        user=clerk, region=Region.objects.get(code=JINJIANG), period=period, values={3: CheckmarkValue("done", done_month=date(2022, 3, 1))}
+    )
     return period
 
 
 # --- GET /periods/<P>/history/<region>/?indicator= ---------------------------------------------------
+
 
 @pytest.mark.parametrize("number", ["abc", "99", "0", "-1", "3.0", "٣", "9" * 30, "3abc"])
 def test_history_of_an_unknown_indicator_is_not_found(client, clerk, filled, number):
@@ -80,15 +84,27 @@ def supply(client, make_user):
     return client
 
 
-@pytest.mark.parametrize("field, label", [
-    ("residential-investment", "居民用户的节省投资（万元）"),
-    ("other-households", "其他用户的受益户数（户）"),
-    ("sansheng-capacity", "“三省”服务效益的增加容量（万千瓦安）"),
-])
-@pytest.mark.parametrize("value, reason", [
-    ("NaN", "不是数字"), ("nan", "不是数字"), ("sNaN", "不是数字"), ("Infinity", "不是数字"), ("-Infinity", "不是数字"),
-    ("inf", "不是数字"), ("1e400", "不能超过"), ("1E+13", "不能超过"),
-])
+@pytest.mark.parametrize(
+    "field, label",
+    [
+        ("residential-investment", "居民用户的节省投资（万元）"),
+        ("other-households", "其他用户的受益户数（户）"),
+        ("sansheng-capacity", "“三省”服务效益的增加容量（万千瓦安）"),
+    ],
+)
+@pytest.mark.parametrize(
+    "value, reason",
+    [
+        ("NaN", "不是数字"),
+        ("nan", "不是数字"),
+        ("sNaN", "不是数字"),
+        ("Infinity", "不是数字"),
+        ("-Infinity", "不是数字"),
+        ("inf", "不是数字"),
+        ("1e400", "不能超过"),
+        ("1E+13", "不能超过"),
+    ],
+)
 def test_a_figure_that_is_not_a_finite_number_is_told_at_its_field(supply, field, label, value, reason):
     before = stored()
     response = supply.post(BENEFITS, {field: value, "small_business-sales": "8.25"})
@@ -101,8 +117,9 @@ def test_a_figure_that_is_not_a_finite_number_is_told_at_its_field(supply, field
 
 
 def test_the_largest_figures_the_columns_hold_are_saved(supply):
-    response = supply.post(BENEFITS, {"residential-households": "2147483647", "residential-investment": "999999999999.99",
-                                      "other-sales": "1e2"})
+    response = supply.post(
+        BENEFITS, {"residential-households": "2147483647", "residential-investment": "999999999999.99", "other-sales": "1e2"}
+    )
     assert response.status_code == 302
     residential = Benefit.objects.get(category="residential")
     assert (residential.households, str(residential.investment)) == (2147483647, "999999999999.99")
@@ -113,8 +130,9 @@ def test_the_largest_figures_the_columns_hold_are_saved(supply):
 def test_the_api_refuses_the_same_figures(period, client_for, value):
     before = stored()
     supply = client_for(SICHUAN, role="supply_company")
-    body = assert_error(supply.put(f"{V1}/benefits/{SICHUAN}/2022/1/", {"residential": {"investment": value}}, format="json"),
-                        400, "validation_error")
+    body = assert_error(
+        supply.put(f"{V1}/benefits/{SICHUAN}/2022/1/", {"residential": {"investment": value}}, format="json"), 400, "validation_error"
+    )
     assert set(body["errors"]) == {"residential.investment"}
     assert stored() == before
 
@@ -181,21 +199,25 @@ def test_a_page_size_in_range_is_used(period, client_for, size, expected):
 
 # --- If-Match ---------------------------------------------------------------------------------------
 
+
 def put(client, if_match):
     body = {"checkmarks": [{"number": n, "status": "done", "done_month": "2022-03"} for n in COUNTY_NUMBERS]}
     return client.put(CHECKMARKS.format(JINJIANG), body, format="json", HTTP_IF_MATCH=if_match)
 
 
-@pytest.mark.parametrize("if_match, says", [
-    ('W/"1"', '弱标签 W/"1" 不能用于写入'),
-    ('W/"1", W/"0"', "弱标签"),
-    ('"0", "2"', "不是最新内容"),  # a list with none current: the service says who changed it
-    ('"0"', "不是最新内容"),
-    ("1", "与当前版本不符"),  # not a quoted tag
-    ('"1" "2"', "与当前版本不符"),  # not a comma-separated list
-    ('*, "1"', "与当前版本不符"),  # “*” stands alone
-    ('"abc"', "与当前版本不符"),  # a valid tag that is no version of ours
-])
+@pytest.mark.parametrize(
+    "if_match, says",
+    [
+        ('W/"1"', '弱标签 W/"1" 不能用于写入'),
+        ('W/"1", W/"0"', "弱标签"),
+        ('"0", "2"', "不是最新内容"),  # a list with none current: the service says who changed it
+        ('"0"', "不是最新内容"),
+        ("1", "与当前版本不符"),  # not a quoted tag
+        ('"1" "2"', "与当前版本不符"),  # not a comma-separated list
+        ('*, "1"', "与当前版本不符"),  # “*” stands alone
+        ('"abc"', "与当前版本不符"),  # a valid tag that is no version of ours
+    ],
+)
 def test_if_match_that_does_not_match_strongly_is_412(filled, client_for, if_match, says):
     before = stored()
     body = assert_error(put(client_for(JINJIANG), if_match), 412, "precondition_failed")
@@ -217,13 +239,17 @@ def test_if_match_on_a_ledger_progress_report(chain, client_for):
     report = {"status": "in_progress", "note": "正在推进", "progress_on": str(date.today())}
     before = stored()
     assert "弱标签" in assert_error(client.post(url, report, format="json", HTTP_IF_MATCH='W/"0"'), 412, "precondition_failed")["message"]
-    assert "刚被他人更新" in assert_error(client.post(url, report, format="json", HTTP_IF_MATCH='"3", "4"'), 412, "precondition_failed")["message"]
+    assert (
+        "刚被他人更新"
+        in assert_error(client.post(url, report, format="json", HTTP_IF_MATCH='"3", "4"'), 412, "precondition_failed")["message"]
+    )
     assert stored() == before
     response = client.post(url, report, format="json", HTTP_IF_MATCH='"3", "0"')
     assert response.status_code == 201 and response["ETag"] == '"1"'
 
 
 # --- Cache-Control -----------------------------------------------------------------------------------
+
 
 def test_authenticated_pages_are_private(client, clerk, filled):
     client.force_login(clerk)

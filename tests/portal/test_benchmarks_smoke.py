@@ -3,6 +3,7 @@ two periods). Nothing is timed here; what is asserted are the query-count invari
 benchmarks report: table 2 and the county page do not ask more of the database for a larger
 province, and a bulk write of 31 check-marks costs the same statements as one of 2.
 """
+
 import pytest
 
 from benchmarks import run
@@ -35,7 +36,9 @@ def test_every_measurement_runs_and_the_query_counts_do_not_grow(period):
         assert result.time > 0 or result.note, result
         assert result.python_peak is None or result.python_peak > 0
 
-    report = run.Report("sqlite", True, 1, {k: "x" for k in ("date", "cpu", "cores", "ram", "os", "python", "django", "openpyxl", "database", "load")})
+    report = run.Report(
+        "sqlite", True, 1, dict.fromkeys(("date", "cpu", "cores", "ram", "os", "python", "django", "openpyxl", "database", "load"), "x")
+    )
     report.results, report.checks = results, checks
     assert "附件2 编制" in run.render(report)
 
@@ -47,7 +50,9 @@ def test_the_floor_counts_what_table_2_counts(period):
     from accounts.models import Region
 
     codes = dict(Region.objects.filter(level="county", path__startswith=province.path).values_list("pk", "code"))
-    floor = {codes[key]: n for kind, key, _indicator, n in run.floor_attachment2(period=period, path_prefix=province.path) if kind == "county"}
+    floor = {
+        codes[key]: n for kind, key, _indicator, n in run.floor_attachment2(period=period, path_prefix=province.path) if kind == "county"
+    }
     assert floor == {row.region_code: row.done for row in table.rows if row.kind == "county"}
     per_city = sum(n for kind, _key, _indicator, n in run.floor_attachment2(period=period, path_prefix=province.path) if kind == "city")
     assert per_city == sum(row.done for row in table.rows if row.kind == "county")
@@ -66,14 +71,21 @@ def test_the_county_page_and_the_bulk_write_cost_the_same_for_any_county_and_any
         client = Client()
         client.force_login(writer.user)
         url = f"/periods/{period.code}/sheet/{writer.county.code}/"
-        pages.append(run.query_count(lambda: client.get(url)))
+        pages.append(run.query_count(lambda client=client, url=url: client.get(url)))
     assert pages[0] == pages[1]
 
     def write(count):
         values, version = writer.next_values()
         subset = dict(list(values.items())[:count])
-        return run.query_count(lambda: checkmarks_set(
-            user=writer.user, region=writer.county, period=period, values=subset, expected_version=version, channel=Channel.API,
-        ))
+        return run.query_count(
+            lambda: checkmarks_set(
+                user=writer.user,
+                region=writer.county,
+                period=period,
+                values=subset,
+                expected_version=version,
+                channel=Channel.API,
+            )
+        )
 
     assert write(31) == write(2)

@@ -1,4 +1,5 @@
 """Demo data: a user for every role in Sichuan, re-runnable."""
+
 import pytest
 from django.core.management import call_command
 

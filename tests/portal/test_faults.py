@@ -17,6 +17,7 @@ not robust on SQLite. The kill is simulated in-process below (SystemExit / Keybo
 the job runner does not catch, exactly as a killed process records nothing), then the redelivery is
 the same task run again.
 """
+
 from pathlib import Path
 
 import pytest
@@ -67,6 +68,7 @@ def queued_job(official, period):
 
 
 # --- a compile stopped half-way ------------------------------------------------------------------
+
 
 def test_a_compile_failing_after_the_first_table_leaves_no_snapshot_and_fails_the_job(official, period, media, monkeypatch):
     written = []
@@ -157,6 +159,7 @@ def test_the_task_is_declared_for_redelivery_after_a_killed_worker():
 
 # --- the database going away -------------------------------------------------------------------
 
+
 class DatabaseGone:
     """A connection execute wrapper: every query (or only those matching ``when``) fails as if the server went away."""
 
@@ -202,7 +205,9 @@ def test_with_the_database_gone_the_api_answers_in_its_error_shape(official, per
 def _sheet_state(period):
     jinjiang = Region.objects.get(code=JINJIANG)
     return (
-        sorted(Checkmark.objects.filter(region=jinjiang, period=period).values_list("indicator__number", "status", "expected_month", "note")),
+        sorted(
+            Checkmark.objects.filter(region=jinjiang, period=period).values_list("indicator__number", "status", "expected_month", "note")
+        ),
         Submission.objects.get(region=jinjiang, period=period).version,
         AuditEntry.objects.count(),
     )
@@ -212,9 +217,12 @@ def test_a_write_cut_off_after_its_first_statement_leaves_nothing_half_changed(c
     from datetime import date
 
     jinjiang = Region.objects.get(code=JINJIANG)
-    indicator_services.checkmarks_set(user=clerk, region=jinjiang, period=period, values={
-        n: CheckmarkValue("not_done", expected_month=date(2030, 1, 1), note="原值") for n in (1, 2, 3)
-    })
+    indicator_services.checkmarks_set(
+        user=clerk,
+        region=jinjiang,
+        period=period,
+        values={n: CheckmarkValue("not_done", expected_month=date(2030, 1, 1), note="原值") for n in (1, 2, 3)},
+    )
     before = _sheet_state(period)
     assert before[1] == 1
 
@@ -222,9 +230,13 @@ def test_a_write_cut_off_after_its_first_statement_leaves_nothing_half_changed(c
     audit_table = AuditEntry._meta.db_table
     gone = DatabaseGone(when=lambda sql: sql.lstrip().upper().startswith("INSERT") and audit_table in sql)
     with pytest.raises(OperationalError), connection.execute_wrapper(gone):
-        indicator_services.checkmarks_set(user=clerk, region=jinjiang, period=period, expected_version=1, values={
-            n: CheckmarkValue("done", done_month=date(2022, 3, 1), note="新值") for n in (1, 2, 3, 4, 5)
-        })
+        indicator_services.checkmarks_set(
+            user=clerk,
+            region=jinjiang,
+            period=period,
+            expected_version=1,
+            values={n: CheckmarkValue("done", done_month=date(2022, 3, 1), note="新值") for n in (1, 2, 3, 4, 5)},
+        )
     assert gone.failed == 1
     assert _sheet_state(period) == before  # neither the updated nor the new check-marks, version unchanged
 
@@ -248,6 +260,7 @@ def test_the_county_sheet_cut_off_mid_save_shows_the_500_page_and_stores_nothing
 
 # --- the broker down ------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def broker_down(settings):
     """Celery as in the scaled setup (not eager) with its broker a closed port."""
@@ -255,8 +268,12 @@ def broker_down(settings):
 
     keys = ("task_always_eager", "broker_url", "broker_connection_timeout", "task_publish_retry_policy")
     saved = {k: app.conf[k] for k in keys}
-    app.conf.update(task_always_eager=False, broker_url="redis://127.0.0.1:1/0", broker_connection_timeout=1,
-                    task_publish_retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.1, "interval_max": 0.1})
+    app.conf.update(
+        task_always_eager=False,
+        broker_url="redis://127.0.0.1:1/0",
+        broker_connection_timeout=1,
+        task_publish_retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.1, "interval_max": 0.1},
+    )
     forget_celery_connections(app)
     yield app
     app.conf.update(saved)
@@ -264,7 +281,8 @@ def broker_down(settings):
 
 
 def test_with_the_broker_down_a_job_started_from_the_page_is_failed_with_a_clear_message(
-        client, official, clerk, period, broker_down, django_capture_on_commit_callbacks):
+    client, official, clerk, period, broker_down, django_capture_on_commit_callbacks
+):
     client.force_login(official)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"/reporting/?region={SICHUAN}&period=2022S1")
@@ -287,7 +305,8 @@ def test_with_the_broker_down_a_job_started_from_the_page_is_failed_with_a_clear
 
 
 def test_with_the_broker_down_the_api_job_is_created_and_reports_the_problem(
-        official, period, broker_down, django_capture_on_commit_callbacks):
+    official, period, broker_down, django_capture_on_commit_callbacks
+):
     from rest_framework.test import APIClient
 
     from accounts.services import api_token_create

@@ -1,4 +1,5 @@
 """A real Celery worker consuming from a real Redis runs the portal's tasks against the real database."""
+
 from datetime import datetime
 
 import pytest

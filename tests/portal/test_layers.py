@@ -5,6 +5,7 @@ as part of the suite, and read the sources themselves for what a contract does n
 imports no app at all, and no module reaches into another app's private (``_name``) helpers.
 Imports inside functions count everywhere.
 """
+
 import ast
 import shutil
 import subprocess
@@ -51,7 +52,12 @@ def lint_imports():
     if command is None:
         pytest.fail("lint-imports 未安装：pip install -e '.[test]'")
     return subprocess.run(
-        [str(command), "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+        [str(command), "--no-cache"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
 
 

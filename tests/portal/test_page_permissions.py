@@ -12,6 +12,7 @@ Principals: county 锦江, city 成都, province / supply company / regulator �
 does not take. A write cell reads ``302+`` when the write took effect and ``302`` when the page
 refused it with a message (the review steps answer with a redirect either way).
 """
+
 from datetime import date
 
 import pytest
@@ -31,78 +32,82 @@ pytestmark = pytest.mark.django_db
 P = "2022S1"
 PRINCIPALS = ("county", "city", "province", "supply_company", "regulator", "national", "other_province", "anonymous")
 WHERE = {
-    "county": ("county", "510104"), "city": ("city", "510100"), "province": ("province", "510000"),
-    "supply_company": ("supply_company", "510000"), "regulator": ("regulator", "510000"),
-    "national": ("national", None), "other_province": ("province", "500000"),
+    "county": ("county", "510104"),
+    "city": ("city", "510100"),
+    "province": ("province", "510000"),
+    "supply_company": ("supply_company", "510000"),
+    "regulator": ("regulator", "510000"),
+    "national": ("national", None),
+    "other_province": ("province", "500000"),
 }
 BOARD = "/ledgers/510000-2022/"
 
 # (method, URL): statuses in the order of PRINCIPALS
 #                                                          county city prov supply regul natnl  渝   anon
 MATRIX = {
-    ("GET", "/"):                                            "200 200 200 200 200 200 200 302",
+    ("GET", "/"): "200 200 200 200 200 200 200 302",
     # 附件2's sheets: own county, another city's county, another province's county
-    ("GET", f"/periods/{P}/sheet/510104/"):                  "200 200 200 200 200 200 404 302",
-    ("GET", f"/periods/{P}/sheet/510703/"):                  "404 404 200 200 200 200 404 302",
-    ("GET", f"/periods/{P}/sheet/500103/"):                  "404 404 404 404 404 200 200 302",
-    ("GET", f"/periods/{P}/review/510100/"):                 "403 200 200 403 200 200 404 302",
-    ("GET", f"/periods/{P}/review/510700/"):                 "403 404 200 403 200 200 404 302",
+    ("GET", f"/periods/{P}/sheet/510104/"): "200 200 200 200 200 200 404 302",
+    ("GET", f"/periods/{P}/sheet/510703/"): "404 404 200 200 200 200 404 302",
+    ("GET", f"/periods/{P}/sheet/500103/"): "404 404 404 404 404 200 200 302",
+    ("GET", f"/periods/{P}/review/510100/"): "403 200 200 403 200 200 404 302",
+    ("GET", f"/periods/{P}/review/510700/"): "403 404 200 403 200 200 404 302",
     # a province's page (every city's counties, states, exception reasons): not a city reviewer
-    ("GET", f"/periods/{P}/province/510000/"):               "403 403 200 403 200 200 404 302",
-    ("GET", f"/periods/{P}/province/500000/"):               "403 404 404 403 404 200 200 302",
+    ("GET", f"/periods/{P}/province/510000/"): "403 403 200 403 200 200 404 302",
+    ("GET", f"/periods/{P}/province/500000/"): "403 404 404 403 404 200 200 302",
     # accept 攀枝花 with its five counties named exceptions (issue 8 §4): a province official's own
-    ("POST", f"/periods/{P}/province/510000/"):              "403 403 302+ 403 403 403 404 302",
-    ("GET", f"/periods/{P}/history/510104/"):                "200 200 200 200 200 200 404 302",
+    ("POST", f"/periods/{P}/province/510000/"): "403 403 302+ 403 403 403 404 302",
+    ("GET", f"/periods/{P}/history/510104/"): "200 200 200 200 200 200 404 302",
     # 完成承诺: a county as its history; a city or province for the reviewers (out of scope: 404 first)
-    ("GET", f"/periods/{P}/promises/510104/"):               "200 200 200 200 200 200 404 302",
-    ("GET", f"/periods/{P}/promises/510703/"):               "404 404 200 200 200 200 404 302",
-    ("GET", f"/periods/{P}/promises/510100/"):               "403 200 200 403 200 200 404 302",
-    ("GET", f"/periods/{P}/promises/510700/"):               "404 404 200 403 200 200 404 302",
-    ("GET", f"/periods/{P}/promises/510000/"):               "403 200 200 403 200 200 404 302",
-    ("GET", f"/periods/{P}/promises/500000/"):               "404 404 404 404 404 200 200 302",
+    ("GET", f"/periods/{P}/promises/510104/"): "200 200 200 200 200 200 404 302",
+    ("GET", f"/periods/{P}/promises/510703/"): "404 404 200 200 200 200 404 302",
+    ("GET", f"/periods/{P}/promises/510100/"): "403 200 200 403 200 200 404 302",
+    ("GET", f"/periods/{P}/promises/510700/"): "404 404 200 403 200 200 404 302",
+    ("GET", f"/periods/{P}/promises/510000/"): "403 200 200 403 200 200 404 302",
+    ("GET", f"/periods/{P}/promises/500000/"): "404 404 404 404 404 200 200 302",
     # 未完成报送情况: the province's readers, a city reviewer (their city's counties); not a county, not a company
-    ("GET", f"/periods/{P}/blocking/510000/"):               "403 200 200 403 200 200 404 302",
-    ("GET", f"/periods/{P}/blocking/500000/"):               "403 404 404 403 404 200 200 302",
-    ("GET", f"/periods/{P}/blocking/510100/"):               "403 404 404 403 404 404 404 302",
-    ("GET", f"/periods/{P}/act/510104/"):                    "405 405 405 405 405 405 405 302",
-    ("POST", f"/periods/{P}/act/510104/"):                   "403 302+ 302+ 403 403 403 404 302",
-    ("GET", "/evidence/{evidence}/"):                        "200 200 200 200 200 200 404 302",
+    ("GET", f"/periods/{P}/blocking/510000/"): "403 200 200 403 200 200 404 302",
+    ("GET", f"/periods/{P}/blocking/500000/"): "403 404 404 403 404 200 200 302",
+    ("GET", f"/periods/{P}/blocking/510100/"): "403 404 404 403 404 404 404 302",
+    ("GET", f"/periods/{P}/act/510104/"): "405 405 405 405 405 405 405 302",
+    ("POST", f"/periods/{P}/act/510104/"): "403 302+ 302+ 403 403 403 404 302",
+    ("GET", "/evidence/{evidence}/"): "200 200 200 200 200 200 404 302",
     # reports, exports, imports
-    ("GET", "/reporting/pictures/"):                         "403 403 200 403 200 200 200 302",
-    ("GET", "/reporting/?region=510000"):                    "403 403 200 403 200 200 404 302",
-    ("GET", "/reporting/?region=national"):                  "403 403 200 403 200 200 200 302",
-    ("GET", "/reporting/snapshots/{snapshot}/"):             "403 403 200 403 200 200 404 302",
-    ("GET", "/reporting/snapshots/{snapshot}/download/"):    "403 403 200 403 200 200 404 302",
+    ("GET", "/reporting/pictures/"): "403 403 200 403 200 200 200 302",
+    ("GET", "/reporting/?region=510000"): "403 403 200 403 200 200 404 302",
+    ("GET", "/reporting/?region=national"): "403 403 200 403 200 200 200 302",
+    ("GET", "/reporting/snapshots/{snapshot}/"): "403 403 200 403 200 200 404 302",
+    ("GET", "/reporting/snapshots/{snapshot}/download/"): "403 403 200 403 200 200 404 302",
     ("GET", f"/reporting/export/attachment2/?region=510000&period={P}"): "403 403 200 403 200 200 404 302",
     ("GET", f"/reporting/export/attachment2/?region=500000&period={P}"): "403 403 404 403 404 200 200 302",
-    ("GET", "/reporting/changes/?region=510000"):            "403 403 200 403 200 200 404 302",
-    ("GET", "/reporting/changes/?region=500000"):            "403 403 404 403 404 200 200 302",
+    ("GET", "/reporting/changes/?region=510000"): "403 403 200 403 200 200 404 302",
+    ("GET", "/reporting/changes/?region=500000"): "403 403 404 403 404 200 200 302",
     ("GET", f"/reporting/changes/?region=510000&before={P}&after={P}&format=xlsx"): "403 403 400 403 400 400 404 302",
-    ("GET", "/reporting/benefits/"):                         "403 403 403 200 403 403 403 302",
-    ("GET", "/reporting/import/attachment2/"):               "403 403 200 403 403 403 200 302",
+    ("GET", "/reporting/benefits/"): "403 403 403 200 403 403 403 302",
+    ("GET", "/reporting/import/attachment2/"): "403 403 200 403 403 403 200 302",
     # a compile job of 四川 started by its province official: its readers only (404: not told apart)
-    ("GET", "/reporting/jobs/{report_job}/"):                "404 404 200 404 200 200 404 302",
-    ("GET", "/reporting/jobs/{report_job}/status/"):         "404 404 200 404 200 200 404 302",
-    ("GET", "/jobs/{job}/"):                                 "404 404 200 404 200 200 404 302",
-    ("GET", "/jobs/{job}/status/"):                          "404 404 200 404 200 200 404 302",
+    ("GET", "/reporting/jobs/{report_job}/"): "404 404 200 404 200 200 404 302",
+    ("GET", "/reporting/jobs/{report_job}/status/"): "404 404 200 404 200 200 404 302",
+    ("GET", "/jobs/{job}/"): "404 404 200 404 200 200 404 302",
+    ("GET", "/jobs/{job}/status/"): "404 404 200 404 200 200 404 302",
     # the ledger (what a page lists is scoped again: see the tests below)
-    ("GET", "/ledgers/"):                                    "200 200 200 200 200 200 200 302",
-    ("GET", BOARD):                                          "200 200 200 200 200 200 404 302",
-    ("GET", BOARD + "items/3/"):                             "200 200 200 200 200 200 404 302",
-    ("GET", BOARD + "adapt/"):                               "403 200 200 403 403 403 404 302",
-    ("GET", BOARD + "import/"):                              "200 200 200 200 200 200 404 302",
-    ("GET", BOARD + "progress-import/"):                     "200 200 200 200 200 200 404 302",
-    ("GET", BOARD + "export.xlsx"):                          "200 200 200 200 200 200 404 302",
-    ("GET", BOARD + "progress.xlsx"):                        "200 200 200 200 200 200 404 302",
-    ("GET", "/ledgers/assignments/{assignment}/"):           "200 200 200 200 200 200 404 302",
-    ("GET", "/ledgers/evidence/{ledger_evidence}/"):         "200 200 200 200 200 200 404 302",
-    ("GET", "/ledgers/pressing/"):                           "200 200 200 200 200 200 200 302",
-    ("GET", "/notifications/"):                              "200 200 200 200 200 200 200 302",
-    ("GET", "/api/tokens/"):                                 "403 403 200 403 403 403 200 302",
+    ("GET", "/ledgers/"): "200 200 200 200 200 200 200 302",
+    ("GET", BOARD): "200 200 200 200 200 200 404 302",
+    ("GET", BOARD + "items/3/"): "200 200 200 200 200 200 404 302",
+    ("GET", BOARD + "adapt/"): "403 200 200 403 403 403 404 302",
+    ("GET", BOARD + "import/"): "200 200 200 200 200 200 404 302",
+    ("GET", BOARD + "progress-import/"): "200 200 200 200 200 200 404 302",
+    ("GET", BOARD + "export.xlsx"): "200 200 200 200 200 200 404 302",
+    ("GET", BOARD + "progress.xlsx"): "200 200 200 200 200 200 404 302",
+    ("GET", "/ledgers/assignments/{assignment}/"): "200 200 200 200 200 200 404 302",
+    ("GET", "/ledgers/evidence/{ledger_evidence}/"): "200 200 200 200 200 200 404 302",
+    ("GET", "/ledgers/pressing/"): "200 200 200 200 200 200 200 302",
+    ("GET", "/notifications/"): "200 200 200 200 200 200 200 302",
+    ("GET", "/api/tokens/"): "403 403 200 403 403 403 200 302",
     # the admin: staff only (none of these principals is staff); its login for everyone else
-    ("GET", "/admin/"):                                      "302 302 302 302 302 302 302 302",
-    ("GET", "/admin/accounts/user/"):                        "302 302 302 302 302 302 302 302",
-    ("GET", "/admin/indicators/checkmark/"):                 "302 302 302 302 302 302 302 302",
+    ("GET", "/admin/"): "302 302 302 302 302 302 302 302",
+    ("GET", "/admin/accounts/user/"): "302 302 302 302 302 302 302 302",
+    ("GET", "/admin/indicators/checkmark/"): "302 302 302 302 302 302 302 302",
 }
 
 
@@ -120,18 +125,32 @@ class World:
         self.snapshot = report_compile(user=self.users["province"], province=region(code="510000"), period=self.period)[0]
         self.report_job = report_job_start(user=self.users["province"], province=region(code="510000"), period=self.period)
         ledger = ledger_services.ledger_adapt(
-            user=self.users["province"], region=region(code="510000"), year=2022, source=Ledger.objects.get(code="national-2021"),
+            user=self.users["province"],
+            region=region(code="510000"),
+            year=2022,
+            source=Ledger.objects.get(code="national-2021"),
         )
         item = ledger.items.get(number=3)
         city_part = ledger_services.assignment_create(
-            user=self.users["province"], item=item, region=region(code="510100"), responsible_unit="成都市发改委", lead=True,
+            user=self.users["province"],
+            item=item,
+            region=region(code="510100"),
+            responsible_unit="成都市发改委",
+            lead=True,
         )
         self.assignment = ledger_services.assignment_create(
-            user=self.users["city"], item=item, parent=city_part, region=region(code="510104"),
-            responsible_unit="锦江区发改局", milestone=date(2022, 9, 30),
+            user=self.users["city"],
+            item=item,
+            parent=city_part,
+            region=region(code="510104"),
+            responsible_unit="锦江区发改局",
+            milestone=date(2022, 9, 30),
         )
         ledger_services.progress_report(
-            user=self.users["county"], assignment=self.assignment, status="in_progress", note="推进中",
+            user=self.users["county"],
+            assignment=self.assignment,
+            status="in_progress",
+            note="推进中",
             uploads=[SimpleUploadedFile("验收单.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")],
         )
         self.ledger_evidence = ProgressEvidence.objects.get(update__assignment=self.assignment)
@@ -144,8 +163,12 @@ class World:
 
     def url(self, template):
         return template.format(
-            evidence=self.evidence.pk, snapshot=self.snapshot.pk, assignment=self.assignment.pk,
-            ledger_evidence=self.ledger_evidence.pk, report_job=self.report_job.pk, job=self.report_job.job_id,
+            evidence=self.evidence.pk,
+            snapshot=self.snapshot.pk,
+            assignment=self.assignment.pk,
+            ledger_evidence=self.ledger_evidence.pk,
+            report_job=self.report_job.pk,
+            job=self.report_job.job_id,
         )
 
 
@@ -155,7 +178,9 @@ def _approved():
 
 PANZHIHUA_COUNTIES = ("510402", "510403", "510411", "510421", "510422")
 ACCEPT_PANZHIHUA = {
-    "action": "accept", "city": "510400", "exception": list(PANZHIHUA_COUNTIES),
+    "action": "accept",
+    "city": "510400",
+    "exception": list(PANZHIHUA_COUNTIES),
     **{f"reason_{code}": "尚未上报" for code in PANZHIHUA_COUNTIES},
 }
 
@@ -221,30 +246,34 @@ def test_the_admin_sends_everyone_but_staff_to_its_login(world):
 
 ADMIN_ROLES = ("superuser", "national", "regulator", "province", "city", "county", "supply_company")
 ADMIN_WHERE = {
-    "national": ("national", None), "regulator": ("regulator", "510000"), "province": ("province", "510000"),
-    "city": ("city", "510100"), "county": ("county", "510104"), "supply_company": ("supply_company", "510000"),
+    "national": ("national", None),
+    "regulator": ("regulator", "510000"),
+    "province": ("province", "510000"),
+    "city": ("city", "510100"),
+    "county": ("county", "510104"),
+    "supply_company": ("supply_company", "510000"),
 }
 
 #                                                      superuser national regulator province city county supply
 ADMIN_ACTIONS = {
-    ("accounts", "user", "county"):                     "VACD ---- ---- VACD ---- ---- ----",
-    ("accounts", "user", "city"):                       "VACD ---- ---- VACD ---- ---- ----",
-    ("accounts", "user", "supply_company"):             "VACD ---- ---- VACD ---- ---- ----",
-    ("accounts", "user", "regulator"):                  "VACD ---- ---- VA-- ---- ---- ----",
-    ("accounts", "user", "province"):                   "VACD ---- ---- VA-- ---- ---- ----",  # itself
-    ("accounts", "user", "national"):                   "VACD ---- ---- -A-- ---- ---- ----",
-    ("accounts", "user", "other_province"):             "VACD ---- ---- -A-- ---- ---- ----",
-    ("accounts", "region", "jinjiang"):                 "VACD ---- ---- V--- ---- ---- ----",
-    ("indicators", "indicatorset", "national_set"):     "VACD ---- ---- VA-- ---- ---- ----",
-    ("indicators", "indicator", "national_indicator"):  "VACD ---- ---- VA-- ---- ---- ----",
-    ("indicators", "period", "period"):                 "V--- ---- ---- V--- ---- ---- ----",
-    ("indicators", "checkmark", "checkmark"):           "V--- ---- ---- V--- ---- ---- ----",
-    ("indicators", "submission", "submission"):         "V--- ---- ---- V--- ---- ---- ----",
-    ("indicators", "auditentry", "audit"):              "V--- ---- ---- V--- ---- ---- ----",
-    ("indicators", "evidence", "evidence"):             "V--- ---- ---- V--- ---- ---- ----",
-    ("ledger", "ledger", "ledger"):                     "VACD ---- ---- VACD ---- ---- ----",
-    ("ledger", "ledgeritem", "item"):                   "VACD ---- ---- VACD ---- ---- ----",
-    ("ledger", "ledger", "reference"):                  "VACD ---- ---- VA-- ---- ---- ----",
+    ("accounts", "user", "county"): "VACD ---- ---- VACD ---- ---- ----",
+    ("accounts", "user", "city"): "VACD ---- ---- VACD ---- ---- ----",
+    ("accounts", "user", "supply_company"): "VACD ---- ---- VACD ---- ---- ----",
+    ("accounts", "user", "regulator"): "VACD ---- ---- VA-- ---- ---- ----",
+    ("accounts", "user", "province"): "VACD ---- ---- VA-- ---- ---- ----",  # itself
+    ("accounts", "user", "national"): "VACD ---- ---- -A-- ---- ---- ----",
+    ("accounts", "user", "other_province"): "VACD ---- ---- -A-- ---- ---- ----",
+    ("accounts", "region", "jinjiang"): "VACD ---- ---- V--- ---- ---- ----",
+    ("indicators", "indicatorset", "national_set"): "VACD ---- ---- VA-- ---- ---- ----",
+    ("indicators", "indicator", "national_indicator"): "VACD ---- ---- VA-- ---- ---- ----",
+    ("indicators", "period", "period"): "V--- ---- ---- V--- ---- ---- ----",
+    ("indicators", "checkmark", "checkmark"): "V--- ---- ---- V--- ---- ---- ----",
+    ("indicators", "submission", "submission"): "V--- ---- ---- V--- ---- ---- ----",
+    ("indicators", "auditentry", "audit"): "V--- ---- ---- V--- ---- ---- ----",
+    ("indicators", "evidence", "evidence"): "V--- ---- ---- V--- ---- ---- ----",
+    ("ledger", "ledger", "ledger"): "VACD ---- ---- VACD ---- ---- ----",
+    ("ledger", "ledgeritem", "item"): "VACD ---- ---- VACD ---- ---- ----",
+    ("ledger", "ledger", "reference"): "VACD ---- ---- VA-- ---- ---- ----",
 }
 
 # The fields of the user form each role is given: the add form, and the change form of 锦江's
@@ -253,8 +282,15 @@ ADMIN_FIELDS = ("username", "role", "region", "is_active", "is_staff", "is_super
 USER_FORM_FIELDS = {
     # superuser, national, regulator, province, city, county, supply company
     "add": ("username role region is_active is_staff is_superuser groups", None, None, "username role region is_active", None, None, None),
-    "change": ("username role region is_active is_staff is_superuser groups user_permissions", None, None,
-               "username role region is_active", None, None, None),
+    "change": (
+        "username role region is_active is_staff is_superuser groups user_permissions",
+        None,
+        None,
+        "username role region is_active",
+        None,
+        None,
+        None,
+    ),
 }
 
 
@@ -270,14 +306,21 @@ class AdminWorld:
         national_set = IndicatorSet.objects.get(code="national-2021")
         self.objects = {
             **{name: self.staff[name] for name in ("regulator", "province", "national")},
-            "county": world.users["county"], "city": world.users["city"], "supply_company": world.users["supply_company"],
+            "county": world.users["county"],
+            "city": world.users["city"],
+            "supply_company": world.users["supply_company"],
             "other_province": world.users["other_province"],
             "jinjiang": Region.objects.get(code="510104"),
-            "national_set": national_set, "national_indicator": Indicator.objects.filter(indicator_set=national_set).first(),
-            "period": world.period, "checkmark": Checkmark.objects.filter(region__code="510104").first(),
+            "national_set": national_set,
+            "national_indicator": Indicator.objects.filter(indicator_set=national_set).first(),
+            "period": world.period,
+            "checkmark": Checkmark.objects.filter(region__code="510104").first(),
             "submission": Submission.objects.get(region__code="510104", period=world.period),
-            "audit": AuditEntry.objects.filter(region__code="510104").first(), "evidence": world.evidence,
-            "ledger": ledger, "item": ledger.items.get(number=3), "reference": Ledger.objects.get(code="national-2021"),
+            "audit": AuditEntry.objects.filter(region__code="510104").first(),
+            "evidence": world.evidence,
+            "ledger": ledger,
+            "item": ledger.items.get(number=3),
+            "reference": Ledger.objects.get(code="national-2021"),
         }
 
     def client(self, role):
@@ -343,7 +386,10 @@ def test_ledger_pages_and_exports_show_only_the_assignments_in_scope(world):
     """Another city's assignment on the same item: not on 锦江's or 成都's board, item page or export."""
     province, item = world.users["province"], world.assignment.item
     mianyang = ledger_services.assignment_create(
-        user=province, item=item, region=Region.objects.get(code="510700"), responsible_unit="绵阳市经信局",
+        user=province,
+        item=item,
+        region=Region.objects.get(code="510700"),
+        responsible_unit="绵阳市经信局",
     )
     for principal in ("county", "city"):  # 锦江 and 成都: 绵阳 is another city
         client = world.client(principal)

@@ -1,4 +1,5 @@
 """Login, home and ledger pages, each through region scoping."""
+
 import pytest
 
 pytestmark = pytest.mark.django_db

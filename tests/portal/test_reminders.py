@@ -1,5 +1,6 @@
 """Notifications and the reporting-deadline reminders (issue 4 §7, issue 8 §5): who hears what, at
 which colour, once, and the page."""
+
 import logging
 from datetime import date
 
@@ -50,21 +51,24 @@ def with_email(user, address):
 @pytest.fixture
 def people(make_user, period):
     people = {
-        "jinjiang": make_user("jj", "county", "510104"),       # 锦江区: not submitted (no Submission row)
-        "qingyang": make_user("qy", "county", "510105"),       # 青羊区: submitted
-        "wuhou": make_user("wh", "county", "510107"),          # 武侯区: returned
+        "jinjiang": make_user("jj", "county", "510104"),  # 锦江区: not submitted (no Submission row)
+        "qingyang": make_user("qy", "county", "510105"),  # 青羊区: submitted
+        "wuhou": make_user("wh", "county", "510107"),  # 武侯区: returned
         "chengdu": make_user("cd", "city", "510100"),
-        "zigong": make_user("zg", "city", "510300"),           # 自贡市: every county approved
+        "zigong": make_user("zg", "city", "510300"),  # 自贡市: every county approved
         "province": make_user("sc", "province", "510000"),
-        "yuzhong": make_user("yz", "county", "500103"),        # 重庆: the province confirmed
+        "yuzhong": make_user("yz", "county", "500103"),  # 重庆: the province confirmed
         "chongqing": make_user("cq", "city", "500100"),
-        "nanming": make_user("nm", "county", "520102"),        # 贵州 南明区: approved
+        "nanming": make_user("nm", "county", "520102"),  # 贵州 南明区: approved
     }
     gone = make_user("gone", "county", "510104")
     gone.is_active = False
     gone.save(update_fields=["is_active"])
     people["service"] = api_token_create(
-        user=people["province"], name="锦江区政务平台", region=Region.objects.get(code="510104"), access="write",
+        user=people["province"],
+        name="锦江区政务平台",
+        region=Region.objects.get(code="510104"),
+        access="write",
     )[0].user
     set_state("510105", period, "submitted")
     set_state("510107", period, "returned", reason="指标 5 缺少佐证")
@@ -80,6 +84,7 @@ def received(user):
 
 
 # --- notify ----------------------------------------------------------------------------------------
+
 
 def test_notify_is_idempotent_by_key(make_user):
     user = make_user("u", "county", "510104")
@@ -150,13 +155,34 @@ def test_read_selectors_and_services(make_user):
 
 # --- deadline reminders ----------------------------------------------------------------------------
 
+
 def test_reminder_stages_and_colours():
     days = range(-2, 9)
     assert [reminder_stage(d, days_before=7, yellow_days=3) for d in days] == [
-        "overdue-2", "overdue-1", "0", "3", "3", "3", "7", "7", "7", "7", "7",
+        "overdue-2",
+        "overdue-1",
+        "0",
+        "3",
+        "3",
+        "3",
+        "7",
+        "7",
+        "7",
+        "7",
+        "7",
     ]
     assert [deadline_level(d) for d in days] == [
-        "red", "red", "red", "yellow", "yellow", "yellow", "blue", "blue", "blue", "blue", "info",
+        "red",
+        "red",
+        "red",
+        "yellow",
+        "yellow",
+        "yellow",
+        "blue",
+        "blue",
+        "blue",
+        "blue",
+        "info",
     ]
     assert [reminder_stage(d, days_before=2, yellow_days=3) for d in range(3)] == ["0", "2", "2"]
     assert reminder_stage(0, days_before=0, yellow_days=3) == "0"
@@ -210,9 +236,14 @@ def test_slipped_promises_are_named_in_the_county_and_city_reminders(people, per
     fill(people["jinjiang"], "510104", period, blank={1, 2}, overdue={3})
     for month in (date(2022, 6, 1), date(2022, 9, 1)):  # given for June, then moved to September
         services.checkmarks_set(
-            user=people["jinjiang"], region=Region.objects.get(code="510104"), period=period, today=TODAY,
-            values={5: services.CheckmarkValue(status="not_done", expected_month=month),
-                    7: services.CheckmarkValue(status="not_done", expected_month=date(2022, 12, 1))},
+            user=people["jinjiang"],
+            region=Region.objects.get(code="510104"),
+            period=period,
+            today=TODAY,
+            values={
+                5: services.CheckmarkValue(status="not_done", expected_month=month),
+                7: services.CheckmarkValue(status="not_done", expected_month=date(2022, 12, 1)),
+            },
         )
     deadline_reminders_send(today=TODAY)
     (jinjiang,) = received(people["jinjiang"])
@@ -243,10 +274,14 @@ def test_colours_for_7_3_0_days_and_daily_after_the_deadline(people, period, set
         deadline_reminders_send(today=today)
         deadline_reminders_send(today=today)  # twice a day: nothing new the second time
         sent[day] = [(n.level, n.key.rsplit(":", 1)[1]) for n in Notification.objects.filter(user=people["jinjiang"]).order_by("pk")]
-    news = {day: sent[day][len(sent.get(day - 1, [])):] for day in sent}
+    news = {day: sent[day][len(sent.get(day - 1, [])) :] for day in sent}
     assert {day: new for day, new in news.items() if new} == {
-        8: [("blue", "7")], 12: [("yellow", "3")], 15: [("red", "0")],
-        16: [("red", "overdue-1")], 17: [("red", "overdue-2")], 18: [("red", "overdue-3")],
+        8: [("blue", "7")],
+        12: [("yellow", "3")],
+        15: [("red", "0")],
+        16: [("red", "overdue-1")],
+        17: [("red", "overdue-2")],
+        18: [("red", "overdue-3")],
     }
     late = Notification.objects.get(user=people["jinjiang"], key="deadline:2022S1:510104:overdue-2")
     assert late.title == "2022年7月15日报送截止已逾期2天：锦江区2022年上半年指标尚未上报"
@@ -291,7 +326,9 @@ def test_outside_the_window_nothing(people, period, settings):
 def test_a_signoff_exception_of_a_confirmed_province_is_still_reminded(people, make_user, period):
     confirmed = Submission.objects.get(region__code="500000", period=period)
     exception = SignoffException(
-        submission=confirmed, county=Region.objects.get(code="500103"), reason="渝中区数据待核实",
+        submission=confirmed,
+        county=Region.objects.get(code="500103"),
+        reason="渝中区数据待核实",
         named_by=make_user("cqp", "province", "500000"),
     )
     exception.full_clean()
@@ -384,6 +421,7 @@ def test_beat_runs_the_reminders_every_day(settings):
 
 # --- the context processor and the page -------------------------------------------------------------
 
+
 def test_context_processor_counts_in_one_lazy_query(make_user, django_assert_num_queries):
     user = make_user("u", "county", "510104")
     notify(user=user, title="一")
@@ -408,7 +446,7 @@ def test_the_page_lists_and_marks_read(client, make_user, people, period):
     assert client.get(PAGE).status_code == 302  # login required
     client.force_login(user)
     page = client.get(PAGE).content.decode()
-    assert "站内通知" in page and "未读 <strong class=\"unread-total\">3</strong> 条" in page
+    assert "站内通知" in page and '未读 <strong class="unread-total">3</strong> 条' in page
     assert page.index("台账事项已逾期") < page.index("导出任务已完成") < page.index("成都市尚有")  # newest first
     assert f'class="notice level-red unread" id="notice-{red.pk}"' in page
     assert "蓝色提醒" in page and "/periods/2022S1/review/510100/" in page
@@ -446,8 +484,15 @@ def test_marking_read_needs_the_csrf_token(make_user):
 
 def test_the_badge_context_reaches_the_pages(client, make_user, settings):
     processors = settings.TEMPLATES[0]["OPTIONS"]["context_processors"]
-    settings.TEMPLATES = [{**settings.TEMPLATES[0], "OPTIONS": {**settings.TEMPLATES[0]["OPTIONS"],
-                           "context_processors": [*processors, "accounts.context_processors.notifications"]}}]
+    settings.TEMPLATES = [
+        {
+            **settings.TEMPLATES[0],
+            "OPTIONS": {
+                **settings.TEMPLATES[0]["OPTIONS"],
+                "context_processors": [*processors, "accounts.context_processors.notifications"],
+            },
+        }
+    ]
     user = make_user("u", "county", "510104")
     notify(user=user, title="一")
     client.force_login(user)

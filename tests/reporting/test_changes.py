@@ -1,5 +1,6 @@
 """What changed between two periods (issue 8 §6): the pure comparison, its reads, the page, the
 workbook and the extra sheet of a compiled 附件2."""
+
 from datetime import date
 from decimal import Decimal
 from io import BytesIO
@@ -31,7 +32,8 @@ pytestmark = pytest.mark.django_db
 # --- build_changes on hand-made data ----------------------------------------------------------------
 
 COLUMNS = [Column(n, str(n), "2020年指标", "county") for n in range(1, 7)] + [
-    Column(21, "*21", "2020年指标", "province"), Column(37, "*37", "持续推进指标", "province"),
+    Column(21, "*21", "2020年指标", "province"),
+    Column(37, "*37", "持续推进指标", "province"),
 ]
 
 
@@ -62,13 +64,19 @@ AFTER = {
 
 def hand_made(county_a="甲县"):
     return build_changes(
-        province=("P", "某省"), before=PeriodRef("2022S1", "2022年上半年"), after=PeriodRef("2022", "2022年全年"),
+        province=("P", "某省"),
+        before=PeriodRef("2022S1", "2022年上半年"),
+        after=PeriodRef("2022", "2022年全年"),
         columns=COLUMNS,
         cities=[("C1", "一市", [("A", county_a), ("B", "乙县")]), ("C2", "二市", [("D", "丁县"), ("E", "戊县")])],
-        before_marks=BEFORE, after_marks=AFTER,
+        before_marks=BEFORE,
+        after_marks=AFTER,
         before_benefits={("households", "residential"): 10, ("investment", "residential"): Decimal("1.5")},
-        after_benefits={("households", "residential"): 25, ("investment", "residential"): Decimal("1.5"),
-                        ("sales", "other"): Decimal("3.25")},
+        after_benefits={
+            ("households", "residential"): 25,
+            ("investment", "residential"): Decimal("1.5"),
+            ("sales", "other"): Decimal("3.25"),
+        },
     )
 
 
@@ -100,8 +108,14 @@ def test_each_kind_is_listed_and_counted():
     assert (changes.county_count, changes.complete_before, changes.complete_after) == (4, 1, 2)
     assert changes.counts == [4, 1, 1, 1, 3]
     assert [(i.label, i.counts) for i in changes.indicators] == [
-        ("1", [2, 0, 0, 0, 0]), ("2", [0, 1, 0, 0, 0]), ("3", [0, 0, 1, 0, 1]), ("4", [0, 0, 0, 1, 0]),
-        ("5", [0, 0, 0, 0, 1]), ("6", [1, 0, 0, 0, 0]), ("*21", [1, 0, 0, 0, 0]), ("*37", [0, 0, 0, 0, 1]),
+        ("1", [2, 0, 0, 0, 0]),
+        ("2", [0, 1, 0, 0, 0]),
+        ("3", [0, 0, 1, 0, 1]),
+        ("4", [0, 0, 0, 1, 0]),
+        ("5", [0, 0, 0, 0, 1]),
+        ("6", [1, 0, 0, 0, 0]),
+        ("*21", [1, 0, 0, 0, 0]),
+        ("*37", [0, 0, 0, 0, 1]),
     ]
 
 
@@ -117,14 +131,17 @@ def test_benefits_list_the_changed_figures_and_every_total():
     ]
 
 
-@pytest.mark.parametrize("before, after, kind", [
-    (BLANK_MARK, BLANK_MARK, None),
-    (done(2022, 3), done(2022, 5), None),  # a corrected done month is no change of state
-    (due(2022, 9), due(2022, 9), None),
-    (due(2022, 9), BLANK_MARK, "regressed"),
-    (BLANK_MARK, done(2022, 1), "done"),
-    (done(2022, 1), BLANK_MARK, "regressed"),
-])
+@pytest.mark.parametrize(
+    "before, after, kind",
+    [
+        (BLANK_MARK, BLANK_MARK, None),
+        (done(2022, 3), done(2022, 5), None),  # a corrected done month is no change of state
+        (due(2022, 9), due(2022, 9), None),
+        (due(2022, 9), BLANK_MARK, "regressed"),
+        (BLANK_MARK, done(2022, 1), "done"),
+        (done(2022, 1), BLANK_MARK, "regressed"),
+    ],
+)
 def test_classify(before, after, kind):
     assert classify(before, after) == kind
 
@@ -147,24 +164,42 @@ def two_periods(make_user):
         marks.checkmarks_set(user=official, region=region(code=code), period=period, values=values, today=today)
 
     mid = date(2022, 7, 5)
-    write(h1, XINGQING, {1: CheckmarkValue("done", done_month=date(2022, 3, 1)),
-                         2: CheckmarkValue("not_done", expected_month=date(2022, 9, 1)),
-                         3: CheckmarkValue("not_done", expected_month=date(2022, 12, 1))}, mid)
+    write(
+        h1,
+        XINGQING,
+        {
+            1: CheckmarkValue("done", done_month=date(2022, 3, 1)),
+            2: CheckmarkValue("not_done", expected_month=date(2022, 9, 1)),
+            3: CheckmarkValue("not_done", expected_month=date(2022, 12, 1)),
+        },
+        mid,
+    )
     write(h1, XIXIA, {1: CheckmarkValue("not_done", expected_month=date(2022, 10, 1))}, mid)
     write(h1, NINGXIA, {21: CheckmarkValue("not_done", expected_month=date(2022, 9, 1))}, mid)
-    services.benefits_set(user=supply, region=region(code=NINGXIA), year=2022, half=1,
-                          figures={("residential", "households"): "100", ("sansheng", "investment"): "12.5"})
+    services.benefits_set(
+        user=supply,
+        region=region(code=NINGXIA),
+        year=2022,
+        half=1,
+        figures={("residential", "households"): "100", ("sansheng", "investment"): "12.5"},
+    )
 
     full = marks.period_open(code="2022", indicator_set=national)[0]  # starts from 2022S1's state
     end = date(2022, 12, 20)
-    write(full, XINGQING, {1: CheckmarkValue("not_done", expected_month=date(2023, 6, 1)),
-                           2: CheckmarkValue("done", done_month=date(2022, 10, 1)),
-                           3: CheckmarkValue("not_done", expected_month=date(2023, 3, 1))}, end)
+    write(
+        full,
+        XINGQING,
+        {
+            1: CheckmarkValue("not_done", expected_month=date(2023, 6, 1)),
+            2: CheckmarkValue("done", done_month=date(2022, 10, 1)),
+            3: CheckmarkValue("not_done", expected_month=date(2023, 3, 1)),
+        },
+        end,
+    )
     write(full, XIXIA, {1: CheckmarkValue("not_done", expected_month=date(2022, 8, 1))}, end)
     write(full, JINFENG, {4: CheckmarkValue("not_done", expected_month=date(2022, 12, 1))}, end)
     write(full, NINGXIA, {21: CheckmarkValue("done")}, end)
-    services.benefits_set(user=supply, region=region(code=NINGXIA), year=2022, half=2,
-                          figures={("residential", "households"): "30"})
+    services.benefits_set(user=supply, region=region(code=NINGXIA), year=2022, half=2, figures={("residential", "households"): "30"})
     return h1, full
 
 
@@ -175,9 +210,11 @@ def test_the_selector_compares_the_two_periods(two_periods):
     assert yinchuan.name == "银川市" and yinchuan.county_count == 6 and len(changes.cities) == 5
     listed = {county.name: [(c.kind, c.label, c.before, c.after) for c in county.changes] for county in yinchuan.counties}
     assert listed == {
-        "兴庆区": [("regressed", "1", "√（2022年3月完成）", "预计2023年6月"),
-                 ("done", "2", "预计2022年9月", "√（2022年10月完成）"),
-                 ("postponed", "3", "预计2022年12月", "预计2023年3月")],
+        "兴庆区": [
+            ("regressed", "1", "√（2022年3月完成）", "预计2023年6月"),
+            ("done", "2", "预计2022年9月", "√（2022年10月完成）"),
+            ("postponed", "3", "预计2022年12月", "预计2023年3月"),
+        ],
         "西夏区": [("advanced", "1", "预计2022年10月", "预计2022年8月")],
         "金凤区": [("promised", "4", "空白", "预计2022年12月")],
     }
@@ -189,7 +226,8 @@ def test_the_selector_compares_the_two_periods(two_periods):
     # 附件3: the H1 table has the first half, the full-year table both halves
     households = changes.benefits[0]
     assert [(c.column, c.before, c.after, c.difference) for c in households.cells if c.changed] == [
-        ("居民用户", "100", "130", "+30"), ("合计", "100", "130", "+30"),
+        ("居民用户", "100", "130", "+30"),
+        ("合计", "100", "130", "+30"),
     ]
     investment = changes.benefits[1]
     assert not any(c.changed for c in investment.cells) and investment.cells[-1].after == "12.50"
@@ -201,8 +239,13 @@ def test_the_reads_take_the_same_queries_for_one_county_or_many(two_periods, mak
     sichuan = Region.objects.get(code="510000")
     counties = list(Region.objects.filter(level="county", path__startswith=sichuan.path)[:40])
     for county in counties:
-        marks.checkmarks_set(user=official, region=county, period=full, today=date(2022, 12, 20),
-                             values={5: CheckmarkValue("done", done_month=date(2022, 11, 1))})
+        marks.checkmarks_set(
+            user=official,
+            region=county,
+            period=full,
+            today=date(2022, 12, 20),
+            values={5: CheckmarkValue("done", done_month=date(2022, 11, 1))},
+        )
     counts = {}
     for code in ("110000", NINGXIA, "510000"):  # no check-mark, 3 counties changed, 40 counties changed
         province = Region.objects.get(code=code)
@@ -228,6 +271,7 @@ def test_the_periods_are_checked(two_periods):
 
 
 # --- the page and its download ----------------------------------------------------------------------
+
 
 def test_the_page_for_a_province_official(two_periods, client, make_user):
     client.force_login(make_user("viewer", "province", NINGXIA))
@@ -267,8 +311,20 @@ def test_the_download_reads_back_cell_by_cell(two_periods, client, make_user):
     ws = workbook["与上期比较"]
     assert ws["A1"].value == "宁夏回族自治区“获得电力”任务指标变化情况"
     assert ws["A2"].value == "（2022年上半年与2022年全年比较）"
-    assert [c.value for c in ws[3]] == ["序号", "地市", "县", "指标", "变化", "2022年上半年", "2022年全年",
-                                        "新完成", "推迟", "提前", "新填预计", "回退"]
+    assert [c.value for c in ws[3]] == [
+        "序号",
+        "地市",
+        "县",
+        "指标",
+        "变化",
+        "2022年上半年",
+        "2022年全年",
+        "新完成",
+        "推迟",
+        "提前",
+        "新填预计",
+        "回退",
+    ]
     assert [c.value for c in ws[4]] == [None, "宁夏回族自治区", "共22个县", None, None, "全部完成0县", "全部完成0县", 2, 1, 1, 1, 1]
     assert [c.value for c in ws[5]] == [None, "省级指标", None, "*21", "新完成", "预计2022年9月", "已完成", None, None, None, None, None]
     assert [c.value for c in ws[6]] == ["1", "银川市", "6个县", None, None, "全部完成0县", "全部完成0县", 1, 1, 1, 1, 1]
@@ -290,9 +346,11 @@ def test_the_download_reads_back_cell_by_cell(two_periods, client, make_user):
     assert [c.value for c in ws[22]][:8] == ["附件3 统计内容", None, None, "类别", None, "2022年上半年", "2022年全年", "增减"]
     benefits = [[ws.cell(row, column).value for column in (1, 4, 6, 7, 8)] for row in range(23, ws.max_row + 1)]
     assert benefits == [
-        ["受益户数（户）", "居民用户", 100, 130, 30], ["受益户数（户）", "合计", 100, 130, 30],
+        ["受益户数（户）", "居民用户", 100, 130, 30],
+        ["受益户数（户）", "合计", 100, 130, 30],
         ["节省投资（万元）", "合计", Decimal("12.5"), Decimal("12.5"), 0],
-        ["增加售电量（万千瓦时）", "合计", 0, 0, 0], ["增加容量（万千瓦安）", "合计", 0, 0, 0],
+        ["增加售电量（万千瓦时）", "合计", 0, 0, 0],
+        ["增加容量（万千瓦安）", "合计", 0, 0, 0],
     ]
     assert ws["F25"].number_format == "0.00" and ws["H23"].number_format == "+0;-0;0"
     assert ws.freeze_panes == "A4" and ws.print_title_rows == "$3:$3"
@@ -309,6 +367,7 @@ def test_formula_looking_names_are_neutralised_in_the_sheet():
 
 
 # --- the compiled 附件2 workbook --------------------------------------------------------------------
+
 
 def test_the_snapshot_workbook_has_the_comparison_after_the_official_sheet(two_periods, make_user, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path

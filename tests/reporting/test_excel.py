@@ -3,6 +3,7 @@
 The indicator columns are the national set of fixtures/reference (38 indicators, 7 starred); the
 tables are built with ``reporting.tables``' own builders, as the application builds them.
 """
+
 import csv
 import io
 import zipfile
@@ -50,7 +51,7 @@ def header(**people):
 
 
 def all_done():
-    return {n: "√" for n in COUNTY_NUMBERS}
+    return dict.fromkeys(COUNTY_NUMBERS, "√")
 
 
 def d_county_cells():
@@ -62,14 +63,14 @@ def d_county_cells():
 
 
 def a_city():
-    return CityInput("520100", "A市", [CountyInput("520102", "C区", all_done()),
-                                      CountyInput("520103", "D县", d_county_cells())])
+    return CityInput("520100", "A市", [CountyInput("520102", "C区", all_done()), CountyInput("520103", "D县", d_county_cells())])
 
 
 def small_table(**people):
     """The province with only A市: rows 7 province, 8 A市, 9 C区, 10 D县, 11 A市小计, 12–14 statistics."""
-    return build_attachment2(header=header(**people), columns=COLUMNS,
-                             province_cells={21: "已完成", 27: "2022年10月", 37: "已开展"}, cities=[a_city()])
+    return build_attachment2(
+        header=header(**people), columns=COLUMNS, province_cells={21: "已完成", 27: "2022年10月", 37: "已开展"}, cities=[a_city()]
+    )
 
 
 def read(data):
@@ -100,13 +101,13 @@ def outlined(ws, cell_range):
 
 @pytest.fixture(scope="module")
 def ws2():
-    wb = read(excel.attachment2_workbook(small_table(filled_by="张三 13800000000", reviewed_by="李四",
-                                                     filled_on="2022年7月5日")))
+    wb = read(excel.attachment2_workbook(small_table(filled_by="张三 13800000000", reviewed_by="李四", filled_on="2022年7月5日")))
     assert wb.sheetnames == [layout.ATTACHMENT2_SHEET]
     return wb[layout.ATTACHMENT2_SHEET]
 
 
 # --- 附件2 ------------------------------------------------------------------------------------------
+
 
 def test_attachment2_layout_constants_match_the_official_form():
     assert len(COLUMNS) == 38 and len(COUNTY_NUMBERS) == 31 and len(STARRED) == 7
@@ -134,12 +135,19 @@ def test_attachment2_people_row_empty_when_nobody_is_named():
 
 def test_attachment2_header_cells_and_merges(ws2):
     expected = {
-        "A4": ("序号", "A4:A6"), "B4": ("省", "B4:B6"), "C4": ("地市", "C4:C6"), "D4": ("县", "D4:D6"),
+        "A4": ("序号", "A4:A6"),
+        "B4": ("省", "B4:B6"),
+        "C4": ("地市", "C4:C6"),
+        "D4": ("县", "D4:D6"),
         "E4": ("指标完成情况", "E4:AP4"),
-        "E5": ("2020年指标", "E5:Y5"), "Z5": ("2021年指标", "Z5:AK5"),
-        "AL5": ("2022年指标", "AL5:AN5"), "AO5": ("持续推进指标", "AO5:AP5"),
+        "E5": ("2020年指标", "E5:Y5"),
+        "Z5": ("2021年指标", "Z5:AK5"),
+        "AL5": ("2022年指标", "AL5:AN5"),
+        "AO5": ("持续推进指标", "AO5:AP5"),
         "AQ4": ("省、地市、县指标完成情况", "AQ4:AS4"),
-        "AQ5": ("完成个数", "AQ5:AQ6"), "AR5": ("未完成个数", "AR5:AR6"), "AS5": ("完成百分比", "AS5:AS6"),
+        "AQ5": ("完成个数", "AQ5:AQ6"),
+        "AR5": ("未完成个数", "AR5:AR6"),
+        "AS5": ("完成百分比", "AS5:AS6"),
     }
     ranges = merged(ws2)
     for address, (text, cell_range) in expected.items():
@@ -289,14 +297,24 @@ def test_attachment2_worked_example_of_the_seed():
 
 # --- formula neutralising ---------------------------------------------------------------------------
 
-DANGEROUS = ['=HYPERLINK("http://evil.example/","点击")', "+1", "@SUM(A1:A9)", "-2+3", "\t=1+1", "\r=1",
-             "＝1+1", "＋1", "－1", "＠SUM(A1)", "=cmd|' /C calc'!A0"]
+DANGEROUS = [
+    '=HYPERLINK("http://evil.example/","点击")',
+    "+1",
+    "@SUM(A1:A9)",
+    "-2+3",
+    "\t=1+1",
+    "\r=1",
+    "＝1+1",
+    "＋1",
+    "－1",
+    "＠SUM(A1)",
+    "=cmd|' /C calc'!A0",
+]
 
 
 def test_formula_looking_names_are_stored_as_text():
     counties = [CountyInput(str(i), name, all_done()) for i, name in enumerate(DANGEROUS)]
-    table = build_attachment2(header=header(filled_by="=1+1"), columns=COLUMNS, province_cells={},
-                              cities=[CityInput("9", "=A1", counties)])
+    table = build_attachment2(header=header(filled_by="=1+1"), columns=COLUMNS, province_cells={}, cities=[CityInput("9", "=A1", counties)])
     data = excel.attachment2_workbook(table)
     ws = read(data).active
     assert ws["C8"].value == "=A1" and ws["C8"].data_type == "s" and ws["C8"].quotePrefix
@@ -330,16 +348,29 @@ def test_neutralising_concerns_text_only():
 
 # --- 附件3 ------------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def ws3():
     totals = {
-        ("households", "residential"): 120, ("households", "small_business"): 35, ("households", "other"): 4,
+        ("households", "residential"): 120,
+        ("households", "small_business"): 35,
+        ("households", "other"): 4,
         ("households", "sansheng"): 1,
-        ("investment", "residential"): Decimal("12.5"), ("investment", "small_business"): Decimal("3.25"),
-        ("sales", "other"): Decimal("0.1"), ("capacity", "sansheng"): Decimal("7"),
+        ("investment", "residential"): Decimal("12.5"),
+        ("investment", "small_business"): Decimal("3.25"),
+        ("sales", "other"): Decimal("0.1"),
+        ("capacity", "sansheng"): Decimal("7"),
     }
-    h = Header(layout.attachment3_title("甲省"), PERIOD_LINE, "520000", "甲省", "2022S1",
-               filled_by="王五 0851-1234567", reviewed_by="赵六", filled_on="2022年7月6日")
+    h = Header(
+        layout.attachment3_title("甲省"),
+        PERIOD_LINE,
+        "520000",
+        "甲省",
+        "2022S1",
+        filled_by="王五 0851-1234567",
+        reviewed_by="赵六",
+        filled_on="2022年7月6日",
+    )
     wb = read(excel.attachment3_workbook(build_attachment3(header=h, totals=totals)))
     assert wb.sheetnames == [layout.ATTACHMENT3_SHEET]
     return wb[layout.ATTACHMENT3_SHEET]
@@ -351,14 +382,17 @@ def test_attachment3_head_and_header(ws3):
     assert ws3["A3"].value == "填报人及联系方式：王五 0851-1234567"
     assert ws3["C3"].value == "审核人：赵六" and ws3["E3"].value == "填报日期：2022年7月6日"
     assert {"A1:F1", "A2:F2", "A3:B3", "C3:D3", "E3:F3", "A4:A5", "B4:D4", "E4:E5", "F4:F5"} <= merged(ws3)
-    assert [ws3["A4"].value, ws3["B4"].value, ws3["E4"].value, ws3["F4"].value] == [
-        "统计内容", "“三零”服务效益", "“三省”服务效益", "合计"]
+    assert [ws3["A4"].value, ws3["B4"].value, ws3["E4"].value, ws3["F4"].value] == ["统计内容", "“三零”服务效益", "“三省”服务效益", "合计"]
     assert row_values(ws3, 5, 2, 4) == ["居民用户", "160kW及以下的企业用户", "其他用户"]
 
 
 def test_attachment3_numbers_and_formats(ws3):
     assert [ws3[f"A{r}"].value for r in range(6, 10)] == [
-        "受益户数（户）", "节省投资（万元）", "增加售电量（万千瓦时）", "增加容量（万千瓦安）"]
+        "受益户数（户）",
+        "节省投资（万元）",
+        "增加售电量（万千瓦时）",
+        "增加容量（万千瓦安）",
+    ]
     assert row_values(ws3, 6, 2, 6) == [120, 35, 4, 1, 160]
     assert all(isinstance(ws3.cell(6, c).value, int) for c in range(2, 7))
     assert row_values(ws3, 7, 2, 6) == [12.5, 3.25, 0, 0, 15.75]
@@ -384,15 +418,15 @@ def test_attachment3_borders_print_and_foot(ws3):
 
 # --- 全国汇总 ---------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def wsn():
     provinces = [
         ("520000", "甲省", 150, 108, {1: 150, 2: 120}),
         ("530000", "乙省", 0, 0, {}),
-        ("540000", "+丙省", 3, 1, {n: 3 for n in COUNTY_NUMBERS}),
+        ("540000", "+丙省", 3, 1, dict.fromkeys(COUNTY_NUMBERS, 3)),
     ]
-    rollup = build_national_rollup(period_code="2022S1", period_line=PERIOD_LINE, columns=COLUMNS,
-                                   provinces=provinces)
+    rollup = build_national_rollup(period_code="2022S1", period_line=PERIOD_LINE, columns=COLUMNS, provinces=provinces)
     wb = read(excel.national_workbook(rollup))
     assert wb.sheetnames == [layout.NATIONAL_SHEET]
     return wb[layout.NATIONAL_SHEET]

@@ -4,6 +4,7 @@ The workbooks are built here in the official layout (reporting/layout.py) for �
 (640000: 5 cities, 22 counties), from the table ``reporting.tables.build_attachment2`` makes;
 every refusal is checked for its located message and for nothing stored.
 """
+
 import io
 from datetime import date, datetime
 
@@ -59,6 +60,7 @@ def refused(data, province, period, **kwargs):
 
 # --- fixtures ---------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def ningxia():
     return Region.objects.get(code=PROVINCE)
@@ -75,6 +77,7 @@ def nothing_stored():
 
 # --- a correct import -------------------------------------------------------------------------
 
+
 def test_a_correct_table_is_previewed_then_applied_and_audited_as_import(period, ningxia, official):
     wb, rows = workbook(period, counties={"640104": {3: "2022年9月", 5: "2022 年 10 月"}})
     preview = read_attachment2(upload(to_bytes(wb)), province=ningxia, period=period)
@@ -87,13 +90,18 @@ def test_a_correct_table_is_previewed_then_applied_and_audited_as_import(period,
     assert xingqing.values[3] == CheckmarkValue("not_done", expected_month=date(2022, 9, 1))
     assert xingqing.values[5] == CheckmarkValue("not_done", expected_month=date(2022, 10, 1))
     assert [(c.label, c.before, c.after) for c in xingqing.changes][:3] == [
-        ("1", "（空）", "√ 2022年6月"), ("2", "（空）", "√ 2022年6月"), ("3", "（空）", "预计 2022年9月"),
+        ("1", "（空）", "√ 2022年6月"),
+        ("2", "（空）", "√ 2022年6月"),
+        ("3", "（空）", "预计 2022年9月"),
     ]
     province = preview.province_entry
     assert province.values == {
-        21: CheckmarkValue("done"), 27: CheckmarkValue("not_done", expected_month=date(2022, 8, 1)),
-        29: CheckmarkValue("done"), 30: CheckmarkValue("done"),
-        33: CheckmarkValue("not_done", expected_month=date(2022, 9, 1)), 37: CheckmarkValue("done"),
+        21: CheckmarkValue("done"),
+        27: CheckmarkValue("not_done", expected_month=date(2022, 8, 1)),
+        29: CheckmarkValue("done"),
+        30: CheckmarkValue("done"),
+        33: CheckmarkValue("not_done", expected_month=date(2022, 9, 1)),
+        37: CheckmarkValue("done"),
     }
     assert province.missing == []  # *38 is encouraging: blank is allowed
     assert preview.change_count == 22 * 31 + 6
@@ -129,10 +137,15 @@ def test_importing_the_same_table_again_changes_nothing(period, ningxia, officia
 
 def test_a_known_done_month_is_kept_and_notes_are_kept(period, ningxia, official):
     county = Region.objects.get(code="640104")
-    services.checkmarks_set(user=official, region=county, period=period,
-                            values={1: CheckmarkValue("done", date(2021, 3, 1), note="已出台文件")})
-    services.checkmarks_set(user=official, region=county, period=period,
-                            values={2: CheckmarkValue("not_done", expected_month=date(2022, 5, 1), note="等待住建局")})
+    services.checkmarks_set(
+        user=official, region=county, period=period, values={1: CheckmarkValue("done", date(2021, 3, 1), note="已出台文件")}
+    )
+    services.checkmarks_set(
+        user=official,
+        region=county,
+        period=period,
+        values={2: CheckmarkValue("not_done", expected_month=date(2022, 5, 1), note="等待住建局")},
+    )
     preview = read_attachment2(upload(to_bytes(workbook(period)[0])), province=ningxia, period=period)
     entry = next(e for e in preview.counties if e.region == county)
     assert entry.values[1] == CheckmarkValue("done", date(2021, 3, 1), note="已出台文件")
@@ -156,8 +169,17 @@ def test_variants_of_the_tick_and_of_months_are_accepted(period, ningxia):
     wb, rows = workbook(period)
     ws = wb[layout.ATTACHMENT2_SHEET]
     row = rows["640105"]  # 西夏区
-    for number, value in {1: "✓", 2: "✔", 3: " √ ", 4: "2021 年 8 月", 5: "2021-08", 6: "2021.8",
-                          7: datetime(2021, 9, 1), 8: "√ 2022年3月", 9: "2021/11"}.items():
+    for number, value in {
+        1: "✓",
+        2: "✔",
+        3: " √ ",
+        4: "2021 年 8 月",
+        5: "2021-08",
+        6: "2021.8",
+        7: datetime(2021, 9, 1),
+        8: "√ 2022年3月",
+        9: "2021/11",
+    }.items():
         ws.cell(row, col(number), value)
     preview = read_attachment2(upload(to_bytes(wb)), province=ningxia, period=period)
     values = next(e for e in preview.counties if e.region.code == "640105").values
@@ -170,8 +192,9 @@ def test_variants_of_the_tick_and_of_months_are_accepted(period, ningxia):
 
 def test_blank_cells_are_missing_not_errors_and_never_clear_a_value(period, ningxia, official):
     county = Region.objects.get(code="640104")
-    services.checkmarks_set(user=official, region=county, period=period,
-                            values={4: CheckmarkValue("not_done", expected_month=date(2022, 12, 1))})
+    services.checkmarks_set(
+        user=official, region=county, period=period, values={4: CheckmarkValue("not_done", expected_month=date(2022, 12, 1))}
+    )
     wb, rows = workbook(period, counties={"640104": {3: "", 4: ""}}, province_cells={21: "已完成"})
     preview = read_attachment2(upload(to_bytes(wb)), province=ningxia, period=period)
     entry = next(e for e in preview.counties if e.region == county)
@@ -187,7 +210,7 @@ def test_blank_cells_are_missing_not_errors_and_never_clear_a_value(period, ning
 def test_the_portals_own_workbook_reads_back_the_same_values(period, ningxia, official):
     """Round trip: build_attachment2 → excel.attachment2_workbook → read_attachment2."""
     excel = pytest.importorskip("reporting.excel")
-    cells = {"640104": {3: "2022年9月"}, "640522": {n: "2023年1月" for n in COUNTY_NUMBERS}}
+    cells = {"640104": {3: "2022年9月"}, "640522": dict.fromkeys(COUNTY_NUMBERS, "2023年1月")}
     table = build_table(period, counties=cells)
     preview = read_attachment2(upload(excel.attachment2_workbook(table)), province=ningxia, period=period)
     written = {row.region_code: row for row in table.rows if row.kind == "county"}
@@ -204,8 +227,9 @@ def test_the_portals_own_workbook_reads_back_the_same_values(period, ningxia, of
     assert 38 not in preview.province_entry.values
     apply_attachment2(user=official, preview=preview)
     # and what is stored shows as the cells that were written
-    stored = {(m.region.code, m.indicator.label): m.display
-              for m in Checkmark.objects.filter(period=period).select_related("region", "indicator")}
+    stored = {
+        (m.region.code, m.indicator.label): m.display for m in Checkmark.objects.filter(period=period).select_related("region", "indicator")
+    }
     for row in table.rows:
         if row.kind in ("county", "province"):
             for column, cell in zip(table.columns, row.cells):
@@ -226,6 +250,7 @@ def test_a_county_name_repeated_in_the_province_is_told_apart_by_its_city(period
 
 
 # --- every refusal: located, in Chinese, nothing stored ----------------------------------------
+
 
 def edited(period, edit, **kwargs):
     wb, rows = workbook(period, **kwargs)
@@ -257,7 +282,7 @@ def test_a_truncated_or_corrupt_file_is_refused(period, ningxia):
     assert "已损坏或不完整" in refused(good[: len(good) // 2], ningxia, period)[0]
     damaged = bytearray(good)
     middle = len(damaged) // 3
-    damaged[middle:middle + 64] = bytes(64)  # zeroes inside a compressed entry
+    damaged[middle : middle + 64] = bytes(64)  # zeroes inside a compressed entry
     assert "已损坏" in refused(bytes(damaged), ningxia, period)[0]
     assert nothing_stored()
 
@@ -267,9 +292,7 @@ def test_the_size_is_checked_before_parsing(period, ningxia):
     assert refused(good, ningxia, period, max_bytes=1000)[0].startswith("文件“附件2.xlsx”大小 ")
     assert "超过上限 1000 字节" in refused(good, ningxia, period, max_bytes=1000)[0]
     huge = b"PK\x03\x04" + b"\x00" * (6 * 1024 * 1024)  # not even a zip: only its size is looked at
-    assert refused(huge, ningxia, period) == [
-        "文件“附件2.xlsx”大小 6 MB，超过上限 5 MB：附件2 通常只有几十 KB，请确认选对了文件。"
-    ]
+    assert refused(huge, ningxia, period) == ["文件“附件2.xlsx”大小 6 MB，超过上限 5 MB：附件2 通常只有几十 KB，请确认选对了文件。"]
 
 
 def test_too_many_rows_or_columns_are_refused(period, ningxia):
@@ -300,13 +323,17 @@ def test_a_workbook_of_another_template_is_refused(period, ningxia):
 
 def test_a_table_of_another_province_or_period_is_refused(period, ningxia):
     errors = refused(edited(period, lambda ws, rows: ws.cell(1, 1, layout.attachment2_title("青海省"))), ningxia, period)
-    assert errors == ["附件2 第 1 行 A 列：这是青海省的附件2（标题“青海省“获得电力”任务指标完成情况统计表”），不是宁夏回族自治区的：请选择正确的省份或文件。"]
+    assert errors == [
+        "附件2 第 1 行 A 列：这是青海省的附件2（标题“青海省“获得电力”任务指标完成情况统计表”），不是宁夏回族自治区的：请选择正确的省份或文件。"
+    ]
     errors = refused(edited(period, lambda ws, rows: ws.cell(1, 1, "某某统计表")), ningxia, period)
     assert errors == ["附件2 第 1 行 A 列：标题应为“宁夏回族自治区“获得电力”任务指标完成情况统计表”，实为“某某统计表”。"]
     errors = refused(edited(period, lambda ws, rows: ws.cell(7, 2, "青海省")), ningxia, period)
     assert errors == ["附件2 第 7 行 B 列：省份行的“省”应为“宁夏回族自治区”，实为“青海省”：这不是本省的表。"]
     errors = refused(edited(period, lambda ws, rows: ws.cell(2, 1, "（2022年1月—2022年12月）")), ningxia, period)
-    assert errors == ["附件2 第 2 行 A 列：报告期应为“（2022年1月—2022年6月）”（2022年上半年），实为“（2022年1月—2022年12月）”：这是另一报告期的表，请选择正确的报告期或文件。"]
+    assert errors == [
+        "附件2 第 2 行 A 列：报告期应为“（2022年1月—2022年6月）”（2022年上半年），实为“（2022年1月—2022年12月）”：这是另一报告期的表，请选择正确的报告期或文件。"
+    ]
     # the same period written loosely is the same period
     loose = edited(period, lambda ws, rows: ws.cell(2, 1, "(2022年1月 - 2022年6月)"))
     assert read_attachment2(upload(loose), province=ningxia, period=period).change_count
@@ -361,16 +388,23 @@ def test_an_unknown_city_is_told_once(period, ningxia):
     assert errors == [f"附件2 第 {rows_of(period)['640202'] - 1} 行 C 列：地市“成都市”不是宁夏回族自治区的地市，而是四川省的。"]
 
 
-@pytest.mark.parametrize("number, value, message", [
-    (3, "2021年13月", "“2021年13月”不是有效的月份，应写作“2021年8月”（也可写“2021-08”或“2021.8”），已完成的写“√”。"),
-    (3, "明年", "“明年”不是有效的月份，应写作“2021年8月”（也可写“2021-08”或“2021.8”），已完成的写“√”。"),
-    (4, 2021.1, "数字“2021.1”不是有效的月份（2021.1 是 1 月还是 10 月？），应写作“2021年8月”（也可写“2021-08”或“2021.8”），已完成的写“√”。"),
-    (5, "1921年8月", "“1921年8月”的年份不对，应写作“2021年8月”（也可写“2021-08”或“2021.8”），已完成的写“√”。"),
-    (6, "/", "县级指标不能填“/”：已完成的写“√”，未完成的写预计完成月份（如“2021年8月”）。"),
-    (7, "√ 2099年1月", "完成月份 2099年1月 晚于本月。"),
-    (21, "√", "省级指标由省填报，县行此处应为“/”或留空，不能填“√”。"),
-    (37, "已开展", "省级指标由省填报，县行此处应为“/”或留空，不能填“已开展”。"),
-])
+@pytest.mark.parametrize(
+    "number, value, message",
+    [
+        (3, "2021年13月", "“2021年13月”不是有效的月份，应写作“2021年8月”（也可写“2021-08”或“2021.8”），已完成的写“√”。"),
+        (3, "明年", "“明年”不是有效的月份，应写作“2021年8月”（也可写“2021-08”或“2021.8”），已完成的写“√”。"),
+        (
+            4,
+            2021.1,
+            "数字“2021.1”不是有效的月份（2021.1 是 1 月还是 10 月？），应写作“2021年8月”（也可写“2021-08”或“2021.8”），已完成的写“√”。",
+        ),
+        (5, "1921年8月", "“1921年8月”的年份不对，应写作“2021年8月”（也可写“2021-08”或“2021.8”），已完成的写“√”。"),
+        (6, "/", "县级指标不能填“/”：已完成的写“√”，未完成的写预计完成月份（如“2021年8月”）。"),
+        (7, "√ 2099年1月", "完成月份 2099年1月 晚于本月。"),
+        (21, "√", "省级指标由省填报，县行此处应为“/”或留空，不能填“√”。"),
+        (37, "已开展", "省级指标由省填报，县行此处应为“/”或留空，不能填“已开展”。"),
+    ],
+)
 def test_a_bad_county_cell_is_located(period, ningxia, number, value, message):
     data = edited(period, lambda ws, rows: ws.cell(rows["640104"], col(number), value))
     row = rows_of(period)["640104"]
@@ -384,13 +418,20 @@ def test_the_example_message_of_the_brief(period, ningxia):
     assert refused(data, ningxia, period)[0].startswith("附件2 第 12 行 G 列（指标 3）：“2021年13月”不是有效的月份")
 
 
-@pytest.mark.parametrize("number, value, message", [
-    (1, "√", "县级指标由各县填报，省份行此处应为“/”或留空，不能填“√”。"),
-    (21, "已开展", "该指标应填“已完成”或预计完成月份，不能填“已开展”（“已开展”只用于鼓励性指标）。"),
-    (27, "/", "省级指标由省填报，应填“已完成”或预计完成月份，不能填“/”。"),
-    (29, "2022年13月", "“2022年13月”不是有效的月份，应写作“2021年8月”（也可写“2021-08”或“2021.8”），已完成的写“√”；省级指标已完成的写“已完成”。"),
-    (37, "2022年8月", "鼓励性指标只能填“已开展”或留空，不能填“2022年8月”。"),
-])
+@pytest.mark.parametrize(
+    "number, value, message",
+    [
+        (1, "√", "县级指标由各县填报，省份行此处应为“/”或留空，不能填“√”。"),
+        (21, "已开展", "该指标应填“已完成”或预计完成月份，不能填“已开展”（“已开展”只用于鼓励性指标）。"),
+        (27, "/", "省级指标由省填报，应填“已完成”或预计完成月份，不能填“/”。"),
+        (
+            29,
+            "2022年13月",
+            "“2022年13月”不是有效的月份，应写作“2021年8月”（也可写“2021-08”或“2021.8”），已完成的写“√”；省级指标已完成的写“已完成”。",
+        ),
+        (37, "2022年8月", "鼓励性指标只能填“已开展”或留空，不能填“2022年8月”。"),
+    ],
+)
 def test_a_bad_province_cell_is_located(period, ningxia, number, value, message):
     data = edited(period, lambda ws, rows: ws.cell(layout.FIRST_DATA_ROW, col(number), value))
     label = f"*{number}" if number in STARRED else str(number)
@@ -425,12 +466,14 @@ def test_summary_columns_are_ignored_and_a_disagreement_is_told(period, ningxia)
         done_col = layout.summary_columns(38)[0]
         ws.cell(rows["640104"], done_col, 7)
         ws.cell(rows["640104"] + 6, col(1), 99)  # the 银川市小计 row
+
     preview = read_attachment2(upload(edited(period, edit)), province=ningxia, period=period)
     entry = next(e for e in preview.counties if e.region.code == "640104")
     assert entry.notes == [f"第 {entry.row} 行“完成个数”（AQ 列）写的是 7，表中“√”为 31 个：以门户计算为准。"]
 
 
 # --- applying: all or nothing ----------------------------------------------------------------
+
 
 def test_a_locked_period_refuses_and_nothing_is_stored(period, ningxia, official):
     preview = read_attachment2(upload(to_bytes(workbook(period)[0])), province=ningxia, period=period)
@@ -444,8 +487,7 @@ def test_a_change_after_the_preview_rolls_everything_back(period, ningxia, offic
     preview = read_attachment2(upload(to_bytes(workbook(period)[0])), province=ningxia, period=period)
     last = Region.objects.get(code="640522")  # 海原县, the last county written
     clerk = make_user("hy", "county", "640522")
-    services.checkmarks_set(user=clerk, region=last, period=period,
-                            values={1: CheckmarkValue("not_done", expected_month=date(2023, 1, 1))})
+    services.checkmarks_set(user=clerk, region=last, period=period, values={1: CheckmarkValue("not_done", expected_month=date(2023, 1, 1))})
     with pytest.raises(StaleVersion):
         apply_attachment2(user=official, preview=preview)
     assert Checkmark.objects.count() == 1  # only the clerk's own
@@ -454,14 +496,19 @@ def test_a_change_after_the_preview_rolls_everything_back(period, ningxia, offic
 
 def test_only_a_province_official_of_that_province_may_apply(period, ningxia, make_user):
     preview = read_attachment2(upload(to_bytes(workbook(period)[0])), province=ningxia, period=period)
-    for user in (make_user("qh", "province", "630000"), make_user("c", "county", "640104"),
-                 make_user("n", "national"), make_user("r", "regulator", PROVINCE)):
+    for user in (
+        make_user("qh", "province", "630000"),
+        make_user("c", "county", "640104"),
+        make_user("n", "national"),
+        make_user("r", "regulator", PROVINCE),
+    ):
         with pytest.raises(PermissionDenied):
             apply_attachment2(user=user, preview=preview)
     assert nothing_stored()
 
 
 # --- the command ------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def table_file(tmp_path, period):
@@ -535,8 +582,7 @@ def page(client, official, settings, tmp_path):
 
 
 def post_file(client, period, data, name="附件2.xlsx"):
-    return client.post(URL, {"action": "preview", "period": period.code, "province": PROVINCE,
-                             "file": upload(data, name)})
+    return client.post(URL, {"action": "preview", "period": period.code, "province": PROVINCE, "file": upload(data, name)})
 
 
 def confirm_fields(response):
@@ -601,8 +647,9 @@ def test_the_confirm_step_refuses_a_changed_state_a_bad_token_or_someone_elses_u
     assert other.post(URL, fields).status_code == 400
     # the data moved on since the preview: nothing written, the new preview shown
     county = Region.objects.get(code="640104")
-    services.checkmarks_set(user=colleague, region=county, period=period,
-                            values={1: CheckmarkValue("not_done", expected_month=date(2023, 1, 1))})
+    services.checkmarks_set(
+        user=colleague, region=county, period=period, values={1: CheckmarkValue("not_done", expected_month=date(2023, 1, 1))}
+    )
     response = page.post(URL, fields)
     assert response.status_code == 409
     assert "预览之后门户中的数据有变动，未导入任何内容" in response.content.decode()
@@ -619,8 +666,9 @@ def test_the_confirm_step_on_a_locked_period_writes_nothing(page, period):
     assert nothing_stored()
 
 
-@pytest.mark.parametrize("role, code", [("county", "640104"), ("city", "640100"), ("national", None),
-                                        ("regulator", PROVINCE), ("supply_company", PROVINCE)])
+@pytest.mark.parametrize(
+    "role, code", [("county", "640104"), ("city", "640100"), ("national", None), ("regulator", PROVINCE), ("supply_company", PROVINCE)]
+)
 def test_other_roles_get_403(client, period, make_user, role, code):
     client.force_login(make_user("u", role, code))
     assert client.get(URL).status_code == 403
@@ -640,8 +688,9 @@ def test_login_and_csrf_are_required(client, period, official):
 def test_a_province_official_can_only_choose_their_own_province(page, period):
     form = page.get(URL).content.decode()
     assert '<option value="640000">宁夏回族自治区</option>' in form and 'value="630000"' not in form
-    response = page.post(URL, {"action": "preview", "period": "2022S1", "province": "630000",
-                               "file": upload(to_bytes(workbook(period, code="630000")[0]))})
+    response = page.post(
+        URL, {"action": "preview", "period": "2022S1", "province": "630000", "file": upload(to_bytes(workbook(period, code="630000")[0]))}
+    )
     assert response.status_code == 400
     assert "选择一个有效的选项" in response.content.decode()
     assert nothing_stored()

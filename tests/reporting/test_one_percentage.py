@@ -1,4 +1,5 @@
 """One percentage and one check-mark text on every page: the pictures and 附件2 agree (issue 12 §3)."""
+
 import io
 from datetime import date
 
@@ -18,8 +19,9 @@ def tick_all(period, county, *, without_month=()):
     """Every county indicator of ``county`` done; those in ``without_month`` without their done month."""
     indicators = Indicator.objects.filter(indicator_set=period.indicator_set, level="county")
     Checkmark.objects.bulk_create(
-        Checkmark(region=county, period=period, indicator=i, status="done",
-                  done_month=None if i.number in without_month else date(2022, 3, 1))
+        Checkmark(
+            region=county, period=period, indicator=i, status="done", done_month=None if i.number in without_month else date(2022, 3, 1)
+        )
         for i in indicators
     )
 

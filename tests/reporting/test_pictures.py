@@ -1,5 +1,6 @@
 """Completion pictures: heat map, city bars and trend, against numbers computed here from the rows
 the fixture writes; a fixed number of queries whatever the region's size; region scoping."""
+
 from datetime import date
 from decimal import Decimal
 
@@ -43,10 +44,24 @@ def data():
     national = IndicatorSet.objects.get(code="national-2021")
     indicators = list(national.indicators.filter(level="county").order_by("number"))
     periods = {
-        "2021": Period.objects.create(code="2021", year=2021, kind="year", starts=date(2021, 1, 1),
-                                      ends=date(2021, 12, 31), deadline=date(2022, 1, 15), indicator_set=national),
-        "2022S1": Period.objects.create(code="2022S1", year=2022, kind="half", starts=date(2022, 1, 1),
-                                        ends=date(2022, 6, 30), deadline=date(2022, 7, 15), indicator_set=national),
+        "2021": Period.objects.create(
+            code="2021",
+            year=2021,
+            kind="year",
+            starts=date(2021, 1, 1),
+            ends=date(2021, 12, 31),
+            deadline=date(2022, 1, 15),
+            indicator_set=national,
+        ),
+        "2022S1": Period.objects.create(
+            code="2022S1",
+            year=2022,
+            kind="half",
+            starts=date(2022, 1, 1),
+            ends=date(2022, 6, 30),
+            deadline=date(2022, 7, 15),
+            indicator_set=national,
+        ),
     }
     counties = list(Region.objects.filter(level="county", code__startswith="51").order_by("code"))
     plans = {"2021": plan_2021, "2022S1": plan_2022s1}
@@ -57,16 +72,42 @@ def data():
                 values = plan(i, j)
                 if values:
                     status, done_month, expected_month = values
-                    rows.append(Checkmark(region=county, period=periods[code], indicator=indicator, status=status,
-                                          done_month=done_month, expected_month=expected_month))
+                    rows.append(
+                        Checkmark(
+                            region=county,
+                            period=periods[code],
+                            indicator=indicator,
+                            status=status,
+                            done_month=done_month,
+                            expected_month=expected_month,
+                        )
+                    )
     # Rows the pictures must ignore: a province indicator, another set's indicator, another province.
     rows += [
-        Checkmark(region=Region.objects.get(code="510000"), period=periods["2022S1"],
-                  indicator=national.indicators.get(number=21), status="done", done_month=date(2022, 1, 1)),
-        Checkmark(region=counties[1], period=periods["2022S1"], status="done", done_month=date(2022, 1, 1),
-                  indicator=Indicator.objects.get(indicator_set__code="chongqing-2021", number=1)),
-        *[Checkmark(region=Region.objects.get(code="500101"), period=periods["2022S1"], indicator=indicator,
-                    status="done", done_month=date(2022, 2, 1)) for indicator in indicators],
+        Checkmark(
+            region=Region.objects.get(code="510000"),
+            period=periods["2022S1"],
+            indicator=national.indicators.get(number=21),
+            status="done",
+            done_month=date(2022, 1, 1),
+        ),
+        Checkmark(
+            region=counties[1],
+            period=periods["2022S1"],
+            status="done",
+            done_month=date(2022, 1, 1),
+            indicator=Indicator.objects.get(indicator_set__code="chongqing-2021", number=1),
+        ),
+        *[
+            Checkmark(
+                region=Region.objects.get(code="500101"),
+                period=periods["2022S1"],
+                indicator=indicator,
+                status="done",
+                done_month=date(2022, 2, 1),
+            )
+            for indicator in indicators
+        ],
     ]
     Checkmark.objects.bulk_create(rows)
     return {"periods": periods, "counties": counties, "indicators": indicators, "plans": plans}
@@ -100,11 +141,10 @@ def cell_of(heatmap, county_code, number):
 
 # --- selectors -----------------------------------------------------------------------------------
 
+
 def test_county_done_counts_match_the_plan(data):
     period, n = data["periods"]["2022S1"], len(data["indicators"])
-    counts = dict(
-        selectors.county_done_counts(period=period, region=Region.objects.get(code="510000")).values_list("code", "done_count")
-    )
+    counts = dict(selectors.county_done_counts(period=period, region=Region.objects.get(code="510000")).values_list("code", "done_count"))
     assert n == 31 and len(counts) == len(data["counties"]) == 183
     assert counts == {c.code: done_count(plan_2022s1, i, n) for i, c in enumerate(data["counties"])}
     assert counts["510104"] == 31  # i = 0: complete, although Chongqing's indicator 1 is also ticked for 510105
@@ -183,6 +223,7 @@ def test_selectors_take_fixed_queries(data, django_assert_num_queries):
 
 
 # --- the page ------------------------------------------------------------------------------------
+
 
 def page_queries(client, url):
     with CaptureQueriesContext(connection) as queries:

@@ -1,4 +1,5 @@
 """The statistics pages: compile, follow the job, review on screen, confirm, download; 附件3 entry."""
+
 import pytest
 
 from reporting.models import Benefit, ReportSnapshot

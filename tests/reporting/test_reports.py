@@ -1,4 +1,5 @@
 """Compiling the statistics tables from the database: snapshots, jobs, commands and 附件3 figures."""
+
 from datetime import date
 from io import BytesIO
 
@@ -37,17 +38,28 @@ def tick_all(period, province_code, complete=True):
     for i, county in enumerate(Region.objects.filter(level="county", path__startswith=province.path).order_by("code")):
         for j, indicator in enumerate(indicators):
             done = complete or j != i % len(indicators)
-            rows.append(Checkmark(region=county, period=period, indicator=indicator,
-                                  status="done" if done else "not_done",
-                                  done_month=date(2022, 3, 1) if done else None,
-                                  expected_month=None if done else date(2022, 12, 1)))
+            rows.append(
+                Checkmark(
+                    region=county,
+                    period=period,
+                    indicator=indicator,
+                    status="done" if done else "not_done",
+                    done_month=date(2022, 3, 1) if done else None,
+                    expected_month=None if done else date(2022, 12, 1),
+                )
+            )
     Checkmark.objects.bulk_create(rows)
 
 
 def test_attachment2_from_the_database(period, province_user):
     tick_all(period, "640000", complete=False)
-    marks.checkmarks_set(user=province_user, region=Region.objects.get(code="510000"), period=period,
-                         values={21: CheckmarkValue("done"), 33: CheckmarkValue("not_done", expected_month=date(2022, 9, 1))}, today=TODAY)
+    marks.checkmarks_set(
+        user=province_user,
+        region=Region.objects.get(code="510000"),
+        period=period,
+        values={21: CheckmarkValue("done"), 33: CheckmarkValue("not_done", expected_month=date(2022, 9, 1))},
+        today=TODAY,
+    )
     ningxia = Region.objects.get(code="640000")
     table = services.attachment2_compile(province=ningxia, period=period)
     county_rows = [r for r in table.rows if r.kind == "county"]
@@ -123,7 +135,8 @@ def test_a_failing_job_is_marked_failed(period, province_user, monkeypatch):
     monkeypatch.setattr(services, "attachment2_compile", broken)
     monkeypatch.setitem(services.WRITERS, "attachment2", (broken, None))
     job = ReportJob.objects.create(
-        job=jobs.create(kind=JobKind.REPORT, region=Region.objects.get(code="510000"), user=province_user), period=period,
+        job=jobs.create(kind=JobKind.REPORT, region=Region.objects.get(code="510000"), user=province_user),
+        period=period,
     )
     with pytest.raises(RuntimeError):
         services.report_job_run(job_id=job.pk)
@@ -148,34 +161,60 @@ def test_benefit_figures_all_or_nothing(make_user):
     supply = make_user("s", "supply_company", "510100")
     region = Region.objects.get(code="510100")
     with pytest.raises(ValidationError) as exc:
-        services.benefits_set(user=supply, region=region, year=2022, half=1, figures={
-            ("residential", "households"): "12.5", ("other", "investment"): "-1", ("sansheng", "sales"): "abc",
-            ("small_business", "capacity"): "1.234",
-        })
+        services.benefits_set(
+            user=supply,
+            region=region,
+            year=2022,
+            half=1,
+            figures={
+                ("residential", "households"): "12.5",
+                ("other", "investment"): "-1",
+                ("sansheng", "sales"): "abc",
+                ("small_business", "capacity"): "1.234",
+            },
+        )
     errors = exc.value.message_dict
     assert "必须是整数" in errors["residential-households"][0]
     assert "不能为负数" in errors["other-investment"][0]
     assert "不是数字" in errors["sansheng-sales"][0]
     assert "最多保留 2 位小数" in errors["small_business-capacity"][0]
     assert not Benefit.objects.exists()
-    services.benefits_set(user=supply, region=region, year=2022, half=1, figures={("residential", "households"): "120", ("residential", "investment"): "3.50"})
-    services.benefits_set(user=supply, region=Region.objects.get(code="510104"), year=2022, half=2, figures={("residential", "households"): "30"})
+    services.benefits_set(
+        user=supply, region=region, year=2022, half=1, figures={("residential", "households"): "120", ("residential", "investment"): "3.50"}
+    )
+    services.benefits_set(
+        user=supply, region=Region.objects.get(code="510104"), year=2022, half=2, figures={("residential", "households"): "30"}
+    )
     with pytest.raises(PermissionDenied):
         services.benefits_set(user=supply, region=Region.objects.get(code="511100"), year=2022, half=1, figures={})
     with pytest.raises(PermissionDenied):
-        services.benefits_set(user=make_user("k", "county", "510104"), region=Region.objects.get(code="510104"), year=2022, half=1, figures={})
+        services.benefits_set(
+            user=make_user("k", "county", "510104"), region=Region.objects.get(code="510104"), year=2022, half=1, figures={}
+        )
 
 
 def test_attachment3_sums_the_halves(period, make_user):
     supply = make_user("s", "supply_company", "510000")
-    services.benefits_set(user=supply, region=Region.objects.get(code="510100"), year=2022, half=1,
-                          figures={("residential", "households"): "100", ("sansheng", "capacity"): "1.25"})
-    services.benefits_set(user=supply, region=Region.objects.get(code="511100"), year=2022, half=1,
-                          figures={("residential", "households"): "20"})
-    services.benefits_set(user=supply, region=Region.objects.get(code="510100"), year=2022, half=2,
-                          figures={("residential", "households"): "7"})
-    services.benefits_set(user=make_user("s2", "supply_company", "500000"), region=Region.objects.get(code="500000"), year=2022, half=1,
-                          figures={("residential", "households"): "9999"})
+    services.benefits_set(
+        user=supply,
+        region=Region.objects.get(code="510100"),
+        year=2022,
+        half=1,
+        figures={("residential", "households"): "100", ("sansheng", "capacity"): "1.25"},
+    )
+    services.benefits_set(
+        user=supply, region=Region.objects.get(code="511100"), year=2022, half=1, figures={("residential", "households"): "20"}
+    )
+    services.benefits_set(
+        user=supply, region=Region.objects.get(code="510100"), year=2022, half=2, figures={("residential", "households"): "7"}
+    )
+    services.benefits_set(
+        user=make_user("s2", "supply_company", "500000"),
+        region=Region.objects.get(code="500000"),
+        year=2022,
+        half=1,
+        figures={("residential", "households"): "9999"},
+    )
     sichuan = Region.objects.get(code="510000")
     h1 = services.attachment3_compile(province=sichuan, period=period)
     assert h1.rows[0] == ("受益户数（户）", ["120", "0", "0", "0"], "120")

@@ -1,4 +1,5 @@
 """The offline path end to end: blank official form → filled by hand → import → compile → export."""
+
 from io import BytesIO
 
 import pytest

@@ -1,4 +1,5 @@
 """附件2 and 附件3 as plain functions of data: the seed's worked example and a generated province."""
+
 import random
 from decimal import Decimal
 
@@ -21,8 +22,10 @@ def groups_of(n):
     return "2020年指标" if n <= 21 else "2021年指标" if n <= 33 else "2022年指标" if n <= 36 else "持续推进指标"
 
 
-COLUMNS = [Column(n, f"*{n}" if n in PROVINCE_LEVEL else str(n), groups_of(n), "province" if n in PROVINCE_LEVEL else "county")
-           for n in range(1, 39)]
+COLUMNS = [
+    Column(n, f"*{n}" if n in PROVINCE_LEVEL else str(n), groups_of(n), "province" if n in PROVINCE_LEVEL else "county")
+    for n in range(1, 39)
+]
 COUNTY_NUMBERS = [c.number for c in COLUMNS if c.level == "county"]
 HEADER = Header("××省“获得电力”任务指标完成情况统计表", "（2022年1月—2022年6月）", "990000", "××省", "2022S1")
 
@@ -77,7 +80,7 @@ def test_a_generated_province_against_an_independent_count():
         for i in range(rng.randint(8, 40)):
             cells = {n: rng.choice([DONE_MARK, DONE_MARK, DONE_MARK, "2023年3月", ""]) for n in COUNTY_NUMBERS}
             if rng.random() < 0.3:
-                cells = {n: DONE_MARK for n in COUNTY_NUMBERS}
+                cells = dict.fromkeys(COUNTY_NUMBERS, DONE_MARK)
             code = f"99{k:02d}{i:02d}"
             counties.append(CountyInput(code, f"县{code}", cells))
             truth[code] = cells
@@ -90,7 +93,7 @@ def test_a_generated_province_against_an_independent_count():
         if row.kind == "county":
             done = sum(v == "√" for v in truth[row.region_code].values())
             assert (row.done, row.not_done) == (done, 31 - done)
-    for k, city in enumerate(cities):
+    for city in cities:
         subtotal = next(r for r in table.rows if r.kind == "subtotal" and r.region_code == city.code)
         for index, column in enumerate(COLUMNS):
             if column.level == "county":
@@ -108,8 +111,13 @@ def test_a_generated_province_against_an_independent_count():
 
 
 def test_attachment3_sums_and_rounds():
-    totals = {("households", "residential"): 1200, ("households", "sansheng"): 35, ("investment", "residential"): Decimal("12.345"),
-              ("investment", "other"): Decimal("0.5"), ("sales", "small_business"): Decimal("3")}
+    totals = {
+        ("households", "residential"): 1200,
+        ("households", "sansheng"): 35,
+        ("investment", "residential"): Decimal("12.345"),
+        ("investment", "other"): Decimal("0.5"),
+        ("sales", "small_business"): Decimal("3"),
+    }
     table = build_attachment3(header=HEADER, totals=totals)
     assert table.rows[0] == ("受益户数（户）", ["1200", "0", "0", "35"], "1235")
     assert table.rows[1] == ("节省投资（万元）", ["12.35", "0.00", "0.50", "0.00"], "12.85")
@@ -117,8 +125,12 @@ def test_attachment3_sums_and_rounds():
 
 
 def test_national_rollup():
-    rollup = build_national_rollup(period_code="2022S1", period_line="（2022年1月—2022年6月）", columns=COLUMNS,
-                                   provinces=[("510000", "四川省", 183, 61, {1: 183, 2: 90})])
+    rollup = build_national_rollup(
+        period_code="2022S1",
+        period_line="（2022年1月—2022年6月）",
+        columns=COLUMNS,
+        provinces=[("510000", "四川省", 183, 61, {1: 183, 2: 90})],
+    )
     row = rollup.rows[0]
     assert (row.counties, row.complete, row.percent) == (183, 61, "33.3%")
     assert row.indicator_percents[:3] == ["100%", "49.2%", "0%"] and len(row.indicator_percents) == 31

@@ -1,4 +1,5 @@
 """One percentage for the whole portal: at most one decimal, half up, no trailing “.0” (填报说明)."""
+
 from decimal import Decimal
 
 import pytest
@@ -6,10 +7,20 @@ import pytest
 from utilities.formatting import NO_SHARE, percent, percent_text
 
 
-@pytest.mark.parametrize("part, whole, expected", [
-    (1, 16, "6.3%"), (2, 3, "66.7%"), (1, 8, "12.5%"), (108, 150, "72%"), (28, 31, "90.3%"), (31, 31, "100%"),
-    (1, 2, "50%"), (0, 31, "0%"), (1, 3, "33.3%"),
-])
+@pytest.mark.parametrize(
+    "part, whole, expected",
+    [
+        (1, 16, "6.3%"),
+        (2, 3, "66.7%"),
+        (1, 8, "12.5%"),
+        (108, 150, "72%"),
+        (28, 31, "90.3%"),
+        (31, 31, "100%"),
+        (1, 2, "50%"),
+        (0, 31, "0%"),
+        (1, 3, "33.3%"),
+    ],
+)
 def test_percent_text_has_at_most_one_decimal_rounded_half_up(part, whole, expected):
     assert percent_text(part, whole) == expected
 

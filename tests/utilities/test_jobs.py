@@ -1,6 +1,7 @@
 """One background-job model (issue 12 §3): a report compile and an application-records import move
 through the same states by ``utilities.jobs``, and one status endpoint (``/jobs/<id>/status/``) and
 one page serve both, to whoever the policy's ``utilities.view_job`` lets see them."""
+
 import re
 
 import pytest
@@ -53,6 +54,7 @@ def batch(make_user, period, settings, tmp_path):
 
 # --- the lifecycle ---------------------------------------------------------------------------------
 
+
 def test_a_job_moves_queued_running_done_and_stays_done(official):
     job = jobs.create(kind=JobKind.REPORT, region=None, user=official, message="已排队")
     assert (job.state, job.progress, job.started_at, job.finished_at, job.finished) == (JobState.QUEUED, 0, None, None, False)
@@ -93,8 +95,10 @@ def test_each_kind_names_its_states_as_its_pages_always_did(official):
         records.refresh_from_db()
         labels[state] = (report.label, records.label)
     assert labels == {
-        JobState.QUEUED: ("排队中", "排队中"), JobState.RUNNING: ("编制中", "导入中"),
-        JobState.DONE: ("已完成", "已导入"), JobState.FAILED: ("失败", "未导入"),
+        JobState.QUEUED: ("排队中", "排队中"),
+        JobState.RUNNING: ("编制中", "导入中"),
+        JobState.DONE: ("已完成", "已导入"),
+        JobState.FAILED: ("失败", "未导入"),
     }
 
 
@@ -105,14 +109,22 @@ def test_a_job_finds_its_kinds_own_record(report_job, batch):
 
 # --- the one status endpoint and page --------------------------------------------------------------
 
+
 def test_the_creator_follows_a_report_job_at_the_one_endpoint_and_the_old_one(client, official, report_job):
     client.force_login(official)
     status = client.get(f"/jobs/{report_job.job_id}/status/").json()
     snapshot = report_job.snapshots.get()
     assert status == {
-        "id": report_job.job_id, "kind": "report", "state": "done", "label": "已完成", "progress": 100,
-        "message": "编制完成", "finished": True, "url": f"/jobs/{report_job.job_id}/",
-        "results": [{"label": snapshot.get_kind_display(), "url": f"/reporting/snapshots/{snapshot.pk}/"}], "errors": [],
+        "id": report_job.job_id,
+        "kind": "report",
+        "state": "done",
+        "label": "已完成",
+        "progress": 100,
+        "message": "编制完成",
+        "finished": True,
+        "url": f"/jobs/{report_job.job_id}/",
+        "results": [{"label": snapshot.get_kind_display(), "url": f"/reporting/snapshots/{snapshot.pk}/"}],
+        "errors": [],
     }
     assert client.get(f"/reporting/jobs/{report_job.pk}/status/").json() == status  # the address the API and old links use
     page = client.get(f"/jobs/{report_job.job_id}/")
@@ -158,8 +170,12 @@ def test_who_may_see_a_report_job(client, make_user, django_user_model, report_j
         assert client.get(f"/jobs/{report_job.job_id}/status/").status_code == 200, user
     for user in refused:
         client.force_login(user)
-        for url in (f"/jobs/{report_job.job_id}/", f"/jobs/{report_job.job_id}/status/",
-                    f"/reporting/jobs/{report_job.pk}/", f"/reporting/jobs/{report_job.pk}/status/"):
+        for url in (
+            f"/jobs/{report_job.job_id}/",
+            f"/jobs/{report_job.job_id}/status/",
+            f"/reporting/jobs/{report_job.pk}/",
+            f"/reporting/jobs/{report_job.pk}/status/",
+        ):
             assert client.get(url).status_code == 404, (user, url)
     client.logout()
     assert client.get(f"/jobs/{report_job.job_id}/status/").url.startswith("/login/")
@@ -176,7 +192,8 @@ def test_who_may_see_an_import(client, make_user, batch):
 
 
 def test_the_reports_page_and_the_records_page_follow_a_running_job_with_the_same_fragment(
-        client, official, make_user, period, settings, tmp_path):
+    client, official, make_user, period, settings, tmp_path
+):
     settings.MEDIA_ROOT = tmp_path
     ningxia, xingqing = Region.objects.get(code=NINGXIA), Region.objects.get(code=XINGQING)
     compile_job = jobs.create(kind=JobKind.REPORT, region=ningxia, user=official)

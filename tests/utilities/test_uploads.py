@@ -1,6 +1,7 @@
 """One upload store between an import's preview and its confirmation (issue 12 §3): a kept file
 comes back only to the user who uploaded it, for the purpose it was uploaded for, within a day, and
 never from a token the portal did not sign."""
+
 import os
 import time
 
@@ -48,7 +49,12 @@ def test_a_kept_upload_comes_back_to_its_user_for_its_purpose_then_is_gone(media
 def test_another_user_or_purpose_gets_nothing(media, clerk, make_user):
     token = keep(clerk)
     assert uploads.pending(token, user=make_user("nx2", "province", "640000"), purpose=PURPOSE) is None
-    for other in ({**PURPOSE, "period": "2022S2"}, {**PURPOSE, "province": "510000"}, {**PURPOSE, "kind": "ledger"}, {"kind": "attachment2"}):
+    for other in (
+        {**PURPOSE, "period": "2022S2"},
+        {**PURPOSE, "province": "510000"},
+        {**PURPOSE, "kind": "ledger"},
+        {"kind": "attachment2"},
+    ):
         assert uploads.pending(token, user=clerk, purpose=other) is None, other
     assert uploads.pending(token, user=clerk, purpose=PURPOSE) is not None  # still there for the right one
 
@@ -78,8 +84,11 @@ def test_a_forged_or_altered_token_gets_nothing(media, clerk):
 
 def test_sweep_deletes_what_was_kept_longer_than_a_day(media, clerk):
     old = uploads.pending(keep(clerk), user=clerk, purpose=PURPOSE)
-    fresh = uploads.pending(keep(clerk, {"kind": "ledger", "ledger": "x", "progress": False}), user=clerk,
-                            purpose={"kind": "ledger", "ledger": "x", "progress": False})
+    fresh = uploads.pending(
+        keep(clerk, {"kind": "ledger", "ledger": "x", "progress": False}),
+        user=clerk,
+        purpose={"kind": "ledger", "ledger": "x", "progress": False},
+    )
     leftover = media / "imports" / "0b0e7c1e-0000-4000-8000-000000000000.json"  # the older 附件2 store's
     leftover.write_text("{}")
     day_ago = time.time() - uploads.MAX_AGE - 60
@@ -98,22 +107,31 @@ def test_the_store_does_not_need_its_folder_to_exist(media, clerk):
 
 # --- the import pages refuse what the store refuses -------------------------------------------------
 
+
 def _confirm_fields(response):
     import re
 
     page = response.content.decode()
     return {
-        "action": "confirm", "token": re.search(r'name="token" value="([^"]+)"', page)[1],
-        "digest": re.search(r'name="digest" value="([^"]+)"', page)[1], "period": "2022S1", "province": "640000",
+        "action": "confirm",
+        "token": re.search(r'name="token" value="([^"]+)"', page)[1],
+        "digest": re.search(r'name="digest" value="([^"]+)"', page)[1],
+        "period": "2022S1",
+        "province": "640000",
     }
 
 
 def test_the_attachment2_page_refuses_an_expired_upload_and_applies_nothing(client, media, clerk, period, monkeypatch):
     client.force_login(clerk)
-    response = client.post("/reporting/import/attachment2/", {
-        "action": "preview", "period": period.code, "province": "640000",
-        "file": SimpleUploadedFile("附件2.xlsx", to_bytes(workbook(period)[0])),
-    })
+    response = client.post(
+        "/reporting/import/attachment2/",
+        {
+            "action": "preview",
+            "period": period.code,
+            "province": "640000",
+            "file": SimpleUploadedFile("附件2.xlsx", to_bytes(workbook(period)[0])),
+        },
+    )
     assert response.status_code == 200
     fields = _confirm_fields(response)
     later = time.time() + uploads.MAX_AGE + 60

@@ -50,6 +50,8 @@ class Command(BaseCommand):
         if dry_run:
             self.stdout.write("试运行（--dry-run）：未写入任何内容。")
             return
-        self.stdout.write(self.style.SUCCESS(
-            f"已导入：新增 {len(preview.new)} 行，修改 {len(preview.changed)} 行（操作人 {user.username}，渠道“导入”）。"
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"已导入：新增 {len(preview.new)} 行，修改 {len(preview.changed)} 行（操作人 {user.username}，渠道“导入”）。"
+            )
+        )

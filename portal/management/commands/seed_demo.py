@@ -16,12 +16,13 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--scale", choices=["province", "national"], default="province",
-                            help="province：四川省（默认）；national：全国所有省份。")
-        parser.add_argument("--periods", type=int, default=8,
-                            help="national：报告期个数，截至今年全年（默认 8，即前三年上半年至今年全年）。")
-        parser.add_argument("--provinces", default="",
-                            help="national：只生成这些省份（逗号分隔的行政区划代码），默认全国。")
+        parser.add_argument(
+            "--scale", choices=["province", "national"], default="province", help="province：四川省（默认）；national：全国所有省份。"
+        )
+        parser.add_argument(
+            "--periods", type=int, default=8, help="national：报告期个数，截至今年全年（默认 8，即前三年上半年至今年全年）。"
+        )
+        parser.add_argument("--provinces", default="", help="national：只生成这些省份（逗号分隔的行政区划代码），默认全国。")
 
     def handle(self, *args, **options):
         if not Region.objects.filter(code=DEMO_PROVINCE).exists():

@@ -5,15 +5,12 @@ from django.core.management.base import BaseCommand, CommandError
 from accounts.models import Region, RegionLevel
 from accounts.scoping import Action
 from indicators.models import Period
-from utilities.errors import ConflictError
 from reporting.imports import ImportFileError, apply_attachment2, can_import, preview_lines, read_attachment2
+from utilities.errors import ConflictError
 
 
 class Command(BaseCommand):
-    help = (
-        "导入离线填写的附件2（官方格式 .xlsx）：先打印预览；不带 --dry-run 时全部导入或全部不导入，"
-        "操作记录的渠道为“导入”。"
-    )
+    help = "导入离线填写的附件2（官方格式 .xlsx）：先打印预览；不带 --dry-run 时全部导入或全部不导入，操作记录的渠道为“导入”。"
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="附件2 文件（.xlsx）")
@@ -49,10 +46,12 @@ class Command(BaseCommand):
             raise CommandError(f"{exc.message} 未导入任何内容。") from exc
         except ValidationError as exc:
             raise CommandError("未导入任何内容：\n" + "\n".join(exc.messages)) from exc
-        self.stdout.write(self.style.SUCCESS(
-            f"已导入：{result.regions} 个区域，其中 {result.regions_changed} 个有变更，共更新 {result.checkmarks_changed} 项指标"
-            f"（操作人 {user.username}，渠道“导入”）。"
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"已导入：{result.regions} 个区域，其中 {result.regions_changed} 个有变更，共更新 {result.checkmarks_changed} 项指标"
+                f"（操作人 {user.username}，渠道“导入”）。"
+            )
+        )
 
     def _user(self, username):
         users = get_user_model().objects.filter(is_active=True)

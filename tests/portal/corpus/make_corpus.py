@@ -10,6 +10,7 @@ uploaded as 附件2) are made in the tests from the portal's own exports, with t
 Oversized items are written sparse (a header, then ``truncate`` past the limit), so they cost no
 memory and almost no disk; the zip bomb is streamed through the compressor in 1 MB chunks.
 """
+
 import io
 import json
 import random
@@ -40,6 +41,7 @@ def _random(n, salt=0):
 
 # --- .xlsx files ---------------------------------------------------------------------------------
 
+
 def corrupt_xlsx():
     """A zip header followed by random bytes."""
     return ZIP_MAGIC + _random(4096)
@@ -51,7 +53,7 @@ def xls_renamed():
 
 
 def csv_renamed():
-    return "序号,省,地市,县\n1,宁夏回族自治区,银川市,兴庆区\n".encode("utf-8")
+    return "序号,省,地市,县\n1,宁夏回族自治区,银川市,兴庆区\n".encode()
 
 
 def zip_without_workbook():
@@ -106,6 +108,7 @@ def write_sparse(path, size, head=ZIP_MAGIC):
 
 # --- evidence uploads ----------------------------------------------------------------------------
 
+
 def exe_named_pdf():
     return b"MZ\x90\x00\x03\x00\x00\x00\x04\x00" + _random(1024, 2)
 
@@ -120,6 +123,7 @@ def tiny_pdf():
 
 # --- JSON bodies for the API ---------------------------------------------------------------------
 
+
 def json_bodies():
     """name -> (bytes, what the API must answer: (status, code))."""
     good_item = {"number": 1, "status": "done", "done_month": "2022-03"}
@@ -129,16 +133,26 @@ def json_bodies():
         "empty": (b"", (400, "validation_error")),
         "list_not_object": (json.dumps([good_item]).encode(), (400, "validation_error")),
         "checkmarks_a_string": (json.dumps({"checkmarks": "all done"}).encode(), (400, "validation_error")),
-        "wrong_types": (json.dumps({"checkmarks": [{"number": "一", "status": 3, "done_month": ["2022"]}]}).encode(), (400, "validation_error")),
-        "huge_string": (json.dumps({"checkmarks": [{**good_item, "note": "长" * 200_000}]}, ensure_ascii=False).encode(), (400, "validation_error")),
+        "wrong_types": (
+            json.dumps({"checkmarks": [{"number": "一", "status": 3, "done_month": ["2022"]}]}).encode(),
+            (400, "validation_error"),
+        ),
+        "huge_string": (
+            json.dumps({"checkmarks": [{**good_item, "note": "长" * 200_000}]}, ensure_ascii=False).encode(),
+            (400, "validation_error"),
+        ),
         "deeply_nested": (b'{"checkmarks": ' + b"[" * 50_000 + b"]" * 50_000 + b"}", (400, "parse_error")),
         "non_utf8": ('{"checkmarks": [{"number": 1, "status": "done", "note": "锦江区"}]}'.encode("gbk"), (400, "parse_error")),
         "nan": (b'{"checkmarks": [{"number": NaN, "status": "done"}]}', (400, None)),
-        "over_limit": (json.dumps({"checkmarks": [{**good_item, "note": "x" * (BODY_MAX_BYTES + 10)}]}).encode(), (413, "payload_too_large")),
+        "over_limit": (
+            json.dumps({"checkmarks": [{**good_item, "note": "x" * (BODY_MAX_BYTES + 10)}]}).encode(),
+            (413, "payload_too_large"),
+        ),
     }
 
 
 # --- the command ---------------------------------------------------------------------------------
+
 
 def build(directory):
     """Write every DB-independent item into ``directory``; return name -> path."""
