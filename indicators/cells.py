@@ -19,6 +19,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from utilities.excel import compact, plain_text
+
 from .models import CheckmarkStatus, IndicatorLevel, month_label
 from .periods import parse_month
 
@@ -31,7 +33,6 @@ NOT_DONE_PREFIX = "预计"
 NO_EXPECTED_MONTH = "未完成（未填预计月份）"
 MONTH_HINT = "应写作“2021年8月”（也可写“2021-08”或“2021.8”），已完成的写“√”"
 
-_SPACES = re.compile(r"\s+")
 _MONTH_EXTRA = re.compile(r"^(?:预计)?(\d{4})(?:年|-|－|\.|/|．)(\d{1,2})月?份?$")
 _DONE_WITH_MONTH = re.compile(r"^([√✓✔☑✅])[（(]?(.+?)[)）]?$")
 
@@ -90,7 +91,7 @@ def cell_value(value, *, level, encouraging, today):
 def _county_value(value, today):
     if isinstance(value, (date, datetime)):  # Excel turned “2021-08” into a date
         return CellValue(CheckmarkStatus.NOT_DONE, month_of(value))
-    text = _compact(value)
+    text = compact(value)
     if not text:
         return CellValue()
     if text in DONE_MARKS or text == PROVINCE_DONE:
@@ -111,7 +112,7 @@ def _province_value(value, encouraging):
         if encouraging:
             raise ValueError("鼓励性指标只能填“已开展”或留空，不能填月份")
         return CellValue(CheckmarkStatus.NOT_DONE, month_of(value))
-    text = _compact(value)
+    text = compact(value)
     if not text:
         return CellValue()
     if text in (PROVINCE_DONE, PROVINCE_STARTED) or text in DONE_MARKS:
@@ -139,7 +140,7 @@ def month_of(value):
     elif isinstance(value, (int, float)):
         raise ValueError(f"数字“{_shown(value)}”不是有效的月份（2021.1 是 1 月还是 10 月？），{MONTH_HINT}")
     else:
-        text = _compact(value)
+        text = compact(value)
         try:
             month = parse_month(text)
         except ValueError:
@@ -152,20 +153,6 @@ def month_of(value):
     return month
 
 
-def _text(value):
-    """A cell as text, stripped; a whole float without its spurious “.0”."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def _compact(value):
-    """No whitespace at all (full-width spaces included): “2021 年 8 月” is “2021年8月”."""
-    return _SPACES.sub("", _text(value).replace("\u3000", ""))
-
-
 def _shown(value, limit=30):
-    text = _text(value)
+    text = plain_text(value)
     return text if len(text) <= limit else text[:limit] + "…"

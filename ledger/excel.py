@@ -12,7 +12,6 @@ every later message can say “第 N 行 X 列”. A merged cell reads as its va
 """
 
 import math
-import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -22,11 +21,13 @@ from utilities.excel import (
     HEADER_FILL,
     PERIOD_ROW,
     ImportFileError,
+    compact,
     fit_height,
     frame,
     head,
     merge,
     open_workbook,
+    plain_text,
     print_setup,
     put,
     read_bytes,
@@ -62,8 +63,6 @@ WIDTHS = {
 }
 CENTRED = frozenset({"序号", "完成时间", "责任区域代码", "牵头", "节点时间", "状态", "进展日期"})
 EXTRA_WIDTH = (12, 40)  # an extra column (年度重点举措, 具体举措…) is as wide as its text, within these bounds
-
-_SPACES = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -165,21 +164,6 @@ class Sheet:
         return get_column_letter(self.headers.index(header) + 1) if header in self.headers else ""
 
 
-def cell_text(value):
-    """A cell as text: stripped, whole numbers without “.0”, dates as YYYY-MM-DD."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, date):
-        return value.strftime("%Y-%m-%d")
-    return str(value).strip()
-
-
-def _compact(value):
-    return _SPACES.sub("", cell_text(value))
-
-
 def read_sheet(file, layout, *, headers, optional=(), title=None):
     """The data rows of an uploaded workbook of ``layout``; ImportFileError lists what is wrong.
 
@@ -192,7 +176,7 @@ def read_sheet(file, layout, *, headers, optional=(), title=None):
         grid = _grid(workbook.worksheets[0], layout, name)
     finally:
         workbook.close()
-    header_row = next((r for r, row in enumerate(grid[:HEADER_SEARCH_ROWS], start=1) if row and _compact(row[0]) == "序号"), None)
+    header_row = next((r for r, row in enumerate(grid[:HEADER_SEARCH_ROWS], start=1) if row and compact(row[0]) == "序号"), None)
     if header_row is None:
         raise ImportFileError(
             [
@@ -200,7 +184,7 @@ def read_sheet(file, layout, *, headers, optional=(), title=None):
                 f"表头应为“{'、'.join(headers)}”。"
             ]
         )
-    found = [_compact(v) for v in grid[header_row - 1]]
+    found = [compact(v) for v in grid[header_row - 1]]
     while found and not found[-1]:
         found.pop()
     wanted = [h for h in headers if h not in optional or h in found]
@@ -214,15 +198,15 @@ def read_sheet(file, layout, *, headers, optional=(), title=None):
         other = next((o for o in LAYOUTS if o is not layout and o.signature <= set(found)), None)
         what = f"这是{other.document}，请到对应的导入页面导入" if other else f"这不是从门户导出的{layout.document}"
         raise ImportFileError([f"表头与{layout.document}不符：{what}。", *errors])
-    title_row = next((r for r, row in enumerate(grid[: header_row - 1], start=1) if any(cell_text(v) for v in row)), None)
+    title_row = next((r for r, row in enumerate(grid[: header_row - 1], start=1) if any(plain_text(v) for v in row)), None)
     if title and title_row:
-        shown = next(cell_text(v) for v in grid[title_row - 1] if cell_text(v))
-        if _compact(shown) != _compact(title):
+        shown = next(plain_text(v) for v in grid[title_row - 1] if plain_text(v))
+        if compact(shown) != compact(title):
             raise ImportFileError([f"第 {title_row} 行：标题是“{shown}”，不是“{title}”：这是另一份台账的表，请选择正确的台账或文件。"])
     rows = [
         (number, tuple(_padded(values[: len(wanted)], len(wanted))))
         for number, values in enumerate(grid[header_row:], start=header_row + 1)
-        if any(cell_text(v) for v in values)
+        if any(plain_text(v) for v in values)
     ]
     if not rows:
         raise ImportFileError([f"表头（第 {header_row} 行）以下没有数据。"])
@@ -247,9 +231,9 @@ def _grid(ws, layout, name):
         ]
     except Exception as exc:  # openpyxl raises many kinds on a damaged sheet
         raise ImportFileError([f"文件“{name}”的工作表无法读取（{type(exc).__name__}），可能已损坏。"]) from exc
-    if len(grid) > limit_rows and any(cell_text(v) for v in grid[limit_rows]):
+    if len(grid) > limit_rows and any(plain_text(v) for v in grid[limit_rows]):
         raise ImportFileError([f"第 {limit_rows + 1} 行仍有内容：{layout.document}最多 {layout.max_rows} 行，请分批导入。"])
-    if any(len(row) > MAX_COLUMNS and cell_text(row[MAX_COLUMNS]) for row in grid):
+    if any(len(row) > MAX_COLUMNS and plain_text(row[MAX_COLUMNS]) for row in grid):
         raise ImportFileError([f"{get_column_letter(MAX_COLUMNS + 1)} 列有内容：列数过多，不像是{layout.document}。"])
     for cells in getattr(ws, "merged_cells", ()):  # the streaming reader has none
         value = ws.cell(cells.min_row, cells.min_col).value

@@ -14,7 +14,6 @@ would do. The preview is therefore the import itself, rolled back: permission er
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -27,14 +26,14 @@ from import_export.fields import Field
 
 from accounts.models import Region
 from accounts.scoping import Action
+from utilities.excel import compact, plain_text
 
-from .excel import ITEMS, PROGRESS, cell_text, read_sheet, write_workbook
+from .excel import ITEMS, PROGRESS, read_sheet, write_workbook
 from .models import Assignment, AssignmentStatus, LedgerItem
 from .services import ledger_item_save, progress_report
 
 KINDS = {"new": "新增", "update": "修改", "skip": "未变", "error": "错误"}
 DAY_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日")
-_SPACES = re.compile(r"\s+")
 
 
 # --- cells ↔ values -----------------------------------------------------------------------------
@@ -42,7 +41,7 @@ _SPACES = re.compile(r"\s+")
 
 class TextWidget(widgets.CharWidget):
     def clean(self, value, row=None, **kwargs):
-        return cell_text(value)
+        return plain_text(value)
 
 
 class DueTextWidget(TextWidget):
@@ -59,7 +58,7 @@ class SerialWidget(widgets.IntegerWidget):
         super().__init__(coerce_to_string=False)  # a number in the sheet, as the documents print it
 
     def clean(self, value, row=None, **kwargs):
-        text = cell_text(value)
+        text = plain_text(value)
         if not text:
             raise ValueError("序号为空。")
         if not text.isdigit() or int(text) == 0:
@@ -74,7 +73,7 @@ class StatusWidget(widgets.Widget):
     reportable = "、".join(label for value, label in AssignmentStatus.choices if value != AssignmentStatus.OVERDUE)
 
     def clean(self, value, row=None, **kwargs):
-        text = _SPACES.sub("", cell_text(value))
+        text = compact(value)
         if text not in self.by_label:
             raise ValueError(f"“{text}”不是有效的状态：应为{self.reportable}之一。" if text else f"状态为空：应为{self.reportable}之一。")
         return self.by_label[text]
@@ -91,7 +90,7 @@ class DayWidget(widgets.Widget):
             return value.date()
         if isinstance(value, date):
             return value
-        text = _SPACES.sub("", cell_text(value))
+        text = compact(value)
         if not text:
             return None
         for pattern in DAY_FORMATS:
@@ -230,7 +229,7 @@ class _LedgerResource(resources.ModelResource):
         return sheet
 
     def before_import_row(self, row, row_number=None, **kwargs):
-        key = tuple(_SPACES.sub("", cell_text(row[c])) for c in self.key_columns)
+        key = tuple(compact(row[c]) for c in self.key_columns)
         if key in self.seen:
             first = next(f for f in self.fields.values() if f.column_name == self.key_columns[0])
             raise ValidationError({first.attribute: f"与第 {self.seen[key]} 行重复：同一{self.row_noun}只能有一行。"})
@@ -253,7 +252,7 @@ class _LedgerResource(resources.ModelResource):
         return ImportPreview(ledger=self.ledger, document=self.layout.document, file_name=sheet.file_name, rows=rows, errors=errors)
 
     def row_key(self, values):
-        number, *rest = (cell_text(values.get(c)) for c in self.label_columns)
+        number, *rest = (plain_text(values.get(c)) for c in self.label_columns)
         return " ".join([f"第 {number} 项", *rest])
 
     def changes(self, original, instance):
@@ -267,7 +266,7 @@ class _LedgerResource(resources.ModelResource):
         ]
 
     def _shown(self, resource_field, instance):
-        return "" if instance is None else cell_text(self.export_field(resource_field, instance))
+        return "" if instance is None else plain_text(self.export_field(resource_field, instance))
 
     def row_errors(self, sheet, number, row_result):
         """Every problem of one row, as “第 N 行 X 列（列名）：…”, or “第 N 行：…” when no column is to blame."""
@@ -402,7 +401,7 @@ class AssignmentProgressResource(_LedgerResource):
     def get_instance(self, instance_loader, row):
         """The assignment the row names; the region is checked first, for a message that says what is wrong."""
         number = _clean_or_invalid(self.fields["number"], row)
-        code = cell_text(row["责任区域代码"])
+        code = plain_text(row["责任区域代码"])
         # Regions are public reference data: looked up to name the problem, not to grant anything.
         region = Region.objects.filter(code=code).first()
         if region is None:
@@ -410,7 +409,7 @@ class AssignmentProgressResource(_LedgerResource):
         scope = self.ledger.region
         if scope is not None and not region.path.startswith(scope.path):
             raise ValidationError({"region__code": f"{region.name}（{code}）不在{scope.name}范围内。"})
-        unit = cell_text(row["责任单位"])
+        unit = plain_text(row["责任单位"])
         assignment = self.get_queryset().filter(item__number=number, region=region, responsible_unit=unit).first()
         if assignment is None:
             raise ValidationError(

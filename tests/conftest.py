@@ -86,6 +86,13 @@ def make_user(django_user_model):
 
 
 @pytest.fixture
+def media(settings, tmp_path):
+    """Uploaded and generated files go to a folder of this test's own."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
 def seeds_dir():
     require(SEEDS.is_dir(), f"找不到原文目录 {SEEDS}（shared/ 应与仓库并列）")
     return SEEDS

@@ -3,6 +3,7 @@ a filled county sheet, a 附件2 workbook built in the official layout, a small 
 
 Fixtures live in the conftest.py files; this module holds functions and constants only."""
 
+import hashlib
 import io
 import threading
 from datetime import date
@@ -170,3 +171,9 @@ def forget_celery_connections(app):
         app.amqp._producer_pool = None
     app._backend_cache = None
     app._local = threading.local()
+
+
+def table_digest(queryset, *fields):
+    """A table's rows as (count, digest): equal before and after means nothing was changed."""
+    rows = list(queryset.order_by("pk").values_list(*fields))
+    return len(rows), hashlib.sha256(repr(rows).encode()).hexdigest()

@@ -14,11 +14,13 @@ Reading: every uploaded workbook is read through ``read_bytes`` (size checked be
 import io
 import math
 import os
+import re
 import unicodedata
 import weakref
 import zipfile
 import zlib
 from copy import copy
+from datetime import date
 from functools import cache, lru_cache
 from pathlib import Path
 
@@ -254,6 +256,27 @@ class ImportFileError(Exception):
     @property
     def messages(self):
         return self.errors
+
+
+_SPACES = re.compile(r"\s+")
+
+
+def plain_text(value):
+    """A cell as text, stripped: whole numbers without a spurious “.0”, dates as YYYY-MM-DD."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, date):
+        return value.strftime("%Y-%m-%d")
+    return str(value).strip()
+
+
+def compact(value):
+    """For comparing labels and names: no whitespace at all (full-width spaces included)."""
+    return _SPACES.sub("", plain_text(value).replace("\u3000", ""))
 
 
 def read_bytes(file, max_bytes, *, document):

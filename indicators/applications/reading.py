@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from openpyxl.utils import get_column_letter
 
-from utilities.excel import ImportFileError, open_workbook
+from utilities.excel import ImportFileError, compact, open_workbook, plain_text
 
 from ..models import Application, CustomerType
 from .layout import COLUMN_BY_HEADER, COLUMNS, DOCUMENT, SHEET
@@ -23,21 +23,8 @@ MAX_ERRORS = 200  # listed; the rest are counted
 PROGRESS_EVERY = 2000  # rows between progress reports of a background read
 
 FLAG_VALUES = {"是": True, "否": False, "": False, "1": True, "0": False, "TRUE": True, "FALSE": False, "Y": True, "N": False}
-_SPACES = re.compile(r"\s+")
 _DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
 _TYPE_BY_TEXT = {**{label: value for value, label in CustomerType.choices}, **{v: v for v in CustomerType.values}}
-
-
-def _compact(value):
-    return _SPACES.sub("", str(value).replace("\u3000", "")) if value is not None else ""
-
-
-def _text(value):
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
 
 
 def _read_date(value):
@@ -46,8 +33,8 @@ def _read_date(value):
     if isinstance(value, date):
         return value
     if isinstance(value, (int, float)):
-        raise ValueError(f"“{_text(value)}”是数字，不是日期：请把单元格设为日期格式，或写成 2024-02-08")
-    text = _compact(value)
+        raise ValueError(f"“{plain_text(value)}”是数字，不是日期：请把单元格设为日期格式，或写成 2024-02-08")
+    text = compact(value)
     if not text:
         return None
     match = _DATE.match(text)
@@ -58,7 +45,7 @@ def _read_date(value):
 
 
 def _read_count(value):
-    text = _text(value)
+    text = plain_text(value)
     if not text:
         return None
     if not text.isdigit() or not 1 <= int(text) <= 99:
@@ -67,7 +54,7 @@ def _read_count(value):
 
 
 def _read_money(value):
-    text = _compact(_text(value)).replace(",", "").replace("，", "")
+    text = compact(plain_text(value)).replace(",", "").replace("，", "")
     if not text:
         return None
     try:
@@ -80,14 +67,14 @@ def _read_money(value):
 
 
 def _read_flag(value):
-    text = _compact(_text(value)).upper()
+    text = compact(plain_text(value)).upper()
     if text not in FLAG_VALUES:
         raise ValueError(f"“{text[:30]}”应为“是”或“否”（留空为否）")
     return FLAG_VALUES[text]
 
 
 def _read_type(value):
-    text = _compact(value)
+    text = compact(value)
     if not text:
         return None
     if text not in _TYPE_BY_TEXT:
@@ -96,7 +83,7 @@ def _read_type(value):
 
 
 READERS = {
-    "text": _text,
+    "text": plain_text,
     "type": _read_type,
     "date": _read_date,
     "count": _read_count,
@@ -190,7 +177,7 @@ class _Reader:
         """Find the header row among the first rows and map every column; missing ones are errors."""
         wanted = COLUMNS[0].header
         for number, values in rows:
-            found = [_compact(v) for v in values]
+            found = [compact(v) for v in values]
             if wanted in found:
                 break
             if number >= HEADER_SEARCH_ROWS:
@@ -219,7 +206,7 @@ class _Reader:
         today = timezone.localdate()
         records, seen, count = [], {}, 0
         for number, values in rows:
-            if not any(_text(v) for v in values):
+            if not any(plain_text(v) for v in values):
                 continue
             count += 1
             if count > self.max_rows:

@@ -8,7 +8,7 @@ located message per problem (“附件2 第 12 行 G 列（指标 3）：…”)
 per region, channel “import”, inside one transaction — so a locked period, a region out of scope,
 data changed since the preview or any value the service refuses rolls everything back.
 
-What a cell means (read by ``indicators.cells.cell_value``, the reverse of the table's ``cell_text``):
+What a cell means (read by ``indicators.cells.cell_value``, the reverse of the table's ``plain_text``):
 
 - county rows, county indicators: “√” (also ✓ ✔ ☑, spaces around) is done. The table has no done
   month: the county's existing done month is kept, else the period's last month (not later than

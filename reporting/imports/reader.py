@@ -15,12 +15,12 @@ from indicators.models import (
     month_label,
 )
 from indicators.services import CheckmarkValue
-from utilities.excel import ImportFileError
+from utilities.excel import ImportFileError, compact, plain_text
 
 from .. import layout
 from ..tables import EXCEPTION_MARK, NOT_APPLICABLE, STAT_LABELS
 from .preview import Change, Preview, RegionPreview, describe, same
-from .text import as_text, compact, label_key, shown, span_key, title_key
+from .text import label_key, shown, span_key, title_key
 
 MAX_ERRORS = 200  # listed; the rest are counted
 
@@ -75,7 +75,7 @@ class Reader:
     def row_text(self, row, first=1, last=None):
         """The non-empty texts of a row (merged cells keep their value in the first cell)."""
         values = self.rows[row - 1] if row <= len(self.rows) else ()
-        return "".join(as_text(v) for v in values[first - 1 : last] if as_text(v))
+        return "".join(plain_text(v) for v in values[first - 1 : last] if plain_text(v))
 
     # the steps
     def read(self):
@@ -179,11 +179,11 @@ class Reader:
             if layout.STATISTICS_LABEL in joined or layout.FOOT_TEXT in joined or labels[layout.COL_COUNTY - 1] in STAT_LABELS:
                 break  # the statistics rows and the foot: computed or not data
             values = self.rows[row - 1]
-            if not any(as_text(v) for v in values):
+            if not any(plain_text(v) for v in values):
                 continue
             serial = self.cell(row, layout.COL_SERIAL)
             # 1.1 typed as a number stays “1.1”; a whole number (a city's “1”) reads as “1”
-            serial_text = repr(serial) if isinstance(serial, float) and not serial.is_integer() else as_text(serial)
+            serial_text = repr(serial) if isinstance(serial, float) and not serial.is_integer() else plain_text(serial)
             county_name = labels[layout.COL_COUNTY - 1].removesuffix(EXCEPTION_MARK)  # a sign-off's exception
             if county_name.endswith(SUBTOTAL_SUFFIX):
                 continue  # ××市小计: computed
@@ -339,7 +339,7 @@ class Reader:
         written = self.cell(row, column)
         if isinstance(written, (int, float)) and not isinstance(written, bool) and written != done_in_file:
             entry.notes.append(
-                f"第 {row} 行“完成个数”（{get_column_letter(column)} 列）写的是 {as_text(written)}，表中“√”为 {done_in_file} 个："
+                f"第 {row} 行“完成个数”（{get_column_letter(column)} 列）写的是 {plain_text(written)}，表中“√”为 {done_in_file} 个："
                 "以门户计算为准。"
             )
 

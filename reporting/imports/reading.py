@@ -4,11 +4,10 @@
 from django.utils import timezone
 from openpyxl.utils import get_column_letter
 
-from utilities.excel import ImportFileError, open_workbook, read_bytes
+from utilities.excel import ImportFileError, open_workbook, plain_text, read_bytes
 
 from .. import layout
 from .reader import Reader
-from .text import as_text
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024  # a real 附件2 is some tens of KB
 MAX_UNCOMPRESSED_BYTES = 40 * 1024 * 1024  # all entries of the .xlsx package together, unpacked
@@ -51,10 +50,10 @@ def _load_rows(name, data):
     finally:
         workbook.close()
     problems = []
-    if len(rows) > MAX_ROWS and any(as_text(v) for v in rows[MAX_ROWS]):
+    if len(rows) > MAX_ROWS and any(plain_text(v) for v in rows[MAX_ROWS]):
         problems.append(f"{layout.ATTACHMENT2_SHEET} 第 {MAX_ROWS + 1} 行仍有内容：工作表超过 {MAX_ROWS} 行，不像是附件2。")
     for index, row in enumerate(rows[:MAX_ROWS], start=1):
-        if len(row) > MAX_COLUMNS and as_text(row[MAX_COLUMNS]):
+        if len(row) > MAX_COLUMNS and plain_text(row[MAX_COLUMNS]):
             problems.append(
                 f"{layout.ATTACHMENT2_SHEET} 第 {index} 行 {get_column_letter(MAX_COLUMNS + 1)} 列有内容："
                 f"工作表超过 {MAX_COLUMNS} 列，不像是附件2。"

@@ -2,7 +2,6 @@
 submit in one transaction; a form without its version is refused like a stale one; an indicator
 left out of a POST is never blanked."""
 
-import hashlib
 from datetime import date
 
 import pytest
@@ -13,7 +12,7 @@ from accounts.models import Region
 from indicators import services
 from indicators.models import AuditEntry, Checkmark, Evidence, Indicator, Submission
 from indicators.services import CheckmarkValue
-from tests.helpers import COUNTY_NUMBERS, pdf
+from tests.helpers import COUNTY_NUMBERS, pdf, table_digest
 from utilities.errors import StaleVersion
 
 pytestmark = pytest.mark.django_db
@@ -23,12 +22,6 @@ PROVINCE_SHEET = "/periods/2022S1/sheet/510000/"
 DONE = CheckmarkValue("done", done_month=date(2022, 3, 1))
 MISSING_VERSION = "表单缺少版本号"
 NOT_SAVED = "您填写的内容尚未保存：请刷新页面核对后再保存。"
-
-
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
 
 
 @pytest.fixture
@@ -44,14 +37,10 @@ def jinjiang():
 def stored():
     """Everything a sheet save could change."""
 
-    def digest(queryset, *fields):
-        rows = list(queryset.order_by("pk").values_list(*fields))
-        return len(rows), hashlib.sha256(repr(rows).encode()).hexdigest()
-
     return {
-        "checkmarks": digest(Checkmark.objects, "pk", "status", "done_month", "expected_month", "note"),
-        "audit": digest(AuditEntry.objects, "pk", "action", "before", "after"),
-        "submissions": digest(Submission.objects, "pk", "state", "version"),
+        "checkmarks": table_digest(Checkmark.objects, "pk", "status", "done_month", "expected_month", "note"),
+        "audit": table_digest(AuditEntry.objects, "pk", "action", "before", "after"),
+        "submissions": table_digest(Submission.objects, "pk", "state", "version"),
         "evidence": Evidence.objects.count(),
     }
 

@@ -46,11 +46,6 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/", application, config=CONF
 
 
 @pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
-@pytest.fixture
 def keep_connection():
     """Requests go through the WSGI app, not Django's test client: like the client, keep Django from
     closing the test's database connection (and its transaction) at the start and end of each."""

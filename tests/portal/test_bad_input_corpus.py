@@ -7,7 +7,6 @@ Formula-looking text that is accepted (a note, a progress report) must come out 
 as text, never as a formula.
 """
 
-import hashlib
 import io
 from pathlib import Path
 
@@ -29,7 +28,7 @@ from reporting import excel
 from reporting import services as report_services
 from reporting.imports import ImportFileError, read_attachment2
 from reporting.models import ReportSnapshot
-from tests.helpers import col, to_bytes, workbook
+from tests.helpers import col, table_digest, to_bytes, workbook
 from tests.portal.corpus import make_corpus
 
 pytestmark = pytest.mark.django_db
@@ -54,25 +53,15 @@ def nx(make_user):
     return make_user("nx", "province", NINGXIA, last_name="宁夏能源局")
 
 
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
 def state():
     """Everything an import, a write or an upload could have changed."""
 
-    def digest(queryset, *fields):
-        rows = list(queryset.order_by("pk").values_list(*fields))
-        return len(rows), hashlib.sha256(repr(rows).encode()).hexdigest()
-
     return {
-        "checkmarks": digest(Checkmark.objects, "pk", "status", "done_month", "expected_month", "note"),
+        "checkmarks": table_digest(Checkmark.objects, "pk", "status", "done_month", "expected_month", "note"),
         "audit": AuditEntry.objects.count(),
-        "submissions": digest(Submission.objects, "pk", "state", "version"),
-        "ledger_items": digest(LedgerItem.objects, "pk", "number", "category", "task", "responsible_units", "due_text", "extra"),
-        "assignments": digest(Assignment.objects, "pk", "status", "progress", "version"),
+        "submissions": table_digest(Submission.objects, "pk", "state", "version"),
+        "ledger_items": table_digest(LedgerItem.objects, "pk", "number", "category", "task", "responsible_units", "due_text", "extra"),
+        "assignments": table_digest(Assignment.objects, "pk", "status", "progress", "version"),
         "progress": ProgressUpdate.objects.count(),
         "evidence": Evidence.objects.count(),
         "progress_evidence": ProgressEvidence.objects.count(),

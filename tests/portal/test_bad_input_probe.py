@@ -2,7 +2,6 @@
 Chinese message or the API's error shape — never a 500, never silently ignored, and nothing stored
 changes. And what is private is never kept by a cache (Cache-Control: private, no-store)."""
 
-import hashlib
 from datetime import date
 
 import pytest
@@ -14,7 +13,7 @@ from indicators.models import AuditEntry, Checkmark, Evidence, Submission
 from indicators.services import CheckmarkValue
 from ledger.models import Assignment, Ledger, ProgressUpdate
 from reporting.models import Benefit
-from tests.helpers import CHECKMARKS, COUNTY_NUMBERS, JINJIANG, SICHUAN, V1, assert_error, pdf
+from tests.helpers import CHECKMARKS, COUNTY_NUMBERS, JINJIANG, SICHUAN, V1, assert_error, pdf, table_digest
 
 pytestmark = pytest.mark.django_db
 
@@ -26,17 +25,13 @@ INVALID_BOOLEAN = "不是有效的取值：应为 true 或 false（也可写 1 �
 def stored():
     """Everything the requests below could change."""
 
-    def digest(queryset, *fields):
-        rows = list(queryset.order_by("pk").values_list(*fields))
-        return len(rows), hashlib.sha256(repr(rows).encode()).hexdigest()
-
     return {
-        "checkmarks": digest(Checkmark.objects, "pk", "status", "done_month", "expected_month", "note"),
+        "checkmarks": table_digest(Checkmark.objects, "pk", "status", "done_month", "expected_month", "note"),
         "audit": AuditEntry.objects.count(),
-        "submissions": digest(Submission.objects, "pk", "state", "version"),
+        "submissions": table_digest(Submission.objects, "pk", "state", "version"),
         "evidence": Evidence.objects.count(),
-        "benefits": digest(Benefit.objects, "pk", "households", "investment", "sales", "capacity"),
-        "assignments": digest(Assignment.objects, "pk", "status", "version"),
+        "benefits": table_digest(Benefit.objects, "pk", "households", "investment", "sales", "capacity"),
+        "assignments": table_digest(Assignment.objects, "pk", "status", "version"),
         "progress": ProgressUpdate.objects.count(),
     }
 

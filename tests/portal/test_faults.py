@@ -52,12 +52,6 @@ def clerk(make_user):
     return make_user("jj", "county", JINJIANG, last_name="锦江填报员")
 
 
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
 def files_in(media):
     return [p for p in Path(media).rglob("*") if p.is_file()] if Path(media).exists() else []
 

@@ -20,12 +20,6 @@ DATA = b"PK\x03\x04 a workbook's bytes"
 
 
 @pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
-
-
-@pytest.fixture
 def clerk(make_user):
     return make_user("nx", "province", "640000")
 
