@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: install setup run lint test audit bench load clean
+.PHONY: install setup run lint test audit bench load backup restore clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,15 @@ bench: install
 # make load LOAD_ARGS="--quick" (20 users) or LOAD_ARGS="--request-timeout 200" on a busy machine
 load: install
 	$(BIN)/python benchmarks/load.py $(LOAD_ARGS)
+
+# Database dump, every media object and manifest.json (docs/operations.md): make backup [BACKUP_DIR=…]
+backup: install
+	$(BIN)/python manage.py backup $(if $(BACKUP_DIR),--output $(BACKUP_DIR))
+
+# Into an EMPTY database and media store only, then checked against the manifest: make restore BACKUP=<dir>
+restore: install
+	@test -n "$(BACKUP)" || { echo "用法：make restore BACKUP=<备份目录>"; exit 2; }
+	$(BIN)/python manage.py restore $(BACKUP)
 
 clean:
 	rm -rf var .pytest_cache

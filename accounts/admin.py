@@ -1,10 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.core.exceptions import PermissionDenied
 
 from . import policy
-from .admin_base import RestrictedModelAdmin
-from .models import Region, User
+from .admin_base import ReadOnlyRestrictedAdmin, RestrictedModelAdmin
+from .models import Region, SecurityEvent, User
 
 admin.site.site_header = "获得电力台账 管理后台"
 admin.site.site_title = "获得电力台账"
@@ -34,6 +35,14 @@ def _without(fieldsets, names):
     return kept
 
 
+class AdminSetPasswordForm(AdminPasswordChangeForm):
+    """A password an administrator resets is changed by its owner at the next login."""
+
+    def save(self, commit=True):
+        self.user.must_change_password = True
+        return super().save(commit)
+
+
 @admin.register(User)
 class UserAdmin(RestrictedModelAdmin, DjangoUserAdmin):
     """A superuser manages every user; a province administrator the county, city and supply-company
@@ -43,7 +52,9 @@ class UserAdmin(RestrictedModelAdmin, DjangoUserAdmin):
     list_filter = ("role", "is_active", "is_staff")
     search_fields = ("username", "first_name", "last_name", "organisation", "region__name", "region__code")
     raw_id_fields = ("region",)
-    fieldsets = DjangoUserAdmin.fieldsets + (BELONGS,)
+    fieldsets = DjangoUserAdmin.fieldsets + (BELONGS, ("密码策略", {"fields": ("must_change_password", "password_changed_at")}))
+    readonly_fields = ("password_changed_at",)
+    change_password_form = AdminSetPasswordForm
     add_fieldsets = DjangoUserAdmin.add_fieldsets + (
         BELONGS,
         ("权限", {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
@@ -68,9 +79,22 @@ class UserAdmin(RestrictedModelAdmin, DjangoUserAdmin):
             stored = User.objects.filter(pk=obj.pk).first() if change else None
             for name in ("is_staff", "is_superuser"):
                 setattr(obj, name, getattr(stored, name) if stored else False)
+        if not change:
+            obj.must_change_password = True  # an administrator chose it: the owner changes it at first login
         super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change):
         if not request.user.is_superuser and any(name in form.cleaned_data for name in ("groups", "user_permissions")):
             raise PermissionDenied("只有超级管理员可以设置用户组和权限。")
         super().save_related(request, form, formsets, change)
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(ReadOnlyRestrictedAdmin):
+    """Read-only: a superuser reads every event, a province administrator those of its province's users."""
+
+    list_display = ("seq", "at", "kind", "username", "user", "ip", "detail")
+    list_filter = ("kind",)
+    search_fields = ("username", "ip", "detail")
+    date_hierarchy = "at"
+    readonly_fields = ("seq", "at", "kind", "username", "user", "ip", "detail", "prev_hash", "hash")

@@ -9,6 +9,7 @@ from django.contrib import admin
 from django.contrib.auth import get_permission_codename
 from django.core.exceptions import PermissionDenied
 
+from .audit import admin_entry_record
 from .scoping import Action, ensure_in_scope
 
 
@@ -41,6 +42,15 @@ class RestrictedModelAdmin(admin.ModelAdmin):
         if hasattr(related._default_manager, "restrict") and "queryset" not in kwargs:
             kwargs["queryset"] = related._default_manager.restrict(request.user, Action.CHANGE)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def log_deletions(self, request, queryset):
+        # Django saves a single LogEntry (post_save makes it a security event) but bulk-creates
+        # several for "delete selected", which sends no signal: those are recorded here.
+        entries = super().log_deletions(request, queryset)
+        if len(entries) > 1:
+            for entry in entries:
+                admin_entry_record(entry)
+        return entries
 
     def save_model(self, request, obj, form, change):
         # The admin wraps this in a transaction: re-check after the save, so an object moved out of

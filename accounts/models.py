@@ -6,6 +6,9 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Length
 from django.db.models.lookups import Exact
+from django.utils import timezone
+
+from utilities.hashchain import AppendOnlyQuerySet, ChainedEntry, ChainHeadBase
 
 from .scoping import RestrictedQuerySet
 
@@ -150,6 +153,12 @@ class User(AbstractUser):
     region = models.ForeignKey(Region, verbose_name="所属区域", null=True, blank=True, on_delete=models.PROTECT, related_name="users")
     organisation = models.CharField("单位", max_length=128, blank=True)
     phone = models.CharField("手机号码", max_length=20, blank=True)
+    # 等保 8.1.4.1 b: passwords expire (PASSWORD_MAX_AGE_DAYS) and one set by an administrator is
+    # changed by its owner at the next login.
+    password_changed_at = models.DateTimeField("密码修改时间", null=True, blank=True, editable=False)
+    must_change_password = models.BooleanField(
+        "下次登录须修改密码", default=False, help_text="管理员新建或重置的密码，用户首次登录后必须修改。"
+    )
 
     objects = RestrictedUserManager()
 
@@ -165,6 +174,26 @@ class User(AbstractUser):
                 name="user_region_required_unless_national",
             ),
         ]
+
+    def set_password(self, raw_password):
+        """Every path that sets a password (admin, change form, services) records it for the reuse rule."""
+        super().set_password(raw_password)
+        if self.has_usable_password():
+            self._password_changed_before = self.password_changed_at
+            self.password_changed_at = timezone.now()
+            self._password_history_pending = self.password
+
+    def save(self, *args, **kwargs):
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "password_changed_at" not in update_fields and hasattr(self, "_password_changed_before"):
+            # check_password() re-hashing the same password for a newer hasher: not a change.
+            self.password_changed_at = self._password_changed_before
+            self._password_history_pending = None
+        super().save(*args, **kwargs)
+        pending = getattr(self, "_password_history_pending", None)
+        if pending:
+            self._password_history_pending = None
+            PasswordHistory.record(user=self, password_hash=pending)
 
     def clean(self):
         super().clean()
@@ -266,3 +295,120 @@ class ApiToken(models.Model):
 
     def __str__(self):
         return f"{self.name}（{self.prefix}…）"
+
+
+class PasswordHistory(models.Model):
+    """The hashes of a user's recent passwords (current one included): none of them may be set again."""
+
+    user = models.ForeignKey(User, verbose_name="用户", on_delete=models.CASCADE, related_name="password_history")
+    password = models.CharField("密码摘要", max_length=128)
+    created_at = models.DateTimeField("设置时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "历史密码"
+        verbose_name_plural = "历史密码"
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.user} @ {self.created_at:%Y-%m-%d %H:%M}"
+
+    @classmethod
+    def record(cls, *, user, password_hash):
+        from django.conf import settings
+
+        cls.objects.create(user=user, password=password_hash)
+        keep = getattr(settings, "PASSWORD_HISTORY_COUNT", 5)
+        stale = cls.objects.filter(user=user).values_list("pk", flat=True)[keep:]
+        cls.objects.filter(pk__in=list(stale)).delete()
+
+
+class UserSession(models.Model):
+    """One signed-in browser of a user, so the user can see and end sessions (等保 8.1.4.1 d).
+
+    Only the SHA-256 of the session key is kept; the row is looked up from the session by ``pk``.
+    """
+
+    user = models.ForeignKey(User, verbose_name="用户", on_delete=models.CASCADE, related_name="sessions")
+    session_key_hash = models.CharField("会话标识摘要", max_length=64, unique=True)
+    created_at = models.DateTimeField("登录时间", default=timezone.now)
+    last_seen_at = models.DateTimeField("最近活动时间", default=timezone.now)
+    ip_address = models.GenericIPAddressField("IP 地址", null=True, blank=True)
+    user_agent = models.CharField("浏览器", max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = "登录会话"
+        verbose_name_plural = "登录会话"
+        ordering = ["-last_seen_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.user} @ {self.ip_address or '-'}"
+
+
+# --- the security-event log (等保 8.1.4.3 安全审计), a hash chain like indicators.AuditEntry -------
+
+
+class ChainHead(ChainHeadBase):
+    """The head of each hash chain ("audit": indicators.AuditEntry, "security": SecurityEvent)."""
+
+    class Meta:
+        verbose_name = "审计链头"
+        verbose_name_plural = "审计链头"
+
+
+class SecurityEventKind(models.TextChoices):
+    LOGIN = "login", "登录"
+    LOGIN_FAILED = "login_failed", "登录失败"
+    LOGOUT = "logout", "退出"
+    LOCKED_OUT = "locked_out", "账户锁定"
+    PASSWORD_CHANGED = "password_changed", "修改密码"
+    OTP_FAILED = "otp_failed", "动态口令错误"
+    OTP_ENROLLED = "otp_enrolled", "绑定动态口令"
+    OTP_REMOVED = "otp_removed", "解除动态口令"
+    OTP_RECOVERY_USED = "otp_recovery_code_used", "使用恢复码"
+    OTP_CODES_RENEWED = "otp_recovery_codes_renewed", "更换恢复码"
+    BACKUP = "backup", "备份"
+    RESTORE_REFUSED = "restore_refused", "拒绝恢复"
+    ADMIN_ADD = "admin_add", "后台新增"
+    ADMIN_CHANGE = "admin_change", "后台修改"
+    ADMIN_DELETE = "admin_delete", "后台删除"
+
+
+class SecurityEventQuerySet(AppendOnlyQuerySet, RestrictedQuerySet):
+    pass
+
+
+class SecurityEvent(ChainedEntry):
+    """A login, logout, failed login, lockout, password change or administration step. Never a password."""
+
+    at = models.DateTimeField("时间", default=timezone.now, db_index=True)
+    # No database constraint and nothing done on delete: the entry outlives the account and is never changed.
+    user = models.ForeignKey(
+        User,
+        verbose_name="用户",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    username = models.CharField("用户名（输入）", max_length=150, blank=True)
+    kind = models.CharField("事件", max_length=32, choices=SecurityEventKind.choices)
+    ip = models.GenericIPAddressField("IP 地址", null=True, blank=True)
+    detail = models.CharField("详情", max_length=1000, blank=True)
+
+    objects = SecurityEventQuerySet.as_manager()
+
+    chain_name = "security"
+    chain_fields = ("at", "user", "username", "kind", "ip", "detail")
+    chain_head_model = "accounts.ChainHead"
+    # A province administrator reads the events of its province's users.
+    region_lookup = "user__region"
+    visible_from_below = False
+
+    class Meta:
+        verbose_name = "安全事件"
+        verbose_name_plural = "安全事件"
+        ordering = ["-seq"]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username or '-'} {self.get_kind_display()}"

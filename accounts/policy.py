@@ -221,6 +221,25 @@ def job_region_viewable(user, job):
     return in_scope(user, job.region, Action.VIEW)
 
 
+# --- second factor (accounts.otp) --------------------------------------------------------------
+
+
+@rules.predicate
+def is_api_client(user):
+    """The service user of an API token: the token is its own factor, and it never signs in."""
+    return bool(getattr(user, "pk", None)) and hasattr(user, "api_token")
+
+
+# Who must sign in with a TOTP code as well (等保2.0 8.1.4.1 d): those who read or administer
+# whole provinces or the country; everyone else may enrol.
+requires_second_factor = (is_province | is_national | is_regulator | rules.is_superuser) & ~is_api_client
+
+
+def second_factor_required(user):
+    """Whether ``user`` must enrol and give a TOTP code after the password (settings.OTP_REQUIRED aside)."""
+    return bool(getattr(user, "is_authenticated", False)) and requires_second_factor.test(user)
+
+
 # --- the permissions -------------------------------------------------------------------------
 
 PERMISSIONS = {
@@ -267,6 +286,8 @@ ADMIN_APPS = ("accounts", "indicators", "ledger")
 ADMIN_PERMISSIONS = {
     "accounts.view_region": is_province & viewable,
     "accounts.view_user": is_province & viewable,
+    # The security-event log, read-only; scoped to the events of the province's own users.
+    "accounts.view_securityevent": is_province,
     "accounts.add_user": is_province,
     "accounts.change_user": is_province & manageable_user,
     "accounts.delete_user": is_province & manageable_user,

@@ -5,6 +5,7 @@ import re
 import secrets
 from pathlib import Path
 
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -105,11 +106,46 @@ def regions_load(*, path):
 
 
 @transaction.atomic
-def user_save(*, username, password, role, region=None, first_name="", last_name="", organisation="", phone="", is_staff=False, groups=()):
-    """Create a user, or reset the one of that name; role and region must agree (User.clean)."""
+def user_save(
+    *,
+    username,
+    password,
+    role,
+    region=None,
+    first_name="",
+    last_name="",
+    organisation="",
+    phone="",
+    is_staff=False,
+    groups=(),
+    must_change_password=True,
+):
+    """Create a user, or reset the one of that name; role and region must agree (User.clean).
+
+    The password must meet the policy (accounts.passwords); set by someone else, it is changed by
+    its owner at the first login unless ``must_change_password=False``."""
     user = User.objects.filter(username=username).first() or User(username=username)
+    user.first_name, user.last_name = first_name, last_name  # the similarity check compares them
+    try:
+        validate_password(password, user)
+    except ValidationError as error:
+        raise ValidationError({"password": error.messages}) from error
+    return _user_write(
+        user=user,
+        password=password,
+        role=role,
+        region=region,
+        names=(first_name, last_name, organisation, phone),
+        is_staff=is_staff,
+        groups=groups,
+        must_change_password=must_change_password,
+    )
+
+
+def _user_write(*, user, password, role, region, names, is_staff, groups, must_change_password):
     user.role, user.region, user.is_staff, user.is_active = role, region, is_staff, True
-    user.first_name, user.last_name, user.organisation, user.phone = first_name, last_name, organisation, phone
+    user.first_name, user.last_name, user.organisation, user.phone = names
+    user.must_change_password = must_change_password
     user.set_password(password)
     user.full_clean()
     user.save()
@@ -141,14 +177,16 @@ def demo_users_create():
     regions = Region.objects.in_bulk([code for _u, _r, code, _n, _o in DEMO_USERS if code], field_name="code")
     credentials = []
     for username, role, code, name, organisation in DEMO_USERS:
-        user_save(
-            username=username,
+        # Demo accounts: a published password, reset on every run, so the password policy is not asked.
+        _user_write(
+            user=User.objects.filter(username=username).first() or User(username=username),
             password=DEMO_PASSWORD,
             role=role,
             region=regions.get(code),
-            last_name=name,
-            organisation=organisation,
+            names=("", name, organisation, ""),
             is_staff=username in DEMO_STAFF,
+            groups=(),
+            must_change_password=False,
         )
         credentials.append((username, DEMO_PASSWORD, Role(role).label, regions[code].name if code else "全国"))
     if not User.objects.filter(username="admin").exists():

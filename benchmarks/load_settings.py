@@ -11,3 +11,7 @@ from config.settings.production import *  # noqa: F401,F403
 
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
+# kombu sweeps for unacknowledged messages every 10 s × 10 calls by default; the fault run checks the
+# redelivery of a killed worker's compile within a 30 s visibility timeout, so it sweeps every call.
+if CELERY_BROKER_URL.startswith("redis"):  # noqa: F405
+    CELERY_BROKER_TRANSPORT_OPTIONS = {**CELERY_BROKER_TRANSPORT_OPTIONS, "unacked_restore_throttle": 1}  # noqa: F405

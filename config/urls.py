@@ -2,9 +2,14 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from portal import health, metrics
 from utilities import views as job_views
 
 urlpatterns = [
+    # Operations (docs/operations.md): liveness, readiness, and Prometheus metrics for the monitoring network.
+    path("health/live/", health.live, name="health-live"),
+    path("health/ready/", health.ready, name="health-ready"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("", include("portal.urls")),
     path("", include("accounts.urls")),
     path("ledgers/", include("ledger.urls")),

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from accounts.models import Region, RegionalDocument, person_name
 from accounts.scoping import RestrictedQuerySet
+from utilities.hashchain import AppendOnlyQuerySet, ChainedEntry
 from utilities.models import EvidenceFile, JobDetail, JobKind, JobState
 
 from .workdays import CalendarRangeError, check_covered
@@ -269,10 +270,17 @@ class AuditAction(models.TextChoices):
     RECORDS = "records", "导入报装记录"
 
 
-class AuditEntry(models.Model):
-    """Every change of a check-mark and every review step: who, when, from what to what, how."""
+class AuditEntryQuerySet(AppendOnlyQuerySet, RestrictedQuerySet):
+    pass
 
-    at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+
+class AuditEntry(ChainedEntry):
+    """Every change of a check-mark and every review step: who, when, from what to what, how.
+
+    Append-only and hash-chained (utilities.hashchain): written with ``chain_append`` only.
+    """
+
+    at = models.DateTimeField("时间", default=timezone.now, db_index=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -285,7 +293,11 @@ class AuditEntry(models.Model):
     after = models.CharField("修改后", max_length=200, blank=True)
     reason = models.CharField("原因", max_length=500, blank=True)
 
-    objects = RestrictedQuerySet.as_manager()
+    objects = AuditEntryQuerySet.as_manager()
+
+    chain_name = "audit"
+    chain_fields = ("at", "user", "channel", "action", "region", "period", "indicator", "before", "after", "reason")
+    chain_head_model = "accounts.ChainHead"
 
     region_lookup = "region"
     visible_from_below = False

@@ -16,6 +16,7 @@ from django.utils import timezone
 from accounts.models import Region, person_name
 from accounts.scoping import Action
 from utilities.errors import PeriodLocked, StaleVersion, WrongState
+from utilities.hashchain import chain_append
 
 from .blocking import region_missing
 from .cells import cell_description
@@ -146,7 +147,7 @@ def period_open(*, code, indicator_set, channel=Channel.SYSTEM, user=None):
     provinces = Region.objects.filter(level="province").filter(
         Exists(Checkmark.objects.filter(period=period, region__path__startswith=OuterRef("path")))
     )
-    AuditEntry.objects.bulk_create(
+    chain_append(
         _audit(
             user=user,
             channel=channel,
@@ -260,7 +261,7 @@ def checkmarks_set(*, user, region, period, values, expected_version=None, chann
     # A new or moved expected month is a promise (issue 8 §3): at most two more statements.
     promises_record(checkmarks=changed + created, user=user, channel=channel)
     if entries:
-        AuditEntry.objects.bulk_create(entries)
+        chain_append(entries)
         submission.version += 1
         submission.updated_by = user
         submission.save()

@@ -74,6 +74,7 @@ def make_user(django_user_model):
     from accounts.services import user_save
 
     def make(username, role, code=None, **extra):
+        extra.setdefault("must_change_password", False)  # a ready account, not one an administrator just set
         return user_save(
             username=username,
             password="pw-for-tests-1",

@@ -6,9 +6,16 @@ eval), nothing from other origins, no framing, forms only to ourselves. Inline *
 are allowed (style-src-attr), since progress bars set their width that way; <style> elements are not.
 The Swagger UI at /api/docs/ (drf-spectacular's template) has an inline <script> and <style>, so
 that one path alone gets the relaxed policy below.
+
+RequestContextMiddleware (at the end) gives each request its id and log context (docs/operations.md).
 """
 
+import logging
+import time
+
 from django.conf import settings
+
+from utilities.logging import region_var, request_id_var, sane_request_id, user_id_var
 
 _SHARED = [
     "img-src 'self' data:",
@@ -77,3 +84,64 @@ class CacheControlMiddleware:
         if private and "no-store" not in response.get("Cache-Control", "").lower():
             response["Cache-Control"] = PRIVATE
         return response
+
+
+REQUEST_ID_HEADER = "X-Request-ID"
+request_logger = logging.getLogger("portal.request")
+# Probes and scrapes arrive every few seconds: their access lines only at DEBUG.
+QUIET_PREFIXES = ("/health/", "/metrics")
+
+
+class RequestContextMiddleware:
+    """Gives each request an id (the caller's X-Request-ID if it is a sane token, else a new one),
+    echoes it in the response, and puts it, the user id and the region code where every log record
+    of the request can read them (utilities.logging). Writes one access line a request: method,
+    path (no query string: it may carry a token), status and duration — never headers or bodies.
+
+    After AuthenticationMiddleware: it reads request.user. The user is read again when the response
+    comes back, so a login, logout or API token authentication during the view is what the access
+    line shows.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request_id = sane_request_id(request.headers.get(REQUEST_ID_HEADER))
+        request.request_id = request_id
+        # Set afresh on every request and deliberately not reset at the end: Django writes its
+        # django.request line (4xx/5xx) after the middleware chain has returned, and it belongs
+        # to this request too. The next request on the thread overwrites all three.
+        request_id_var.set(request_id)
+        started = time.monotonic()
+        self._set_user(request)
+        response = self.get_response(request)
+        self._set_user(request)
+        response[REQUEST_ID_HEADER] = request_id
+        level = logging.DEBUG if request.path.startswith(QUIET_PREFIXES) else logging.INFO
+        request_logger.log(
+            level,
+            "%s %s %s",
+            request.method,
+            request.path,
+            response.status_code,
+            extra={
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "duration_ms": round((time.monotonic() - started) * 1000, 1),
+            },
+        )
+        return response
+
+    @staticmethod
+    def _set_user(request):
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            user_id_var.set(None)
+            region_var.set(None)
+            return
+        user_id_var.set(user.pk)
+        # RegionModelBackend loads the region with the user; a token's service user carries it too.
+        region = getattr(user, "region", None) if getattr(user, "region_id", None) else None
+        region_var.set(getattr(region, "code", None))

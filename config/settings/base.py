@@ -10,6 +10,8 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 
+from utilities.logging import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -52,10 +54,16 @@ INSTALLED_APPS = [
     "reporting",
     "utilities",
     "axes",
+    # Two-factor login (accounts.otp): TOTP authenticators and their one-time recovery codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "portal",  # the top app: home page, demo data, cross-app template tags
 ]
 
 MIDDLEWARE = [
+    # First and (nearly) last: django-prometheus times the whole request between the two.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -63,10 +71,20 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Request id, user and region for every log line of the request (reads request.user).
+    "utilities.middleware.RequestContextMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): the session gave a TOTP code
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Idle timeout and absolute lifetime of a signed-in session (accounts.sessions).
+    "accounts.middleware.SessionLimitsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "utilities.middleware.SecurityHeadersMiddleware",
     "utilities.middleware.CacheControlMiddleware",
+    # An unverified session reaches only the code/enrolment pages (needs messages and OTPMiddleware).
+    "accounts.otp.SecondFactorMiddleware",
+    # An expired or administrator-set password: only the change page until it is changed.
+    "accounts.middleware.PasswordPolicyMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
     # Last, as django-axes asks: turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -139,12 +157,46 @@ AXES_LOCKOUT_TEMPLATE = "accounts/lockout.html"
 AXES_COOLOFF_MESSAGE = "登录失败次数过多，账户已暂时锁定，请稍后再试。"
 AXES_PERMALOCK_MESSAGE = "登录失败次数过多，账户已锁定，请联系管理员解锁。"
 
+# Audit retention (等保2.0 8.1.4.3 c): the check-mark audit and the security-event log are kept at
+# least this many days. Nothing deletes entries in this version; a lower value is refused.
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=180)
+if AUDIT_RETENTION_DAYS < 180:
+    raise environ.ImproperlyConfigured(f"AUDIT_RETENTION_DAYS={AUDIT_RETENTION_DAYS}：审计记录保留期不得少于 180 天。")
+# The client address behind the reverse proxies (utilities.client_ip): X-Forwarded-For counts only
+# when the peer is one of TRUSTED_PROXIES (IPs or CIDRs); the client is TRUSTED_PROXY_COUNT hops
+# before the peer. Empty (the default): the header is ignored and the peer is the client.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
+AXES_CLIENT_IP_CALLABLE = "utilities.client_ip.client_ip"
+
+# Two-factor login (等保2.0 8.1.4.1 d): who must use it is accounts.policy.second_factor_required;
+# OTP_REQUIRED=False stops forcing enrolment (whoever has enrolled still gives the code).
+OTP_REQUIRED = env.bool("OTP_REQUIRED", default=True)
+OTP_TOTP_ISSUER = "获得电力台账"
+# django-otp's back-off after a wrong code: 1, 2, 4, 8 … seconds (times this factor) per device.
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+
+# Password policy (GB/T 22239-2019 8.1.4.1, accounts.passwords): PASSWORD_MIN_LENGTH characters of
+# at least 3 of 4 classes, none of the last PASSWORD_HISTORY_COUNT passwords, a change every
+# PASSWORD_MAX_AGE_DAYS days (0: never) and at the first login after an administrator set it.
+PASSWORD_MIN_LENGTH = env.int("PASSWORD_MIN_LENGTH", default=10)
+PASSWORD_HISTORY_COUNT = env.int("PASSWORD_HISTORY_COUNT", default=5)
+PASSWORD_MAX_AGE_DAYS = env.int("PASSWORD_MAX_AGE_DAYS", default=90)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "accounts.passwords.LengthValidator"},
+    {"NAME": "accounts.passwords.CharacterClassesValidator", "OPTIONS": {"min_classes": 3}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "accounts.passwords.HistoryValidator"},
 ]
+# Sessions (8.1.4.1 c) in the database, so a user can end one (accounts.sessions): logged out after
+# SESSION_IDLE_TIMEOUT_MINUTES without a request and SESSION_ABSOLUTE_LIFETIME_HOURS after login.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_IDLE_TIMEOUT = timedelta(minutes=env.int("SESSION_IDLE_TIMEOUT_MINUTES", default=30))
+SESSION_ABSOLUTE_LIFETIME = timedelta(hours=env.int("SESSION_ABSOLUTE_LIFETIME_HOURS", default=12))
+SESSION_COOKIE_AGE = int(SESSION_ABSOLUTE_LIFETIME.total_seconds())
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文")]
@@ -162,6 +214,22 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Media (evidence, snapshots, uploads) on an S3-compatible store (MinIO, Ceph RGW, …) when a bucket
+# is named, so every web and worker host reads the same files; MEDIA_ROOT otherwise. Files are
+# private and always served through the portal's own views, never by a public bucket URL.
+AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME", default="")
+if AWS_STORAGE_BUCKET_NAME:
+    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage"}
+    AWS_S3_ENDPOINT_URL = env("AWS_S3_ENDPOINT_URL", default=None)  # e.g. http://minio:9000; unset for AWS itself
+    AWS_S3_REGION_NAME = env("AWS_S3_REGION_NAME", default="us-east-1")
+    AWS_ACCESS_KEY_ID = env("AWS_ACCESS_KEY_ID", default=None)
+    AWS_SECRET_ACCESS_KEY = env("AWS_SECRET_ACCESS_KEY", default=None)
+    AWS_LOCATION = env("AWS_LOCATION", default="media")  # key prefix inside the bucket
+    AWS_S3_ADDRESSING_STYLE = env("AWS_S3_ADDRESSING_STYLE", default="path")  # MinIO and moto want path style
+    AWS_S3_SIGNATURE_VERSION = "s3v4"
+    AWS_DEFAULT_ACL = None  # the bucket's policy (private) applies
+    AWS_S3_FILE_OVERWRITE = False  # same name twice: a new key, as FileSystemStorage does
+    AWS_QUERYSTRING_EXPIRE = 300
 
 # Celery. The default broker is kombu's filesystem transport: a real broker between real
 # processes (web, worker, beat) that needs no server. CELERY_BROKER_URL=redis://… at scale.
@@ -207,12 +275,32 @@ EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="获得电力台账 <noreply@localhost>")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+# Logs (docs/operations.md): LOG_FORMAT=json writes one JSON object a line with the request id, user
+# id and region code (utilities.logging); text is for a developer's terminal. Production defaults to json.
+LOG_FORMAT = env("LOG_FORMAT", default="text")
+LOG_LEVEL = env("LOG_LEVEL", default="INFO")
+LOGGING = logging_config(fmt=LOG_FORMAT, level=LOG_LEVEL)
+# Workers keep these handlers (JSON lines too) instead of Celery's own; a task logs under the
+# request id of the request that enqueued it (utilities.logging).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# Health and metrics (docs/operations.md). /health/live/ consults nothing; /health/ready/ checks the
+# database, cache, Celery broker, default storage and — unless HEALTH_CHECK_CELERY=false — that a
+# Celery worker answers a ping, each within HEALTH_CHECK_TIMEOUT seconds.
+INSTALLED_APPS += ["health_check", "django_prometheus"]
+HEALTH_CHECK_CELERY = env.bool("HEALTH_CHECK_CELERY", default=True)
+HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", default=3.0)
+# /metrics answers only peers (REMOTE_ADDR) in these networks; everyone else gets 404.
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"])
+# Query counts and latency per database through django-prometheus's engine wrappers (same SQL,
+# same vendor; only SQLite and PostgreSQL are wrapped). PROMETHEUS_DB_METRICS=false keeps Django's own.
+_PROMETHEUS_ENGINES = {
+    "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
+    "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
 }
+if env.bool("PROMETHEUS_DB_METRICS", default=True):
+    for _database in DATABASES.values():
+        _database["ENGINE"] = _PROMETHEUS_ENGINES.get(_database["ENGINE"], _database["ENGINE"])
 
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "utilities.heartbeat", "schedule": 60.0},

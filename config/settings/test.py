@@ -16,3 +16,10 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 # Login lockout off by default (the test client's login() passes no request, which django-axes
 # refuses); tests/accounts/test_security.py turns it on where it is exercised.
 AXES_ENABLED = False
+# The suite's force_login users give no second factor; tests/accounts/test_two_factor.py turns it on.
+OTP_REQUIRED = False
+# Celery runs eagerly here, with no worker to answer a ping: readiness leaves that check out
+# (tests/portal/test_operations.py turns it on where it is exercised).
+HEALTH_CHECK_CELERY = False
+# The demo password (Demo#2026) is 9 characters; production keeps its 10.
+PASSWORD_MIN_LENGTH = 9

@@ -13,6 +13,7 @@ def test_check_deploy_is_clean():
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "DJANGO_SECRET_KEY": "k" * 20 + "-production-secret-for-the-check-9f8e7d6c5b4a",
         "DJANGO_ALLOWED_HOSTS": "dianli.example.gov.cn",
+        "DJANGO_CSRF_TRUSTED_ORIGINS": "https://dianli.example.gov.cn",
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

@@ -1,5 +1,6 @@
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Region, User
@@ -25,6 +26,12 @@ class Command(BaseCommand):
         parser.add_argument("--provinces", default="", help="national：只生成这些省份（逗号分隔的行政区划代码），默认全国。")
 
     def handle(self, *args, **options):
+        # Demo accounts share a published password: never on a production deployment.
+        if getattr(settings, "PRODUCTION", False):
+            raise CommandError(
+                "生产配置（config.settings.production）下禁止创建演示数据：演示账号的密码是公开的。"
+                "首个管理员请用 python manage.py create_admin 创建。"
+            )
         if not Region.objects.filter(code=DEMO_PROVINCE).exists():
             raise CommandError("尚未导入行政区域，请先运行 python manage.py load_regions。")
         started = time.perf_counter()
