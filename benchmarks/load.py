@@ -312,7 +312,7 @@ class Faults:
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
                 state, percent = self.state(job)
-                if state == JobState.RUNNING:
+                if state == JobState.RUNNING and percent >= 10:  # past the start: building 附件2
                     worker.kill()
                     self.note(f"编制任务 #{job.pk}（{self.provinces[0]}）进行中（{percent}%）时 SIGKILL worker-1 整个进程组")
                     return job

@@ -27,7 +27,8 @@ from accounts.models import Region, RegionLevel, User
 
 from .models import Channel, Checkmark, CheckmarkStatus, IndicatorSet, Period, Promise, Submission, SubmissionState
 from .promises import promises_backfill
-from .services import city_accept, period_open
+from .review import city_accept
+from .services import period_open
 
 BATCH = 5000  # rows per bulk_create call (the backend splits it into statements of its own size)
 DEMO_DRAFT_COUNTY = "510104"  # 锦江区 (demo_county): still filling the current period

@@ -1,7 +1,7 @@
 """Sign-off with named exceptions (issue 8 §4): reads.
 
 A city's acceptance or a province's confirmation may go without some counties, each named with its
-reason (SignoffException, written by indicators.services.city_accept / period_confirm). These
+reason (SignoffException, written by indicators.review.city_accept / period_confirm). These
 functions say which counties are still open, which were named, whether a region is locked, and
 what changed after a sign-off. Each runs a fixed number of queries whatever the number of counties.
 """

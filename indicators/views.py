@@ -12,7 +12,7 @@ from accounts.models import Region
 from accounts.scoping import Action
 from utilities.errors import ConflictError
 
-from . import services
+from . import review, services
 from .forms import parse_sheet, parse_version, sheet_files, typed_from_checkmark
 from .models import Channel, Checkmark, Evidence, Indicator, Period
 from .selectors import city_overview, history, review_matrix, sheet
@@ -137,11 +137,11 @@ def _act(request, service, success, **kwargs):
 
 ACTIONS = {
     "submit": (services.county_submit, False, "已上报，等待地市审核。"),
-    "return": (services.county_return, True, "已退回，县级可以修改后重新上报。"),
-    "approve": (services.county_approve, False, "已审核通过。"),
-    "accept": (services.city_accept, False, "已接收该地市的数据。"),
-    "confirm": (services.period_confirm, False, "已确认，本期数据已锁定。"),
-    "reopen": (services.period_reopen, True, "已重新开放，可以更正本期数据。"),
+    "return": (review.county_return, True, "已退回，县级可以修改后重新上报。"),
+    "approve": (review.county_approve, False, "已审核通过。"),
+    "accept": (review.city_accept, False, "已接收该地市的数据。"),
+    "confirm": (review.period_confirm, False, "已确认，本期数据已锁定。"),
+    "reopen": (review.period_reopen, True, "已重新开放，可以更正本期数据。"),
 }
 
 
@@ -181,8 +181,8 @@ def review_view(request, code, region_code):
 
 
 SIGNOFFS = {
-    "accept": (services.city_accept, "已接收该地市的数据。"),
-    "confirm": (services.period_confirm, "已确认，本期数据已锁定。"),
+    "accept": (review.city_accept, "已接收该地市的数据。"),
+    "confirm": (review.period_confirm, "已确认，本期数据已锁定。"),
 }
 
 

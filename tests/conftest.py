@@ -19,7 +19,7 @@ from accounts.models import Region
 from accounts.services import api_token_create, regions_load
 from ledger import services as ledger_services
 from ledger.models import Ledger
-from ledger.services import reference_load
+from ledger.reference import reference_load
 from tests.helpers import forget_celery_connections
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -21,7 +21,7 @@ from accounts.api.lookups import scoped_region
 from accounts.api.schema import PERIOD_CODE, REGION_CODE, errors, region_code
 from accounts.models import Region
 from accounts.scoping import Action
-from indicators import services
+from indicators import review, services
 from indicators.models import Channel, Checkmark, Indicator, IndicatorSet, Period, SignoffException, Submission, SubmissionState
 from indicators.selectors import sheet
 from indicators.signoff import named_counties
@@ -288,11 +288,11 @@ REVIEW_ACTIONS = {
         "县级用户（或县级令牌）上报本县本期数据。所有县级指标须填写完整、预计完成月份未过，否则返回 400 并列出问题。",
     ),
     "return": ReviewAction(
-        services.county_return, ("county",), True, "退回县级数据", "地市或省级退回已上报或已审核的县，须填写原因；县可修改后重新上报。"
+        review.county_return, ("county",), True, "退回县级数据", "地市或省级退回已上报或已审核的县，须填写原因；县可修改后重新上报。"
     ),
-    "approve": ReviewAction(services.county_approve, ("county",), False, "审核通过县级数据", "地市或省级审核通过已上报的县。"),
+    "approve": ReviewAction(review.county_approve, ("county",), False, "审核通过县级数据", "地市或省级审核通过已上报的县。"),
     "accept": ReviewAction(
-        services.city_accept,
+        review.city_accept,
         ("city",),
         False,
         "省级接收地市",
@@ -300,7 +300,7 @@ REVIEW_ACTIONS = {
         True,
     ),
     "confirm": ReviewAction(
-        services.period_confirm,
+        review.period_confirm,
         ("province",),
         False,
         "省级确认（锁定本期）",
@@ -308,9 +308,7 @@ REVIEW_ACTIONS = {
         "（该地市保持未接收）；省级指标须填写完整。确认后全省本期数据锁定，任何写入返回 409，列为例外的县除外。",
         True,
     ),
-    "reopen": ReviewAction(
-        services.period_reopen, ("province",), True, "重新开放本期", "省级重新开放已确认的本期数据以便更正，须填写原因。"
-    ),
+    "reopen": ReviewAction(review.period_reopen, ("province",), True, "重新开放本期", "省级重新开放已确认的本期数据以便更正，须填写原因。"),
 }
 
 

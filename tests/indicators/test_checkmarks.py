@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import Region
-from indicators import services
+from indicators import review, services
 from indicators.models import AuditEntry, Checkmark, Evidence, Indicator, Submission
 from indicators.periods import parse_month, parse_period
 from indicators.services import CheckmarkValue
@@ -150,35 +150,35 @@ def test_the_whole_review_flow_locks_and_reopens(people, period):
     with pytest.raises(WrongState, match="已上报"):
         services.checkmarks_set(user=people["county"], region=county(), period=period, values={1: LATER}, today=TODAY)
     with pytest.raises(ValidationError, match="必须填写原因"):
-        services.county_return(user=people["city"], region=county(), period=period, reason="  ")
+        review.county_return(user=people["city"], region=county(), period=period, reason="  ")
     with pytest.raises(PermissionDenied):
-        services.county_return(user=people["other_city"], region=county(), period=period, reason="不是你的县")
-    services.county_return(user=people["city"], region=county(), period=period, reason="指标 8 缺少佐证")
+        review.county_return(user=people["other_city"], region=county(), period=period, reason="不是你的县")
+    review.county_return(user=people["city"], region=county(), period=period, reason="指标 8 缺少佐证")
     assert Submission.objects.get(region=county(), period=period).reason == "指标 8 缺少佐证"
     services.checkmarks_set(user=people["county"], region=county(), period=period, values={8: LATER}, today=TODAY)
     services.county_submit(user=people["county"], region=county(), period=period, today=TODAY)
-    services.county_approve(user=people["city"], region=county(), period=period)
+    review.county_approve(user=people["city"], region=county(), period=period)
     with pytest.raises(ValidationError, match="尚有 .* 个县未经市级审核"):
-        services.city_accept(user=people["province"], region=chengdu, period=period)
+        review.city_accept(user=people["province"], region=chengdu, period=period)
     # Approve every other county of 成都 and of the province, as their cities would.
     others = Region.objects.filter(level="county", path__startswith="510000/").exclude(code="510104")
     Submission.objects.bulk_create([Submission(region=c, period=period, state="approved") for c in others])
     for city in Region.objects.filter(parent=sichuan):
-        services.city_accept(user=people["province"], region=city, period=period)
+        review.city_accept(user=people["province"], region=city, period=period)
     with pytest.raises(ValidationError, match="省级指标尚未填写：\\*21"):
-        services.period_confirm(user=people["province"], region=sichuan, period=period, today=TODAY)
+        review.period_confirm(user=people["province"], region=sichuan, period=period, today=TODAY)
     province_values = dict.fromkeys((21, 27, 29, 30, 33), DONE)
     services.checkmarks_set(user=people["province"], region=sichuan, period=period, values=province_values, today=TODAY)
-    services.period_confirm(user=people["province"], region=sichuan, period=period, today=TODAY)
+    review.period_confirm(user=people["province"], region=sichuan, period=period, today=TODAY)
     # Locked: every change refused with who and when.
     with pytest.raises(PeriodLocked, match="已由省能源局于.*确认锁定"):
-        services.county_return(user=people["city"], region=county(), period=period, reason="再改一次")
+        review.county_return(user=people["city"], region=county(), period=period, reason="再改一次")
     with pytest.raises(PeriodLocked):
         services.checkmarks_set(user=people["province"], region=county(), period=period, values={1: LATER}, today=TODAY)
     with pytest.raises(PeriodLocked):
         services.checkmarks_set(user=people["province"], region=sichuan, period=period, values={21: LATER}, today=TODAY)
-    services.period_reopen(user=people["province"], region=sichuan, period=period, reason="国家能源局要求更正指标 8")
-    services.county_return(user=people["city"], region=county(), period=period, reason="按省里要求更正")
+    review.period_reopen(user=people["province"], region=sichuan, period=period, reason="国家能源局要求更正指标 8")
+    review.county_return(user=people["city"], region=county(), period=period, reason="按省里要求更正")
     assert Submission.objects.get(region=chengdu, period=period).state == "draft"  # acceptance withdrawn
     steps = list(AuditEntry.objects.exclude(action="set").order_by("pk").values_list("action", "region__name"))
     assert steps[:5] == [("submit", "锦江区"), ("return", "锦江区"), ("submit", "锦江区"), ("approve", "锦江区"), ("accept", "成都市")]

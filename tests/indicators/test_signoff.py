@@ -23,7 +23,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import Region
 from accounts.services import api_token_create
-from indicators import services
+from indicators import review, services
 from indicators.models import AuditEntry, Indicator, SignoffException, Submission
 from indicators.services import CheckmarkValue
 from indicators.signoff import CHANGES_LISTED, changes_since_signoff, province_lock
@@ -93,7 +93,7 @@ def approve_all(period, *, but=()):
 
 def accept_all(people, period, *, but=()):
     for city in Region.objects.filter(parent__code=SICHUAN).exclude(code__in=but):
-        services.city_accept(user=people["province"], region=city, period=period)
+        review.city_accept(user=people["province"], region=city, period=period)
 
 
 def fill_province(people, period):
@@ -119,7 +119,7 @@ def test_city_accept_with_named_exceptions(people, period):
     chengdu, province = region(CHENGDU), people["province"]
 
     def accept(exceptions=None):
-        return services.city_accept(user=province, region=chengdu, period=period, exceptions=exceptions)
+        return review.city_accept(user=province, region=chengdu, period=period, exceptions=exceptions)
 
     with pytest.raises(ValidationError) as refused:
         accept()
@@ -142,7 +142,7 @@ def test_city_accept_with_named_exceptions(people, period):
 
     for outsider in (people["chengdu"], people["chongqing"]):
         with pytest.raises(PermissionDenied):
-            services.city_accept(
+            review.city_accept(
                 user=outsider, region=chengdu, period=period, exceptions={region(JINJIANG): "受灾", region(QINGYANG): "故障"}
             )
 
@@ -159,7 +159,7 @@ def test_city_accept_with_named_exceptions(people, period):
 
 def test_a_city_with_every_county_approved_is_accepted_without_exceptions(people, period):
     approve_all(period)
-    services.city_accept(user=people["province"], region=region(CHENGDU), period=period, exceptions={})
+    review.city_accept(user=people["province"], region=region(CHENGDU), period=period, exceptions={})
     assert state(CHENGDU, period) == "accepted" and not SignoffException.objects.exists()
     assert AuditEntry.objects.get(action="accept").reason == ""
 
@@ -170,22 +170,22 @@ def test_a_city_with_every_county_approved_is_accepted_without_exceptions(people
 def confirmed_with_exceptions(people, period):
     """成都 accepted without 锦江 (still filling); 四川 confirmed without 涪城 (绵阳 not accepted)."""
     approve_all(period, but=(JINJIANG, FUCHENG))
-    services.city_accept(user=people["province"], region=region(CHENGDU), period=period, exceptions={region(JINJIANG): "受灾，数据待核实"})
+    review.city_accept(user=people["province"], region=region(CHENGDU), period=period, exceptions={region(JINJIANG): "受灾，数据待核实"})
     accept_all(people, period, but=(CHENGDU, MIANYANG))
     fill_province(people, period)
-    services.period_confirm(
+    review.period_confirm(
         user=people["province"], region=region(SICHUAN), period=period, today=TODAY, exceptions={region(FUCHENG): "绵阳市审核人员空缺"}
     )
 
 
 def test_period_confirm_with_exceptions(people, period):
     approve_all(period, but=(JINJIANG, FUCHENG))
-    services.city_accept(user=people["province"], region=region(CHENGDU), period=period, exceptions={region(JINJIANG): "受灾，数据待核实"})
+    review.city_accept(user=people["province"], region=region(CHENGDU), period=period, exceptions={region(JINJIANG): "受灾，数据待核实"})
     accept_all(people, period, but=(CHENGDU, MIANYANG, "510300"))
     sichuan, province = region(SICHUAN), people["province"]
 
     def confirm(exceptions=None):
-        return services.period_confirm(user=province, region=sichuan, period=period, today=TODAY, exceptions=exceptions)
+        return review.period_confirm(user=province, region=sichuan, period=period, today=TODAY, exceptions=exceptions)
 
     with pytest.raises(ValidationError) as refused:
         confirm()
@@ -196,7 +196,7 @@ def test_period_confirm_with_exceptions(people, period):
             "省级指标尚未填写：*21、*27、*29、*30、*33。",
         ]
     }
-    services.city_accept(user=province, region=region("510300"), period=period)
+    review.city_accept(user=province, region=region("510300"), period=period)
     fill_province(people, period)
     with pytest.raises(ValidationError) as refused:
         confirm({region(FUCHENG): "空缺", region(JINJIANG): "再列一次", region(YOUXIAN): "已审核的县"})
@@ -231,15 +231,15 @@ def test_exception_counties_still_write_after_confirmation_the_others_are_locked
         assert fill(user, code, period)[1] == 31
         services.county_submit(user=user, region=region(code), period=period, today=TODAY)
     # … and their cities review them.
-    services.county_approve(user=people["mianyang"], region=region(FUCHENG), period=period)
-    services.county_return(user=people["chengdu"], region=region(JINJIANG), period=period, reason="指标 8 缺少佐证")
+    review.county_approve(user=people["mianyang"], region=region(FUCHENG), period=period)
+    review.county_return(user=people["chengdu"], region=region(JINJIANG), period=period, reason="指标 8 缺少佐证")
     assert (state(FUCHENG, period), state(JINJIANG, period), state(CHENGDU, period)) == ("approved", "returned", "accepted")
     # Everyone else is locked.
     assert province_lock(region=region(JINNIU), period=period).region.code == SICHUAN
     with pytest.raises(PeriodLocked, match="已由省能源局于.*确认锁定"):
         fill(province, JINNIU, period, [1], LATER)
     with pytest.raises(PeriodLocked):
-        services.county_return(user=people["chengdu"], region=region(JINNIU), period=period, reason="再改")
+        review.county_return(user=people["chengdu"], region=region(JINNIU), period=period, reason="再改")
     with pytest.raises(PeriodLocked):
         services.checkmarks_set(user=province, region=region(SICHUAN), period=period, values={21: LATER}, today=TODAY)
 
@@ -267,18 +267,18 @@ def test_the_api_reports_exception_counties_unlocked(people, period, api):
 def test_exceptions_go_with_the_signoff_when_it_is_undone(people, period):
     confirmed_with_exceptions(people, period)
     province, sichuan = people["province"], region(SICHUAN)
-    services.period_reopen(user=province, region=sichuan, period=period, reason="更正指标 8")
+    review.period_reopen(user=province, region=sichuan, period=period, reason="更正指标 8")
     # The province's exceptions go with its confirmation; 成都's acceptance and its exception stay.
     assert list(SignoffException.objects.values_list("county__code", flat=True)) == [JINJIANG]
     assert AuditEntry.objects.get(action="confirm").reason == "例外：涪城区（绵阳市审核人员空缺）"  # the audit keeps it
     # 锦江 was not part of 成都's acceptance: returning it leaves the acceptance standing.
     fill(people["jinjiang"], JINJIANG, period)
     services.county_submit(user=people["jinjiang"], region=region(JINJIANG), period=period, today=TODAY)
-    services.county_approve(user=people["chengdu"], region=region(JINJIANG), period=period)
-    services.county_return(user=people["chengdu"], region=region(JINJIANG), period=period, reason="指标 8 缺少佐证")
+    review.county_approve(user=people["chengdu"], region=region(JINJIANG), period=period)
+    review.county_return(user=people["chengdu"], region=region(JINJIANG), period=period, reason="指标 8 缺少佐证")
     assert state(CHENGDU, period) == "accepted" and SignoffException.objects.filter(county__code=JINJIANG).exists()
     # A county that was part of it takes the acceptance, and its exceptions, with it.
-    services.county_return(user=people["chengdu"], region=region(QINGYANG), period=period, reason="指标 3 有误")
+    review.county_return(user=people["chengdu"], region=region(QINGYANG), period=period, reason="指标 3 有误")
     assert state(CHENGDU, period) == "draft"
     assert not SignoffException.objects.exists()
     assert AuditEntry.objects.get(action="accept", region__code=CHENGDU).reason == "例外：锦江区（受灾，数据待核实）"
@@ -293,7 +293,7 @@ def test_changes_since_signoff_count_exactly_the_changes_after_it(people, period
     approve_all(period, but=(JINJIANG, FUCHENG))
     fill(people["jinjiang"], JINJIANG, period)  # 31 changes before the approval: not counted
     services.county_submit(user=people["jinjiang"], region=jinjiang, period=period, today=TODAY)
-    services.county_approve(user=people["chengdu"], region=jinjiang, period=period)
+    review.county_approve(user=people["chengdu"], region=jinjiang, period=period)
     counties = list(Region.objects.filter(parent__code=CHENGDU))
     assert changes_since_signoff(user=people["chengdu"], regions=counties, period=period) == {}
 
@@ -316,7 +316,7 @@ def test_changes_since_signoff_count_exactly_the_changes_after_it(people, period
     assert "自您审核后已有 4 项数据变更" in page and "√ 2022年3月 → 预计 2022年12月" in page and "整改报告.pdf" in page
 
     # 成都 accepted now (涪城 is 绵阳's): only what changes after the acceptance counts for it.
-    services.city_accept(user=province, region=region(CHENGDU), period=period)
+    review.city_accept(user=province, region=region(CHENGDU), period=period)
     fill(province, JINJIANG, period, [1, 2], LATER)
     cities = list(Region.objects.filter(parent__code=SICHUAN))
     changes = changes_since_signoff(user=province, regions=cities, period=period)
@@ -325,7 +325,7 @@ def test_changes_since_signoff_count_exactly_the_changes_after_it(people, period
     # More than are listed: all counted, the latest listed.
     accept_all(people, period, but=(CHENGDU, MIANYANG))
     fill_province(people, period)
-    services.period_confirm(
+    review.period_confirm(
         user=province, region=region(SICHUAN), period=period, today=TODAY, exceptions={region(FUCHENG): "绵阳市审核人员空缺"}
     )
     fill(people["fucheng"], FUCHENG, period)
@@ -338,10 +338,10 @@ def test_changes_since_signoff_count_exactly_the_changes_after_it(people, period
     assert "自您接收后已有 2 项数据变更" in page
 
     # Approved again after a return: counted from the new approval.
-    services.period_reopen(user=province, region=region(SICHUAN), period=period, reason="更正")
-    services.county_return(user=people["chengdu"], region=jinjiang, period=period, reason="请核实")
+    review.period_reopen(user=province, region=region(SICHUAN), period=period, reason="更正")
+    review.county_return(user=people["chengdu"], region=jinjiang, period=period, reason="请核实")
     services.county_submit(user=people["jinjiang"], region=jinjiang, period=period, today=TODAY)
-    services.county_approve(user=people["chengdu"], region=jinjiang, period=period)
+    review.county_approve(user=people["chengdu"], region=jinjiang, period=period)
     assert jinjiang.pk not in changes_since_signoff(user=people["chengdu"], regions=counties, period=period)
 
 

@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 
 from indicators.models import Indicator, IndicatorSet
 from ledger.models import Ledger, LedgerItem
-from ledger.services import reference_load
+from ledger.reference import reference_load
 from utilities.csvdata import DataFileError
 
 pytestmark = pytest.mark.django_db

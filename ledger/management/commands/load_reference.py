@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from ledger.services import reference_load
+from ledger.reference import reference_load
 from utilities.commands import run_loader
 
 
