@@ -128,7 +128,7 @@ def setup(users, out):
         raise SystemExit(f"只有 {len(counties)} 个县，少于 {users} 个用户。")
     started = time.perf_counter()
     # The first through the service (validation, hashing as deployed); the others share its hash —
-    # the same password, so the same hash verifies — instead of 0.4 s of PBKDF2 each.
+    # the same password, so the same hash verifies — instead of one Argon2id hash each.
     first = user_save(
         username=USERNAME.format(code=counties[0].code),
         password=PASSWORD,
@@ -766,9 +766,9 @@ Redis（Celery 代理与共享缓存，AOF）、S3（moto 服务器模式，媒�
 全程 5 分钟硬性时限；结束（包括 Ctrl-C、异常）时停止全部进程。随后在数据库里核对：该期填报恰为 200 × 31 条，
 每县每项一条、内容与所填相同，200 个填报状态均为已上报，操作记录“填报”200 × 31 条、“上报”200 条。
 
-- 登录用生产的 PBKDF2（100 万次迭代，本机每次约 0.4 秒 CPU），是登录请求延迟的主要部分：200 个用户同时登录
-  时这些计算在 2 个核上排队。用户共用一个密码哈希（第一个用户经 `user_save` 建立，其余复制其哈希），
-  只是为了准备快，不影响服务器端的验证开销。
+- 登录用生产的口令哈希（Argon2id，19 MiB、2 遍，本机每次约 50 ms CPU），仍是登录请求里最重的一步。
+  用户共用一个口令哈希（第一个用户经 `user_save` 建立，其余复制其哈希），只是为了准备快，不影响服务器端的
+  验证开销。
 - 延迟是客户端测得的（含排队）；客户端、nginx、gunicorn、PostgreSQL、Redis 与 S3 在同一台 2 核机器上争用 CPU，
   所以是保守的数字。
 """

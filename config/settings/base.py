@@ -183,6 +183,12 @@ OTP_STATIC_THROTTLE_FACTOR = 1
 PASSWORD_MIN_LENGTH = env.int("PASSWORD_MIN_LENGTH", default=10)
 PASSWORD_HISTORY_COUNT = env.int("PASSWORD_HISTORY_COUNT", default=5)
 PASSWORD_MAX_AGE_DAYS = env.int("PASSWORD_MAX_AGE_DAYS", default=90)
+# Argon2id first (accounts.passwords.Argon2idHasher: why); PBKDF2 so existing hashes still verify.
+PASSWORD_HASHERS = [
+    "accounts.passwords.Argon2idHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "accounts.passwords.LengthValidator"},

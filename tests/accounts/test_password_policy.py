@@ -4,6 +4,7 @@ the first-login change of a password an administrator set."""
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.test import Client
@@ -187,3 +188,20 @@ def test_a_rehash_for_a_newer_hasher_is_not_a_change(make_user, settings):
     assert user.password.startswith("pbkdf2_sha256$")
     assert user.password_changed_at == changed_at
     assert PasswordHistory.objects.filter(user=user).count() == 1
+
+
+def test_deployed_hashes_are_argon2id_and_old_pbkdf2_hashes_move_over_at_login(make_user, settings):
+    from config.settings import base
+
+    settings.PASSWORD_HASHERS = base.PASSWORD_HASHERS
+    user = make_user("jinjiang", "county", "510104")
+    user.set_password("Old-Pbkdf2#2026")
+    user.password = make_password("Old-Pbkdf2#2026", hasher="pbkdf2_sha256")  # as stored before the switch
+    user.save(update_fields=["password"])
+    changed_at = type(user).objects.get(pk=user.pk).password_changed_at
+    assert Client().post("/login/", {"username": "jinjiang", "password": "Old-Pbkdf2#2026"}).status_code == 302
+    user.refresh_from_db()
+    # OWASP's minimum for Argon2id: 19 MiB, 2 passes, 1 lane — and still not a password change.
+    assert user.password.startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$")
+    assert user.password_changed_at == changed_at
+    assert user.check_password("Old-Pbkdf2#2026")
