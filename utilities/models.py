@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
+from django.utils import timezone
 
 
 class EvidenceFile(models.Model):
@@ -158,3 +159,28 @@ class JobDetail(models.Model):
 
     def job_back(self):
         return None
+
+
+class IdempotencyRecord(models.Model):
+    """An API write sent with an ``Idempotency-Key`` header, and the response it got, kept 24 hours.
+
+    ``owner`` is who sent it (a token or a signed-in user), so two clients never share a key.
+    ``status`` is empty while the first request is still running.
+    """
+
+    owner = models.CharField("发送者", max_length=64)
+    key = models.CharField("Idempotency-Key", max_length=255)
+    fingerprint = models.CharField("请求摘要", max_length=64, help_text="方法、路径、查询串和请求体的 SHA-256。")
+    created_at = models.DateTimeField("时间", default=timezone.now, db_index=True)
+    status = models.PositiveSmallIntegerField("响应状态码", null=True, blank=True)
+    content_type = models.CharField("响应类型", max_length=100, blank=True)
+    headers = models.JSONField("响应头", default=dict, blank=True)
+    body = models.BinaryField("响应体", default=b"", blank=True)
+
+    class Meta:
+        verbose_name = "幂等请求"
+        verbose_name_plural = "幂等请求"
+        constraints = [models.UniqueConstraint(fields=["owner", "key"], name="idempotency_key_unique_per_owner")]
+
+    def __str__(self):
+        return f"{self.owner} {self.key}"

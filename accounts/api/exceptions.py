@@ -47,6 +47,7 @@ ERROR_CODES = (
     "unsupported_media_type",
     "precondition_required",
     "throttled",
+    "idempotency_key_reused",
     SERVER_ERROR,
     OTHER_ERROR,
 )

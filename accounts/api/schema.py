@@ -16,7 +16,8 @@ class ErrorSerializer(serializers.Serializer):
         help_text="错误类别，供程序判断：validation_error 数据有误，parse_error 不是合法 JSON，not_authenticated 未认证，"
         "permission_denied 无权操作，not_found 不存在或不在管辖范围内，conflict 与数据状态冲突（已锁定、审核状态不允许），"
         "precondition_failed 版本已变（If-Match 不符），precondition_required 缺少 If-Match，payload_too_large 请求体过大，"
-        "throttled 请求过于频繁，unsupported_media_type 请求体不是 JSON，method_not_allowed 不支持该方法。",
+        "throttled 请求过于频繁，unsupported_media_type 请求体不是 JSON，method_not_allowed 不支持该方法，"
+        "idempotency_key_reused 同一 Idempotency-Key 已用于另一个不同的请求。",
     )
     message = serializers.CharField(help_text="中文说明，可直接展示给用户。")
     errors = serializers.DictField(
@@ -81,6 +82,16 @@ ERROR_DOCS = {
             ("版本已变", "precondition_failed", "锦江区的数据已被锦江填报员于10:31:05修改，您看到的不是最新内容。"),
         ],
     ),
+    422: (
+        "Idempotency-Key 在 24 小时内已用于另一个不同的请求（方法、路径、查询串或请求体不同），未作任何修改。",
+        [
+            (
+                "幂等键重复使用",
+                "idempotency_key_reused",
+                "这个 Idempotency-Key 已用于另一个不同的请求（24 小时内），未作任何修改：新的写入请换一个新的键。",
+            ),
+        ],
+    ),
     413: (
         "请求体超过大小上限（默认 1 MB），未作任何修改。",
         [
@@ -117,9 +128,20 @@ ERRORS = {
     for status, (description, examples) in ERROR_DOCS.items()
 }
 
-# Errors any operation can answer; 413 and 415 wherever a body is read.
+# Errors any operation can answer; 413 and 415 wherever a body is read, 422 wherever an
+# Idempotency-Key may be sent.
 COMMON_ERRORS = (400, 401, 403, 404, 429)
-BODY_ERRORS = (413, 415)
+BODY_ERRORS = (413, 415, 422)
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]{1,255}$"},
+    OpenApiParameter.HEADER,
+    required=False,
+    description="可选。每次写入带一个新的键（建议 UUID，1–255 个可打印 ASCII 字符）；超时后用同一个键、同样的请求重试，"
+    "24 小时内只执行一次，重试得到第一次的响应（响应头 Idempotent-Replayed: true）。同一个键用于不同的请求返回 422，"
+    "第一次仍在处理时返回 409。见 docs/api.md“幂等写入”。",
+)
 
 
 def errors(*statuses):
@@ -128,7 +150,12 @@ def errors(*statuses):
 
 
 class AutoSchema(openapi.AutoSchema):
-    """Adds the common error responses to every operation, so none is left undocumented."""
+    """Adds the common error responses to every operation, so none is left undocumented, and the
+    Idempotency-Key header (accounts.api.idempotency) to every write."""
+
+    def get_override_parameters(self):
+        parameters = super().get_override_parameters()
+        return [*parameters, IDEMPOTENCY_KEY] if self.method in ("POST", "PUT", "PATCH") else parameters
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)

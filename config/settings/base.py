@@ -84,6 +84,8 @@ MIDDLEWARE = [
     "accounts.otp.SecondFactorMiddleware",
     # An expired or administrator-set password: only the change page until it is changed.
     "accounts.middleware.PasswordPolicyMiddleware",
+    # Idempotency-Key on API writes: after every refusal above, before the view (accounts.api.idempotency).
+    "accounts.api.idempotency.IdempotencyMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
     # Last, as django-axes asks: turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -310,6 +312,8 @@ if env.bool("PROMETHEUS_DB_METRICS", default=True):
 
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "utilities.heartbeat", "schedule": 60.0},
+    # Idempotency-Key records are kept 24 hours (accounts.api.idempotency).
+    "purge-idempotency": {"task": "utilities.purge_idempotency", "schedule": crontab(minute=15, hour=3)},
     # Drafts of every province's tables right after each half-year ends (1 July, 1 January).
     "draft-compile": {
         "task": "reporting.draft_compile_all",
