@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm
@@ -5,7 +6,8 @@ from django.core.exceptions import PermissionDenied
 
 from . import policy
 from .admin_base import ReadOnlyRestrictedAdmin, RestrictedModelAdmin
-from .models import Region, SecurityEvent, User
+from .models import Company, OrgUnit, Region, SecurityEvent, User
+from .scoping import Action
 
 admin.site.site_header = "获得电力台账 管理后台"
 admin.site.site_title = "获得电力台账"
@@ -23,7 +25,7 @@ class RegionAdmin(RestrictedModelAdmin):
 
 # What makes a user an administrator: only a superuser sees or sets it.
 SUPERUSER_ONLY = ("is_staff", "is_superuser", "groups", "user_permissions")
-BELONGS = ("所属", {"fields": ("role", "region", "organisation", "phone")})
+BELONGS = ("所属", {"fields": ("role", "region", "company", "org_unit", "organisation", "phone")})
 
 
 def _without(fieldsets, names):
@@ -48,10 +50,10 @@ class UserAdmin(RestrictedModelAdmin, DjangoUserAdmin):
     """A superuser manages every user; a province administrator the county, city and supply-company
     users of its province (accounts.policy), never itself, another administrator or anyone above."""
 
-    list_display = ("username", "last_name", "first_name", "role", "region", "organisation", "is_active")
+    list_display = ("username", "last_name", "first_name", "role", "region", "company", "organisation", "is_active")
     list_filter = ("role", "is_active", "is_staff")
     search_fields = ("username", "first_name", "last_name", "organisation", "region__name", "region__code")
-    raw_id_fields = ("region",)
+    raw_id_fields = ("region", "company", "org_unit")
     fieldsets = DjangoUserAdmin.fieldsets + (BELONGS, ("密码策略", {"fields": ("must_change_password", "password_changed_at")}))
     readonly_fields = ("password_changed_at",)
     change_password_form = AdminSetPasswordForm
@@ -98,3 +100,57 @@ class SecurityEventAdmin(ReadOnlyRestrictedAdmin):
     search_fields = ("username", "ip", "detail")
     date_hierarchy = "at"
     readonly_fields = ("seq", "at", "kind", "username", "user", "ip", "detail", "prev_hash", "hash")
+
+
+class CompanyForm(forms.ModelForm):
+    class Meta:
+        model = Company
+        fields = ("name", "code", "province", "service_area")
+
+    def clean(self):
+        cleaned = super().clean()
+        # The service area is written after the company, where a refusal would be a 500: asked here.
+        province, area = cleaned.get("province"), cleaned.get("service_area")
+        if province is not None and area is not None:
+            for message in Company(province=province).service_area_errors(list(area)):
+                self.add_error("service_area", message)
+        return cleaned
+
+
+class OrgUnitInline(admin.TabularInline):
+    model = OrgUnit
+    fields = ("name", "kind", "parent")
+    raw_id_fields = ("parent",)
+    extra = 0
+
+
+@admin.register(Company)
+class CompanyAdmin(RestrictedModelAdmin):
+    """A superuser manages every company; a province administrator those of its province (accounts.policy)."""
+
+    form = CompanyForm
+    list_display = ("name", "code", "province", "area_text")
+    list_filter = ("province",)
+    search_fields = ("name", "code")
+    autocomplete_fields = ("province", "service_area")
+    inlines = [OrgUnitInline]
+
+    @admin.display(description="供电服务区域")
+    def area_text(self, obj):
+        return "、".join(r.name for r in obj.service_area.all())
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("province").prefetch_related("service_area")
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "service_area":
+            kwargs["queryset"] = Region.objects.restrict(request.user, Action.CHANGE)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+@admin.register(OrgUnit)
+class OrgUnitAdmin(RestrictedModelAdmin):
+    list_display = ("name", "kind", "company", "parent")
+    list_filter = ("kind", "company")
+    search_fields = ("name", "company__name")
+    raw_id_fields = ("company", "parent")

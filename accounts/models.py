@@ -160,6 +160,15 @@ class User(AbstractUser):
         "下次登录须修改密码", default=False, help_text="管理员新建或重置的密码，用户首次登录后必须修改。"
     )
 
+    # A supply-company user's company and, for ledger assignments, its unit (Company and OrgUnit
+    # below; referenced by name because they are defined after User).
+    company = models.ForeignKey(
+        "accounts.Company", verbose_name="所属供电企业", null=True, blank=True, on_delete=models.PROTECT, related_name="users"
+    )
+    org_unit = models.ForeignKey(
+        "accounts.OrgUnit", verbose_name="所属单位（部门）", null=True, blank=True, on_delete=models.PROTECT, related_name="users"
+    )
+
     objects = RestrictedUserManager()
 
     region_lookup = "region"
@@ -197,6 +206,7 @@ class User(AbstractUser):
 
     def clean(self):
         super().clean()
+        self._clean_company()
         if self.is_superuser:
             return
         role = Role(self.role)
@@ -213,6 +223,25 @@ class User(AbstractUser):
                     "region": f"{role.label}的所属区域必须是{RegionLevel(level).label}级，而“{self.region.name}”是{self.region.get_level_display()}级。"
                 }
             )
+
+    def _clean_company(self):
+        """A supply-company user belongs to a company of its province (required for new people;
+        accounts made before companies existed stay valid, as do API service accounts, which have
+        no usable password and are not people)."""
+        supply = self.role == Role.SUPPLY_COMPANY
+        if self.company_id is None:
+            if self.org_unit_id:
+                raise ValidationError({"org_unit": "请先选择所属供电企业，再选择其单位。"})
+            if supply and self._state.adding and not self.is_superuser and self.has_usable_password():
+                raise ValidationError({"company": "供电企业用户必须选择所属供电企业。"})
+            return
+        if not supply:
+            raise ValidationError({"company": f"只有供电企业用户可以选择所属供电企业，而该用户的角色是{Role(self.role).label}。"})
+        company = self.company
+        if self.region_id and not self.region.path.startswith(company.province.path):
+            raise ValidationError({"region": f"“{self.region.name}”不在{company.name}所在的{company.province.name}。"})
+        if self.org_unit_id and self.org_unit.company_id != self.company_id:
+            raise ValidationError({"org_unit": f"单位“{self.org_unit.name}”不属于{company.name}。"})
 
 
 def person_name(user, nobody="系统"):
@@ -412,3 +441,138 @@ class SecurityEvent(ChainedEntry):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.username or '-'} {self.get_kind_display()}"
+
+
+# --- power-supply companies (供电企业) and their units ---------------------------------------------
+
+
+class Company(models.Model):
+    """A power-supply company: it reports 附件3 in ``province`` for the regions it serves.
+
+    ``service_area`` holds regions of ONE level (its cities, or its counties; the province itself
+    for a company whose figures are kept for the whole province): the level it enters figures at,
+    so no figure of it is counted twice (reporting.services.benefits_set). Two companies may serve
+    one region; both count.
+    """
+
+    name = models.CharField("名称", max_length=128, unique=True, help_text="如“国网四川省电力公司”。")
+    code = models.SlugField("简称代码", max_length=32, unique=True, help_text="字母、数字或连字符，如“sgcc-sc”。")
+    province = models.ForeignKey(
+        Region,
+        verbose_name="所在省份",
+        on_delete=models.PROTECT,
+        related_name="companies",
+        limit_choices_to={"level": RegionLevel.PROVINCE},
+        help_text="该企业填报附件3 所在的省（自治区、直辖市）。",
+    )
+    service_area = models.ManyToManyField(
+        Region,
+        verbose_name="供电服务区域",
+        blank=True,
+        related_name="serving_companies",
+        help_text="所服务的地市或区县，须为同一层级且都在所在省份内。",
+    )
+
+    objects = RestrictedQuerySet.as_manager()
+
+    region_lookup = "province"
+    visible_from_below = True  # the cities and counties of its province read who serves them
+
+    class Meta:
+        verbose_name = "供电企业"
+        verbose_name_plural = "供电企业"
+        ordering = ["province__code", "code"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if self.province_id and self.province.level != RegionLevel.PROVINCE:
+            raise ValidationError(
+                {"province": f"所在省份必须是省级区域，而“{self.province.name}”是{self.province.get_level_display()}级。"}
+            )
+
+    def service_area_errors(self, regions):
+        """Why ``regions`` cannot be this company's service area (empty list: they can)."""
+        errors = []
+        outside = [r.name for r in regions if not self.province_id or not r.path.startswith(self.province.path)]
+        if outside:
+            errors.append(f"{'、'.join(outside)}不在{self.province.name if self.province_id else '所在省份'}内。")
+        levels = {r.level for r in regions}
+        if len(levels) > 1:
+            by_level = "；".join(
+                f"{RegionLevel(level).label}级：{'、'.join(r.name for r in regions if r.level == level)}"
+                for level in (RegionLevel.PROVINCE, RegionLevel.CITY, RegionLevel.COUNTY)
+                if level in levels
+            )
+            errors.append(f"供电服务区域必须是同一层级（一个企业只在一个层级填报，以免重复统计），而这里有{by_level}。")
+        return errors
+
+    def service_area_check(self, regions):
+        errors = self.service_area_errors(list(regions))
+        if errors:
+            raise ValidationError({"service_area": errors})
+
+    @property
+    def area_level(self):
+        """The level of its service area, None while it has none."""
+        return self.service_area.values_list("level", flat=True).first()
+
+    def serves(self, region):
+        return self.service_area.filter(pk=region.pk).exists()
+
+
+def _service_area_guard(sender, instance, action, pk_set, reverse, **kwargs):
+    """Every write of a service area (admin, services, data migrations aside) keeps it one level."""
+    if action != "pre_add" or not pk_set:
+        return
+    if reverse:  # region.serving_companies.add(company…): check each company with the region added
+        for company in Company.objects.filter(pk__in=pk_set):
+            company.service_area_check([*company.service_area.all(), instance])
+        return
+    instance.service_area_check([*instance.service_area.exclude(pk__in=pk_set), *Region.objects.filter(pk__in=pk_set)])
+
+
+models.signals.m2m_changed.connect(_service_area_guard, sender=Company.service_area.through, dispatch_uid="company_service_area")
+
+
+class OrgUnitKind(models.TextChoices):
+    DEPARTMENT = "department", "部门"
+    CITY_COMPANY = "city_company", "地市公司"
+    DISTRICT_COMPANY = "district_company", "区县公司"
+    OTHER = "other", "其他"
+
+
+class OrgUnit(models.Model):
+    """A unit of a supply company (营销部, 巡察办, a district company): ledger items are assigned to them."""
+
+    company = models.ForeignKey(Company, verbose_name="供电企业", on_delete=models.PROTECT, related_name="units")
+    parent = models.ForeignKey("self", verbose_name="上级单位", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    name = models.CharField("名称", max_length=128)
+    kind = models.CharField("类型", max_length=20, choices=OrgUnitKind.choices, default=OrgUnitKind.DEPARTMENT)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    region_lookup = "company__province"
+    visible_from_below = True
+
+    class Meta:
+        verbose_name = "企业单位"
+        verbose_name_plural = "企业单位"
+        ordering = ["company", "name"]
+        constraints = [models.UniqueConstraint(fields=["company", "name"], name="orgunit_unique_name")]
+
+    def __str__(self):
+        return f"{self.company}·{self.name}" if self.company_id else self.name
+
+    def clean(self):
+        if not self.parent_id:
+            return
+        if self.parent.company_id != self.company_id:
+            raise ValidationError({"parent": f"上级单位“{self.parent.name}”不属于同一供电企业。"})
+        seen, unit = {self.pk}, self.parent
+        while unit is not None:  # a unit cannot sit below itself
+            if unit.pk in seen:
+                raise ValidationError({"parent": "上级单位不能是本单位或其下级单位。"})
+            seen.add(unit.pk)
+            unit = unit.parent

@@ -52,6 +52,8 @@ FILLS_COUNTY_SHEET = Role.COUNTY
 REVIEWS_COUNTY_SHEET = Role.CITY
 # A province administrator manages these users of its province, in the admin.
 MANAGED_ROLES = (Role.COUNTY, Role.CITY, Role.SUPPLY_COMPANY)
+# The role whose users belong to a power-supply company (accounts.Company) and enter 附件3.
+COMPANY_ROLE = Role.SUPPLY_COMPANY
 # An API token acts with its region level's role, or as a supply company of the region.
 TOKEN_OTHER_ROLE = Role.SUPPLY_COMPANY
 
@@ -68,6 +70,16 @@ def county_reviewers_q(**where):
 
 def province_officials_q(**where):
     return Q(role=Role.PROVINCE, **where)
+
+
+def role_has_company(role):
+    """Whether users of ``role`` belong to a supply company (and must name it when created)."""
+    return role == COMPANY_ROLE
+
+
+def supply_company_users_q(**where):
+    """The users of power-supply companies (who enter 附件3), as a filter on users."""
+    return Q(role=COMPANY_ROLE, **where)
 
 
 def assignable_roles(user):
@@ -289,12 +301,24 @@ ADMIN_PERMISSIONS = {
     # The security-event log, read-only; scoped to the events of the province's own users.
     "accounts.view_securityevent": is_province,
     "accounts.add_user": is_province,
+    # Supply companies and their units: a province administrator those of its province.
+    "accounts.view_company": is_province & viewable,
+    "accounts.add_company": is_province,
+    "accounts.change_company": is_province & changeable,
+    "accounts.delete_company": is_province & changeable,
+    "accounts.view_orgunit": is_province & viewable,
+    "accounts.add_orgunit": is_province,
+    "accounts.change_orgunit": is_province & changeable,
+    "accounts.delete_orgunit": is_province & changeable,
     "accounts.change_user": is_province & manageable_user,
     "accounts.delete_user": is_province & manageable_user,
     "indicators.view_indicatorset": is_province & viewable,
     "indicators.add_indicatorset": is_province,
     "indicators.change_indicatorset": is_province & changeable,
     "indicators.view_indicator": is_province & viewable,
+    # Programs (issue 13) are reference data of the whole country: every official reads them;
+    # adding, changing and deleting one is left to a superuser (no rule here grants it).
+    "indicators.view_program": is_official,
     "indicators.add_indicator": is_province,
     "indicators.change_indicator": is_province & changeable,
     **{

@@ -13,7 +13,7 @@ from django.utils import timezone
 from utilities.csvdata import DataError, DataFileError, read_rows
 
 from . import policy
-from .models import CODE_RE, PARENT_LEVEL, ApiToken, Region, RegionLevel, Role, User
+from .models import CODE_RE, PARENT_LEVEL, ApiToken, Company, Region, RegionLevel, Role, User
 from .scoping import Action, ensure_in_scope
 
 REGION_COLUMNS = ("code", "name", "level", "parent_code")
@@ -119,8 +119,11 @@ def user_save(
     is_staff=False,
     groups=(),
     must_change_password=True,
+    company=None,
+    org_unit=None,
 ):
-    """Create a user, or reset the one of that name; role and region must agree (User.clean).
+    """Create a user, or reset the one of that name; role and region must agree (User.clean), and a
+    supply-company user names its company (and, optionally, its unit).
 
     The password must meet the policy (accounts.passwords); set by someone else, it is changed by
     its owner at the first login unless ``must_change_password=False``."""
@@ -139,11 +142,14 @@ def user_save(
         is_staff=is_staff,
         groups=groups,
         must_change_password=must_change_password,
+        company=company,
+        org_unit=org_unit,
     )
 
 
-def _user_write(*, user, password, role, region, names, is_staff, groups, must_change_password):
+def _user_write(*, user, password, role, region, names, is_staff, groups, must_change_password, company=None, org_unit=None):
     user.role, user.region, user.is_staff, user.is_active = role, region, is_staff, True
+    user.company, user.org_unit = company, org_unit
     user.first_name, user.last_name, user.organisation, user.phone = names
     user.must_change_password = must_change_password
     user.set_password(password)
@@ -175,6 +181,7 @@ def demo_users_create():
 
     The province official is staff: what it may do in the admin comes from accounts.policy alone."""
     regions = Region.objects.in_bulk([code for _u, _r, code, _n, _o in DEMO_USERS if code], field_name="code")
+    company = demo_company_get(province=regions[DEMO_PROVINCE])
     credentials = []
     for username, role, code, name, organisation in DEMO_USERS:
         # Demo accounts: a published password, reset on every run, so the password policy is not asked.
@@ -187,12 +194,23 @@ def demo_users_create():
             is_staff=username in DEMO_STAFF,
             groups=(),
             must_change_password=False,
+            company=company if policy.role_has_company(role) else None,
         )
         credentials.append((username, DEMO_PASSWORD, Role(role).label, regions[code].name if code else "全国"))
     if not User.objects.filter(username="admin").exists():
         User.objects.create_superuser("admin", password=DEMO_PASSWORD, role="national")
     credentials.append(("admin", DEMO_PASSWORD, "超级管理员", "全国"))
     return credentials
+
+
+def demo_company_get(*, province):
+    """The demo's power-supply company of a province (“国网××电力公司”), serving its cities."""
+    company, created = Company.objects.get_or_create(
+        code=f"sgcc-{province.code}", defaults={"name": f"国网{province.name}电力公司", "province": province}
+    )
+    if created:
+        company.service_area.set(Region.objects.filter(parent=province, level=RegionLevel.CITY))
+    return company
 
 
 def api_token_digest(secret):

@@ -104,7 +104,6 @@ def setup(users, out):
 
     from accounts.models import Region, User
     from accounts.services import user_save
-    from indicators.models import IndicatorSet
     from indicators.services import period_open
 
     sink = io.StringIO()
@@ -115,7 +114,7 @@ def setup(users, out):
     out(f"迁移并导入区域与参考文件：{time.perf_counter() - started:.1f} 秒")
 
     today = timezone.localdate()
-    period, _copied = period_open(code=str(today.year), indicator_set=IndicatorSet.objects.get(code="national-2021"))
+    period, _copied = period_open(code=str(today.year))  # the national program
 
     counties = []
     for province in PROVINCES:

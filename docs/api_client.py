@@ -9,6 +9,8 @@
 
 Every error arrives as {"code", "message", "errors"}; this client raises ApiError with them.
 A 412 (someone changed the data since it was read) is handled by reading again and retrying.
+Every write carries an Idempotency-Key: after a timeout, a dropped connection or a proxy's
+502/503/504 it is sent again with the same key, so it is applied at most once (docs/api.md §3).
 """
 
 import json
@@ -17,6 +19,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 from pathlib import Path
 
 BASE_URL = os.environ.get("DIANLI_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -31,24 +34,43 @@ class ApiError(Exception):
         super().__init__(f"{status} {self.code}: {body.get('message', '')} {self.errors or ''}".strip())
 
 
-def request(method, path, body=None, headers=None, raw=False):
-    """One call; returns (parsed JSON or bytes, response headers). Waits and retries once on 429."""
+WRITES = ("POST", "PUT", "PATCH")
+RETRY_STATUSES = (502, 503, 504)  # the proxy answering for a web replica that is gone
+
+
+def request(method, path, body=None, headers=None, raw=False, attempts=4):
+    """One call; returns (parsed JSON or bytes, response headers).
+
+    Waits and retries on 429. A write gets an Idempotency-Key (one per call, kept across its
+    retries) and is retried after a timeout, a dropped connection or a 502/503/504: the server
+    applies it once and answers a retry with the first response (Idempotent-Replayed: true).
+    """
     url = path if path.startswith("http") else f"{BASE_URL}/api/v1/{path.lstrip('/')}"
     data = None if body is None else json.dumps(body).encode("utf-8")
     sent = {"Authorization": f"Token {TOKEN}", "Accept": "application/json", **(headers or {})}
     if data is not None:
         sent["Content-Type"] = "application/json"
-    for attempt in range(2):
+    if method in WRITES:
+        sent.setdefault("Idempotency-Key", str(uuid.uuid4()))
+    for attempt in range(attempts):
+        last = attempt == attempts - 1
         try:
             with urllib.request.urlopen(urllib.request.Request(url, data=data, headers=sent, method=method), timeout=60) as response:
                 content = response.read()
                 return (content if raw else json.loads(content or b"null")), response.headers
         except urllib.error.HTTPError as error:
-            payload = json.loads(error.read() or b"{}")
-            if error.code == 429 and attempt == 0:
+            payload = json.loads(error.read() or b"{}") if error.headers.get("Content-Type", "").startswith("application/json") else {}
+            if error.code == 429 and not last:
                 time.sleep(int(error.headers.get("Retry-After", "5")))
                 continue
+            if error.code in RETRY_STATUSES and not last:
+                time.sleep(2**attempt)
+                continue
             raise ApiError(error.code, payload) from None
+        except (TimeoutError, urllib.error.URLError, ConnectionError):
+            if last:
+                raise
+            time.sleep(2**attempt)  # the same Idempotency-Key: at most once, however many tries
     raise AssertionError("unreachable")
 
 

@@ -12,6 +12,7 @@ from .models import (
     Indicator,
     IndicatorSet,
     Period,
+    Program,
     Submission,
 )
 
@@ -35,11 +36,23 @@ class IndicatorAdmin(RestrictedModelAdmin):
     search_fields = ("content", "standard")
 
 
+@admin.register(Program)
+class ProgramAdmin(RestrictedModelAdmin):
+    """Programs are reference data (programs.csv, load_reference): officials read them, only a
+    superuser edits them (accounts.policy)."""
+
+    list_display = ("code", "name", "document", "indicator_set", "tables", "order")
+    filter_horizontal = ("regions",)
+    list_select_related = ("indicator_set",)
+
+
 @admin.register(Period)
 class PeriodAdmin(ReadOnlyRestrictedAdmin):
     """Periods are opened with `manage.py open_period`, which carries every region forward."""
 
-    list_display = ("code", "label", "starts", "ends", "deadline", "indicator_set")
+    list_display = ("code", "label", "program", "starts", "ends", "deadline", "indicator_set")
+    list_filter = ("program",)
+    list_select_related = ("program", "indicator_set")
 
 
 @admin.register(Checkmark)

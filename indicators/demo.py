@@ -25,7 +25,7 @@ from django.utils import timezone
 from accounts import policy
 from accounts.models import Region, RegionLevel, User
 
-from .models import Channel, Checkmark, CheckmarkStatus, IndicatorSet, Period, Promise, Submission, SubmissionState
+from .models import Channel, Checkmark, CheckmarkStatus, IndicatorSet, Period, Program, Promise, Submission, SubmissionState
 from .promises import promises_backfill
 from .review import city_accept
 from .services import period_open
@@ -44,11 +44,11 @@ def demo_period_codes(today, count=4):
     return [code for year in years for code in (f"{year}S1", f"{year}")][-count:]
 
 
-def demo_periods_open(codes, indicator_set=None):
-    """The demo periods, oldest first, each opened through ``period_open`` if it is not open yet."""
-    indicator_set = indicator_set or IndicatorSet.objects.get(code="national-2021")
-    existing = {p.code: p for p in Period.objects.filter(code__in=codes)}
-    return [existing.get(code) or period_open(code=code, indicator_set=indicator_set)[0] for code in codes]
+def demo_periods_open(codes, program=Program.NATIONAL):
+    """The program's demo periods (the national one's unless told), oldest first, each opened
+    through ``period_open`` if it is not open yet."""
+    existing = {p.code: p for p in Period.objects.filter(program__code=program, code__in=codes)}
+    return [existing.get(code) or period_open(code=code, program=program)[0] for code in codes]
 
 
 def _month_in(period, rng, today):

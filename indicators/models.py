@@ -55,6 +55,58 @@ class Indicator(models.Model):
         return f"{self.label}. {self.content[:40]}"
 
 
+class ProgramTable(models.TextChoices):
+    ATTACHMENT2 = "attachment2", "附件2 任务指标完成情况统计表"
+    ATTACHMENT3 = "attachment3", "附件3 服务效益统计表"
+    COMPLETION = "completion", "本方案指标完成情况表"
+
+
+class Program(models.Model):
+    """One document's program (issue 13): its indicator set (none for a ledger-only program), the
+    regions it covers and the tables it compiles. Several programs run in one half-year for one
+    region, as DHIS2 assigns several data sets to one org unit; each has its own periods."""
+
+    NATIONAL = "national-2021"  # the default everywhere: old URLs, commands and API mean this one
+
+    code = models.SlugField("代码", max_length=64, unique=True)
+    name = models.CharField("名称", max_length=200)
+    document = models.CharField("文件", max_length=200, blank=True)
+    indicator_set = models.ForeignKey(
+        IndicatorSet,
+        verbose_name="指标体系",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="programs",
+        help_text="留空：只有台账、不填报指标的方案。",
+    )
+    regions = models.ManyToManyField(Region, verbose_name="覆盖区域", blank=True, related_name="+", help_text="留空表示全国。")
+    tables = models.JSONField("编制报表", default=list, blank=True, help_text='如 ["attachment2", "attachment3"]。')
+    order = models.PositiveSmallIntegerField("排序", default=0)
+
+    class Meta:
+        verbose_name = "方案"
+        verbose_name_plural = "方案"
+        ordering = ["order", "code"]
+
+    def __str__(self):
+        return self.name
+
+    def covers(self, region):
+        """Whether ``region`` lies in one of the program's regions (every region if it names none)."""
+        from .selectors import programs_covering  # the selector holds the one query; it imports this module
+
+        return programs_covering(region).filter(pk=self.pk).exists()
+
+    def clean(self):
+        if not isinstance(self.tables, list) or not all(t in ProgramTable.values for t in self.tables):
+            raise ValidationError({"tables": f"编制报表只能是以下几种的列表：{'、'.join(ProgramTable.values)}。"})
+        if len(set(self.tables)) != len(self.tables):
+            raise ValidationError({"tables": "编制报表有重复。"})
+        if ProgramTable.COMPLETION in self.tables and not self.indicator_set_id:
+            raise ValidationError({"tables": "没有指标体系的方案不能编制完成情况表。"})
+
+
 class PeriodKind(models.TextChoices):
     HALF = "half", "上半年"
     YEAR = "year", "全年"
@@ -63,26 +115,44 @@ class PeriodKind(models.TextChoices):
 class Period(models.Model):
     """A reporting period, identified as DHIS2 does: ``2022S1`` (上半年) or ``2022`` (全年)."""
 
-    code = models.CharField("报告期", max_length=6, unique=True)
+    program = models.ForeignKey(Program, verbose_name="方案", on_delete=models.PROTECT, related_name="periods")
+    code = models.CharField("报告期", max_length=6)
     year = models.PositiveSmallIntegerField("年度")
     kind = models.CharField("类型", max_length=4, choices=PeriodKind.choices)
     starts = models.DateField("开始日期")
     ends = models.DateField("截止日期")
     deadline = models.DateField("报送期限")
+    # The set the period was opened with, kept beside the program's: every check-mark, table and
+    # import of the period reads its indicators through it, and it stays what the period was
+    # filled against even if the program is later given a new set (next year's document).
     indicator_set = models.ForeignKey(IndicatorSet, verbose_name="指标体系", on_delete=models.PROTECT)
 
     class Meta:
         verbose_name = "报告期"
         verbose_name_plural = "报告期"
         ordering = ["ends"]
-        constraints = [models.UniqueConstraint(fields=["year", "kind"], name="period_one_per_year_and_kind")]
+        constraints = [
+            models.UniqueConstraint(fields=["program", "year", "kind"], name="period_one_per_program_year_and_kind"),
+        ]
 
     def __str__(self):
         return self.label
 
+    def clean(self):
+        if self.program_id and self.indicator_set_id and self.program.indicator_set_id != self.indicator_set_id:
+            raise ValidationError(
+                {"indicator_set": f"报告期的指标体系须为其方案“{self.program.name}”的指标体系，不能另用“{self.indicator_set.name}”。"}
+            )
+
     @property
     def label(self):
         return f"{self.year}年{self.get_kind_display()}"
+
+    @property
+    def program_query(self):
+        """What a link to one of the period's pages appends: nothing for the national program (its
+        URLs are unchanged), ``?program=<code>`` for another."""
+        return "" if self.program.code == Program.NATIONAL else f"?program={self.program.code}"
 
     @property
     def span_label(self):

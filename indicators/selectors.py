@@ -10,8 +10,13 @@ from django.utils import timezone
 from accounts.models import Region
 
 from .applications import tallies
-from .models import AuditEntry, Checkmark, Evidence, Indicator, Period, Submission, SubmissionState
+from .models import AuditEntry, Checkmark, Evidence, Indicator, Period, Program, Submission, SubmissionState
+from .programs import PeriodNotFound, ProgramNotFound, period_get, program_codes, program_get, programs_covering
 from .signoff import province_lock
+
+# The program and period lookups live in .programs (the services use them, and this module imports
+# modules that import the services); they are read from here like every other selector.
+__all__ = ["PeriodNotFound", "ProgramNotFound", "period_get", "program_codes", "program_get", "programs_covering"]
 
 
 @dataclass
@@ -52,9 +57,12 @@ class Sheet:
         return self.lock is None and self.submission.state in (SubmissionState.DRAFT, SubmissionState.RETURNED)
 
 
-def current_period():
-    """The period people are working on: the latest one opened."""
-    return Period.objects.order_by("-ends").first()
+def current_period(program=None):
+    """The period people are working on: the latest one opened (of the national program unless
+    another is given)."""
+    program = program or Program.NATIONAL
+    lookup = {"program": program} if isinstance(program, Program) else {"program__code": program}
+    return Period.objects.filter(**lookup).order_by("-ends").first()
 
 
 def submission_of(*, region, period):

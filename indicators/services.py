@@ -30,11 +30,13 @@ from .models import (
     Evidence,
     Indicator,
     Period,
+    Program,
     Submission,
     SubmissionState,
     month_label,
 )
 from .periods import parse_period
+from .programs import program_get
 from .promises import promises_record
 from .signoff import province_lock
 
@@ -111,15 +113,25 @@ def _move(submission, *, user, state, reason=""):
 
 
 @transaction.atomic
-def period_open(*, code, indicator_set, channel=Channel.SYSTEM, user=None):
-    """Open a period; every region starts from its last state in the previous period.
+def period_open(*, code, program=None, channel=Channel.SYSTEM, user=None):
+    """Open a period of ``program`` (a Program, its code, or None for the national one) on the
+    program's indicator set; every region starts from its last state in the program's previous
+    period — never another program's, whose indicators are other ones.
 
     Checkmarks are copied in batches (a fixed number of queries per 2,000 rows).
     """
     span = parse_period(code)
-    if Period.objects.filter(code=code).exists():
-        raise ValidationError({"code": f"报告期 {code} 已经开放。"})
+    if not isinstance(program, Program):
+        program = program_get(program)
+    if program.indicator_set_id is None:
+        raise ValidationError({"program": f"方案“{program.name}”（{program.code}）没有指标体系，只有台账：不开放报告期。"})
+    # Locked: two concurrent opens of one program wait for each other, the second is refused.
+    Program.objects.select_for_update().get(pk=program.pk)
+    if Period.objects.filter(program=program, code=span.code).exists():
+        raise ValidationError({"code": f"方案“{program.name}”的报告期 {span.code} 已经开放。"})
+    indicator_set = program.indicator_set
     period = Period(
+        program=program,
         code=span.code,
         year=span.year,
         kind=span.kind,
@@ -130,7 +142,7 @@ def period_open(*, code, indicator_set, channel=Channel.SYSTEM, user=None):
     )
     period.full_clean()
     period.save()
-    previous = Period.objects.filter(ends__lt=period.ends).exclude(pk=period.pk).order_by("-ends").first()
+    previous = Period.objects.filter(program=program, ends__lt=period.ends).exclude(pk=period.pk).order_by("-ends").first()
     if previous is None:
         return period, 0
     fields = ("region_id", "indicator_id", "status", "done_month", "expected_month", "note")

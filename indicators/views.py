@@ -14,8 +14,8 @@ from utilities.errors import ConflictError
 
 from . import review, services
 from .forms import parse_sheet, parse_version, sheet_files, typed_from_checkmark
-from .models import Channel, Checkmark, Evidence, Indicator, Period
-from .selectors import city_overview, history, review_matrix, sheet
+from .models import Channel, Checkmark, Evidence, Indicator
+from .selectors import city_overview, history, period_get, review_matrix, sheet
 from .signals import sheet_indicators_shown
 from .signoff import changes_since_signoff, county_exception, named_counties, province_signoff
 
@@ -23,7 +23,8 @@ from .signoff import changes_since_signoff, county_exception, named_counties, pr
 def _period_and_region(request, code, region_code, levels):
     """The period and the region in the user's view; ``region.changeable`` says whether the user's
     scope also lets them change it (read in the same query)."""
-    period = get_object_or_404(Period, code=code)
+    # ?program= on a page, or a posted "program" field (a review step's form); none: the national program
+    period = period_get(code=code, program=request.GET.get("program") or request.POST.get("program"))
     changeable = Exists(Region.objects.restrict(request.user, Action.CHANGE).filter(pk=OuterRef("pk")))
     region = get_object_or_404(Region.objects.restrict(request.user, Action.VIEW).annotate(changeable=changeable), code=region_code)
     if region.level not in levels:
@@ -55,7 +56,7 @@ def sheet_view(request, code, region_code):
         if not errors:
             errors = _save_sheet(request, region, period, values, sheet_files(request.FILES, indicators))
             if not errors:
-                return redirect(request.path)
+                return redirect(request.get_full_path())
         status = 400
     data = sheet(region=region, period=period)
     sheet_indicators_shown.send(sender=sheet_view, user=request.user, region=region, indicators=[row.indicator for row in data.rows])
@@ -203,7 +204,7 @@ def province_view(request, code, region_code):
     if request.method == "POST":
         target, errors = _signoff(request, province, period)
         if not errors:
-            return redirect(request.path)
+            return redirect(request.get_full_path())
         status = 400
     cities = city_overview(province=province, period=period)
     signoff = province_signoff(user=request.user, province=province, period=period, cities=cities)

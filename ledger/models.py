@@ -19,6 +19,11 @@ class Ledger(RegionalDocument):
     is_reference = models.BooleanField(
         "文件原文", default=False, help_text="按文件原文导入的台账只读；各地据此制定本地台账后再修改、分解。"
     )
+    # SET_NULL, not PROTECT: a program only groups documents; the ledger, its assignments and their
+    # progress are regions' work that outlives it, and load_reference links them again.
+    program = models.ForeignKey(
+        "indicators.Program", verbose_name="方案", null=True, blank=True, on_delete=models.SET_NULL, related_name="ledgers"
+    )
 
     class Meta(RegionalDocument.Meta):
         verbose_name = "任务台账"

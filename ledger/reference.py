@@ -1,5 +1,6 @@
-"""Loading the seed documents' ledgers, indicator sets, their links and application rules
-(``manage.py load_reference``): parsed and checked first, then stored all or nothing."""
+"""Loading the seed documents' ledgers, indicator sets, their links and application rules, and the
+programs that run them (``manage.py load_reference``): parsed and checked first, then stored all
+or nothing."""
 
 from datetime import date
 from pathlib import Path
@@ -8,7 +9,7 @@ from django.db import transaction
 
 from accounts.models import Region
 from indicators.applications import rules_parse, rules_sync
-from indicators.models import Indicator, IndicatorLevel, IndicatorSet
+from indicators.models import Indicator, IndicatorLevel, IndicatorSet, Program, ProgramTable
 from utilities.csvdata import DataError, DataFileError, read_rows
 
 from .due import DueParseError, parse_due
@@ -18,6 +19,8 @@ MANIFEST = "documents.csv"
 MANIFEST_COLUMNS = ("kind", "code", "name", "document", "region_code", "year", "file")
 LEDGER_COLUMNS = ("number", "category", "task", "responsible_units", "due_text", "due")
 INDICATOR_COLUMNS = ("number", "label", "group", "level", "encouraging", "content", "standard")
+PROGRAMS = "programs.csv"
+PROGRAM_COLUMNS = ("code", "name", "document", "indicator_set", "ledgers", "region_codes", "tables", "order")
 
 
 def _int(value, errors, where, field):
@@ -149,6 +152,71 @@ def _link_items(code, links, file_name):
     return len(links)
 
 
+def _parse_programs(path, documents, errors):
+    """The programs (``programs.csv``): each names sets and ledgers of the manifest (or already
+    stored), regions that exist and tables the portal knows."""
+    _header, rows = read_rows(path, PROGRAM_COLUMNS)
+    name = path.name
+    sets = {d["code"] for _, d in documents if d["kind"] == "indicators"} | set(IndicatorSet.objects.values_list("code", flat=True))
+    ledgers = {d["code"] for _, d in documents if d["kind"] == "ledger"} | set(Ledger.objects.values_list("code", flat=True))
+    codes = {code for _, row in rows for code in row["region_codes"].split()}
+    regions = {r.code: r for r in Region.objects.filter(code__in=codes)}
+    programs, seen_codes, seen_ledgers = [], set(), {}
+    for line, row in rows:
+        where = (name, line)
+        if not row["code"] or not row["name"]:
+            errors.append(DataError(*where, "code" if not row["code"] else "name", "不能为空。"))
+            continue
+        if row["code"] in seen_codes:
+            errors.append(DataError(*where, "code", f"方案代码 {row['code']} 重复。"))
+        seen_codes.add(row["code"])
+        if row["indicator_set"] and row["indicator_set"] not in sets:
+            errors.append(DataError(*where, "indicator_set", f"指标体系 {row['indicator_set']} 不存在：须先在 {MANIFEST} 中列出。"))
+        for ledger in row["ledgers"].split():
+            if ledger not in ledgers:
+                errors.append(DataError(*where, "ledgers", f"台账 {ledger} 不存在：须先在 {MANIFEST} 中列出。"))
+            elif ledger in seen_ledgers:
+                errors.append(DataError(*where, "ledgers", f"台账 {ledger} 已属于方案 {seen_ledgers[ledger]}：一个台账只属于一个方案。"))
+            seen_ledgers.setdefault(ledger, row["code"])
+        unknown = [c for c in row["region_codes"].split() if c not in regions]
+        if unknown:
+            errors.append(DataError(*where, "region_codes", f"区域 {'、'.join(unknown)} 不存在，请先导入行政区域。"))
+        tables = row["tables"].split()
+        wrong = [t for t in tables if t not in ProgramTable.values]
+        if wrong:
+            errors.append(DataError(*where, "tables", f"“{'、'.join(wrong)}”不是 {'、'.join(ProgramTable.values)} 之一。"))
+        elif ProgramTable.COMPLETION in tables and not row["indicator_set"]:
+            errors.append(DataError(*where, "tables", "没有指标体系的方案不能编制完成情况表（completion）。"))
+        try:
+            order = int(row["order"] or 0)
+        except ValueError:
+            errors.append(DataError(*where, "order", f"“{row['order']}”不是整数。"))
+            order = 0
+        programs.append(
+            dict(
+                code=row["code"],
+                fields=dict(name=row["name"], document=row["document"], tables=tables, order=order),
+                indicator_set=row["indicator_set"],
+                ledgers=row["ledgers"].split(),
+                regions=[regions[c] for c in row["region_codes"].split() if c in regions],
+            )
+        )
+    return programs
+
+
+def _sync_programs(programs):
+    """Store the programs and link their ledgers; a program no longer in the file is left alone
+    (its periods keep it)."""
+    for spec in programs:
+        indicator_set = IndicatorSet.objects.get(code=spec["indicator_set"]) if spec["indicator_set"] else None
+        program, _ = Program.objects.update_or_create(code=spec["code"], defaults={**spec["fields"], "indicator_set": indicator_set})
+        program.full_clean()
+        program.regions.set(spec["regions"])
+        Ledger.objects.filter(program=program).exclude(code__in=spec["ledgers"]).update(program=None)
+        Ledger.objects.filter(code__in=spec["ledgers"]).update(program=program)
+    return len(programs)
+
+
 def _parse_reference(directory):
     directory = Path(directory)
     _header, documents = read_rows(directory / MANIFEST, MANIFEST_COLUMNS)
@@ -178,9 +246,15 @@ def _parse_reference(directory):
             errors.extend(exc.errors)
             continue
         parsed.append((doc, region, year, content))
+    programs = []
+    if (directory / PROGRAMS).is_file():  # optional: a directory of documents only loads no programs
+        try:
+            programs = _parse_programs(directory / PROGRAMS, documents, errors)
+        except DataFileError as exc:
+            errors.extend(exc.errors)
     if errors:
         raise DataFileError(errors)
-    return parsed
+    return parsed, programs
 
 
 def _sync_rows(owner_filter, model, rows, key="number"):
@@ -203,7 +277,8 @@ def reference_load(*, directory):
     Returns ``{code: row count}`` for what was loaded.
     """
     loaded = {}
-    for doc, region, year, content in _parse_reference(directory):
+    parsed, programs = _parse_reference(directory)
+    for doc, region, year, content in parsed:
         common = dict(name=doc["name"], document=doc["document"], region=region, year=year)
         if doc["kind"] == "links":
             loaded[f"links:{doc['code']}"] = _link_items(doc["code"], content, doc["file"])
@@ -222,4 +297,6 @@ def reference_load(*, directory):
             indicator_set.full_clean()
             _sync_rows({"indicator_set": indicator_set}, Indicator, content)
             loaded[f"indicators:{doc['code']}"] = len(content)
+    if programs:
+        loaded["programs"] = _sync_programs(programs)
     return loaded

@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from accounts.models import Region, RegionLevel
+from accounts.services import demo_company_get
 from indicators.models import Period, SubmissionState
 
 from .models import Benefit, ReportSnapshot
@@ -15,11 +16,12 @@ from .tables import BENEFIT_CATEGORIES
 BATCH = 5000
 
 
-def _benefit_rows(city, year, half):
+def _benefit_rows(city, company_id, year, half):
     rng = random.Random(f"{city.code}-{year}-{half}")
     for category, _label in BENEFIT_CATEGORIES:
         households = rng.randint(200, 5000) if category == "residential" else rng.randint(5, 400)
         yield Benefit(
+            company_id=company_id,
             region_id=city.pk,
             year=year,
             half=half,
@@ -35,12 +37,17 @@ def _benefit_rows(city, year, half):
 def demo_benefits_create(*, provinces=None, years=None):
     """Benefit figures for every city of ``provinces`` (default: the whole country) and every half of
     ``years`` (default: the years of the open periods). Only what is missing is written; returns the
-    number of rows. Three queries plus one per ``BATCH`` rows.
+    number of rows. Four queries, a few per province for its demo company, plus one per ``BATCH`` rows.
     """
     years = sorted(years or set(Period.objects.values_list("year", flat=True)))
-    cities = Region.objects.filter(level=RegionLevel.CITY).only("pk", "code").order_by("code")
+    cities = Region.objects.filter(level=RegionLevel.CITY).only("pk", "code", "parent_id").order_by("code")
     if provinces is not None:
         cities = cities.filter(parent__in=provinces)
+    # Each province's demo company (one per province, serving its cities) enters its cities' figures.
+    companies = {
+        province.pk: demo_company_get(province=province).pk
+        for province in Region.objects.filter(pk__in=cities.values("parent_id")).order_by("code")
+    }
     have = set(Benefit.objects.filter(region__in=cities, year__in=years).values_list("region_id", "year", "half").distinct())
     rows = [
         row
@@ -48,7 +55,7 @@ def demo_benefits_create(*, provinces=None, years=None):
         for year in years
         for half in (1, 2)
         if (city.pk, year, half) not in have
-        for row in _benefit_rows(city, year, half)
+        for row in _benefit_rows(city, companies[city.parent_id], year, half)
     ]
     Benefit.objects.bulk_create(rows, batch_size=BATCH)
     return len(rows)

@@ -59,7 +59,19 @@ def _foot(ws, last_table_row):
 
 def attachment2_workbook(table, changes=None):
     """附件2 “获得电力”任务指标完成情况统计表 of one province and period, in the official layout;
-    with ``changes`` (``reporting.changes.Changes``), the sheet “与上期比较” after it."""
+    with ``changes`` (``reporting.changes.Changes``), the sheet “与上期比较” after it.
+
+    附件2 is the completion table of the national set: written by the one completion writer."""
+    return completion_workbook(table, changes)
+
+
+def completion_workbook(table, changes=None):
+    """A completion table (``tables.build_completion_table``: 附件2, or a program's own such as
+    Chongqing's 42 indicators) in 附件2's official layout: A3 landscape, the province's title, the
+    period and people rows, the group headings and labels of the table's own columns (“*” before a
+    province-level number), county, 小计, province and statistics rows, the 填报单位盖章处 foot.
+
+    The sheet keeps 附件2's name, so the importer finds a filled-in form where it went out."""
     workbook, ws = sheet(layout.ATTACHMENT2_SHEET)
     count = len(table.columns)
     last_indicator = layout.FIRST_INDICATOR_COL + count - 1
@@ -193,7 +205,52 @@ def attachment3_workbook(table):
     frame(ws, top, 1, row_number, width)
     _foot(ws, row_number)
     print_setup(ws, paper=ws.PAPERSIZE_A4, title_rows=f"{top}:{sub}")
+    if getattr(table, "breakdown", None):  # reporting.breakdown: after the official sheet, which stays as it is
+        _attachment3_breakdown_sheet(workbook.create_sheet(A3_BREAKDOWN_SHEET), table)
     return save(workbook)
+
+
+A3_BREAKDOWN_SHEET = "按供电企业和地市分列"
+# The breakdown's columns: 供电企业 | 地市 | 统计内容 | the four categories | 合计; rows as the official sheet's.
+A3B_COL_COMPANY, A3B_COL_CITY, A3B_COL_LABEL, A3B_FIRST_VALUE_COL = 1, 2, 3, 4
+A3B_TOTAL_COL = A3B_FIRST_VALUE_COL + len(BENEFIT_CATEGORIES)
+
+
+def _attachment3_breakdown_sheet(ws, table):
+    """附件3 per supply company and city: four rows (the official sheet's) per company × city, then
+    the province's 合计, in the official sheet's style."""
+    width, size = A3B_TOTAL_COL, PEOPLE_SIZE
+    set_widths(ws, [22, 12, 24, 12, 16, 12, 16, 12])
+    head(ws, width=width, title=f"{table.header.title}（按供电企业和地市分列）", period_line=table.header.period_line)
+    top, sub = layout.A3_HEADER_TOP_ROW, layout.A3_HEADER_SUB_ROW
+    first, total = A3B_FIRST_VALUE_COL, A3B_TOTAL_COL
+    heading = {"bold": True, "fill": HEADER_FILL, "size": size}
+    for column, name in ((A3B_COL_COMPANY, "供电企业"), (A3B_COL_CITY, "地市"), (A3B_COL_LABEL, "统计内容")):
+        put_merged(ws, top, column, sub, column, name, **heading)
+    put_merged(ws, top, first, top, first + 2, "“三零”服务效益", **heading)
+    for offset, (_, name) in enumerate(BENEFIT_CATEGORIES[:3]):
+        put(ws, sub, first + offset, name, **heading)
+    put_merged(ws, top, first + 3, sub, first + 3, BENEFIT_CATEGORIES[3][1], **heading)
+    put_merged(ws, top, total, sub, total, "合计", **heading)
+    ws.row_dimensions[top].height = 24
+    ws.row_dimensions[sub].height = 32
+
+    row_number = layout.A3_FIRST_DATA_ROW
+    for block in table.breakdown:
+        is_total = block is table.breakdown[-1]
+        block_top = row_number
+        for label, values, row_total in block["rows"]:
+            put(ws, row_number, A3B_COL_LABEL, label, size=size, bold=True)
+            for column, text in enumerate([*values, row_total], start=first):
+                value, number_format = _benefit_number(text)
+                bold = is_total or column == total
+                put(ws, row_number, column, value, size=size, horizontal="right", number_format=number_format, bold=bold)
+            row_number += 1
+        put_merged(ws, block_top, A3B_COL_COMPANY, row_number - 1, A3B_COL_COMPANY, block["company"], size=size, bold=is_total)
+        put_merged(ws, block_top, A3B_COL_CITY, row_number - 1, A3B_COL_CITY, block["city"], size=size, bold=is_total)
+    frame(ws, top, 1, row_number - 1, width)
+    freeze = f"{get_column_letter(A3B_FIRST_VALUE_COL)}{layout.A3_FIRST_DATA_ROW}"  # the labels stay in view
+    print_setup(ws, paper=ws.PAPERSIZE_A4, title_rows=f"{top}:{sub}", freeze=freeze)
 
 
 # --- 全国汇总 ---------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from django import forms
 from accounts.models import Region, RegionLevel
 from accounts.scoping import Action
 from indicators.models import Period
+from indicators.selectors import program_get
 from utilities.uploads import TOKEN_PATTERN
 
 from .models import Benefit
@@ -31,7 +32,8 @@ class _ProvincePeriodForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["period"].queryset = Period.objects.order_by("-ends")
+        # 附件2 is the national program's table: its periods only.
+        self.fields["period"].queryset = Period.objects.filter(program=program_get()).order_by("-ends")
         self.fields["province"].queryset = Region.objects.restrict(user, Action.VIEW).filter(level=RegionLevel.PROVINCE).order_by("code")
         self.fields["period"].label_from_instance = lambda p: f"{p.label}（{p.code}）"
 

@@ -4,7 +4,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
-from accounts.models import Region
+from accounts.models import Company, Region
 from accounts.scoping import RestrictedQuerySet
 from indicators.models import Period
 from utilities.models import JobDetail, JobKind, JobState  # noqa: F401  JobState: its old home
@@ -13,8 +13,11 @@ from .tables import BENEFIT_CATEGORIES
 
 
 class Benefit(models.Model):
-    """A power-supply company's “三零”“三省” figures for its area, one half-year and one category."""
+    """A power-supply company's “三零”“三省” figures for one region of its service area, one half-year
+    and one category. A company enters at its service area's one level, so the province table sums
+    every row exactly once; two companies serving one region each have their own row."""
 
+    company = models.ForeignKey(Company, verbose_name="供电企业", on_delete=models.PROTECT, related_name="benefits")
     region = models.ForeignKey(Region, verbose_name="区域", on_delete=models.PROTECT, related_name="benefits")
     year = models.PositiveSmallIntegerField("年度")
     half = models.PositiveSmallIntegerField("半年", choices=[(1, "上半年"), (2, "下半年")])
@@ -35,12 +38,12 @@ class Benefit(models.Model):
         verbose_name = "服务效益"
         verbose_name_plural = "服务效益"
         constraints = [
-            models.UniqueConstraint(fields=["region", "year", "half", "category"], name="benefit_unique"),
+            models.UniqueConstraint(fields=["company", "region", "year", "half", "category"], name="benefit_unique_per_company"),
             models.CheckConstraint(condition=Q(investment__gte=0, sales__gte=0, capacity__gte=0), name="benefit_not_negative"),
         ]
 
     def __str__(self):
-        return f"{self.region}{self.year}年{self.get_half_display()}{self.get_category_display()}"
+        return f"{self.company}·{self.region}{self.year}年{self.get_half_display()}{self.get_category_display()}"
 
 
 class ReportKind(models.TextChoices):

@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from accounts.models import Region, RegionLevel
 from indicators.cells import cell_text
-from indicators.models import AuditEntry, Checkmark, CheckmarkStatus, Indicator, IndicatorLevel, Period
+from indicators.models import AuditEntry, Checkmark, CheckmarkStatus, Indicator, IndicatorLevel, Period, Program
 from indicators.promises import Outcome, chain_outcome, promise_months
 from utilities.formatting import percent, percent_text
 
@@ -199,18 +199,23 @@ def completion_by_city(*, period, region):
     ]
 
 
-def completion_over_periods(*, region):
-    """Per Period in order: the share of ``region``'s counties that completed every county indicator
-    of the period's set, and the share of county × indicator cells done. Two queries.
+def completion_over_periods(*, region, program=None):
+    """Per Period of ``program`` (a code; None: the national one) in order: the share of ``region``'s
+    counties that completed every county indicator of the period's set, and the share of county ×
+    indicator cells done. Two queries.
     """
     counties = counties_of(region=region)
     county_count = counties.count()
-    periods = Period.objects.order_by("ends").annotate(
-        indicator_count=RowCount(Indicator.objects.filter(indicator_set=OuterRef("indicator_set"), level=IndicatorLevel.COUNTY)),
-        done_cells=RowCount(county_checkmarks().filter(DONE, period=OuterRef("pk"), region__in=counties)),
-        complete_count=RowCount(
-            counties.annotate(done_count=_done_count(OuterRef(OuterRef("pk")))).filter(done_count__gte=OuterRef("indicator_count"))
-        ),
+    periods = (
+        Period.objects.filter(program__code=program or Program.NATIONAL)
+        .order_by("ends")
+        .annotate(
+            indicator_count=RowCount(Indicator.objects.filter(indicator_set=OuterRef("indicator_set"), level=IndicatorLevel.COUNTY)),
+            done_cells=RowCount(county_checkmarks().filter(DONE, period=OuterRef("pk"), region__in=counties)),
+            complete_count=RowCount(
+                counties.annotate(done_count=_done_count(OuterRef(OuterRef("pk")))).filter(done_count__gte=OuterRef("indicator_count"))
+            ),
+        )
     )
     return [
         {
@@ -290,16 +295,54 @@ def attachment2_input(*, province, period):
     return columns, cells.get(province.pk, {}), cities
 
 
+def _benefits_of(*, province, period):
+    """The Benefit rows of a province table: the period's halves (H1: the first; the year: both).
+
+    Each row is one company's figure for one region of its service area, which is of one level
+    (reporting.services.benefits_set), so summing the rows counts every figure exactly once, and
+    two companies serving one county both count.
+    """
+    halves = [1] if period.kind == "half" else [1, 2]
+    return Benefit.objects.filter(region__path__startswith=province.path, year=period.year, half__in=halves)
+
+
 def attachment3_totals(*, province, period):
     """附件3's figures: the province's Benefit rows of the period's halves summed per category. One query."""
-    halves = [1] if period.kind == "half" else [1, 2]
     sums = (
-        Benefit.objects.filter(region__path__startswith=province.path, year=period.year, half__in=halves)
+        _benefits_of(province=province, period=period)
         .values("category")
         .annotate(**{m: Sum(m) for m, _label, _places in BENEFIT_MEASURES})
         .order_by()
     )
     return {(measure, row["category"]): row[measure] or 0 for row in sums for measure, _l, _p in BENEFIT_MEASURES}
+
+
+def attachment3_breakdown(*, province, period):
+    """附件3 by company and city: ``[(company name, city name, totals)]`` with ``totals`` as
+    ``attachment3_totals`` has them, ordered by company code and city code. A county's figures go to
+    its city; a province-level company's figures stand under the province's name. One query."""
+    city = {
+        f"city_{part}": Case(
+            When(region__level=RegionLevel.COUNTY, then=F(f"region__parent__{part}")),
+            default=F(f"region__{part}"),
+            output_field=CharField(),
+        )
+        for part in ("code", "name")
+    }
+    sums = (
+        _benefits_of(province=province, period=period)
+        .annotate(**city)
+        .values("company__code", "company__name", "city_code", "city_name", "category")
+        .annotate(**{m: Sum(m) for m, _label, _places in BENEFIT_MEASURES})
+        .order_by("company__code", "city_code", "category")
+    )
+    blocks = {}
+    for row in sums:
+        key = (row["company__code"], row["city_code"])
+        _name, _city, totals = blocks.setdefault(key, (row["company__name"], row["city_name"], {}))
+        for measure, _label, _places in BENEFIT_MEASURES:
+            totals[(measure, row["category"])] = row[measure] or 0
+    return list(blocks.values())
 
 
 def changes_input(*, province, before, after):

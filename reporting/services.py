@@ -10,53 +10,45 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Region, person_name
+from accounts.models import Company, Region
 from accounts.scoping import Action
 from indicators.models import Period
-from indicators.signoff import exceptions_within
+from indicators.selectors import program_get
 from utilities import jobs
 from utilities.models import JobKind, JobState
 
 from . import excel, layout
+from .breakdown import build_attachment3_breakdown
 from .changes import build_changes
 from .models import Benefit, ReportJob, ReportKind, ReportSnapshot
-from .selectors import attachment2_input, attachment3_totals, changes_input, data_state, national_input, table_columns
-from .tables import BENEFIT_CATEGORIES, BENEFIT_MEASURES, Header, build_attachment2, build_attachment3, build_national_rollup
+from .selectors import (
+    attachment3_breakdown,
+    attachment3_totals,
+    changes_input,
+    data_state,
+    national_input,
+    table_columns,
+)
+from .tables import BENEFIT_CATEGORIES, BENEFIT_MEASURES, attachment2_table, build_national_rollup, table_header
 
 logger = logging.getLogger(__name__)
 
 
-def _header(*, title, province, period, user, on):
-    contact = ""
-    if user is not None:
-        contact = " ".join(filter(None, [person_name(user), user.phone]))
-    return Header(
-        title=title,
-        period_line=period.span_label,
-        province_code=province.code if province else "",
-        province_name=province.name if province else "全国",
-        period_code=period.code,
-        filled_by=contact,
-        filled_on=f"{on.year}年{on.month}月{on.day}日",
-    )
-
-
 def attachment2_compile(*, province, period, user=None, on=None):
-    """附件2 of a province and period, from the data as it stands."""
-    columns, province_cells, cities = attachment2_input(province=province, period=period)
-    header = _header(
-        title=layout.attachment2_title(province.name), province=province, period=period, user=user, on=on or timezone.localdate()
-    )
-    # The counties the confirmation or a city's acceptance went without: marked in the table.
-    exceptions = {e.county.code: e.reason for e in exceptions_within(province=province, period=period)}
-    return build_attachment2(header=header, columns=columns, province_cells=province_cells, cities=cities, exceptions=exceptions)
+    """附件2 of a province and period, from the data as it stands: the completion table of the
+    national set (``tables.attachment2_table``, which refuses any other set)."""
+    return attachment2_table(province=province, period=period, user=user, on=on)
 
 
 def attachment3_compile(*, province, period, user=None, on=None):
-    header = _header(
-        title=layout.attachment3_title(province.name), province=province, period=period, user=user, on=on or timezone.localdate()
+    header = table_header(title=layout.attachment3_title(province.name), province=province, period=period, user=user, on=on)
+    # The official table, with its breakdown by company and city for the workbook's second sheet.
+    return build_attachment3_breakdown(
+        header=header,
+        totals=attachment3_totals(province=province, period=period),
+        blocks=attachment3_breakdown(province=province, period=period),
+        province_name=province.name,
     )
-    return build_attachment3(header=header, totals=attachment3_totals(province=province, period=period))
 
 
 def national_compile(*, period):
@@ -68,10 +60,12 @@ def national_compile(*, period):
     )
 
 
-def changes_periods(*, before, after):
-    """The Periods coded ``before`` and ``after``, checked comparable: both exist, ``before`` ends
-    first, and they share an indicator set (numbers of different sets mean different indicators)."""
-    found = {p.code: p for p in Period.objects.filter(code__in=[before, after])}
+def changes_periods(*, before, after, program=None):
+    """The Periods coded ``before`` and ``after`` of ``program`` (None: the national one), checked
+    comparable: both exist, ``before`` ends first, and they share an indicator set (numbers of
+    different sets mean different indicators)."""
+    program = program_get(program)
+    found = {p.code: p for p in Period.objects.filter(program=program, code__in=[before, after])}
     missing = [code or "（空）" for code in (before, after) if code not in found]
     if missing:
         raise ValidationError(f"报告期 {'、'.join(missing)} 不存在。")
@@ -90,7 +84,7 @@ def changes_compile(*, province, before, after):
 
 def changes_since_previous(*, province, period):
     """The changes since the period just before ``period``; None if there is none or it uses another set."""
-    previous = Period.objects.filter(ends__lt=period.ends).order_by("-ends").first()
+    previous = Period.objects.filter(program=period.program_id, ends__lt=period.ends).order_by("-ends").first()
     if previous is None or previous.indicator_set_id != period.indicator_set_id:
         return None
     return changes_compile(province=province, before=previous, after=period)
@@ -216,6 +210,14 @@ def report_job_run(*, job_id):
     return job
 
 
+NO_COMPANY = "您的账号尚未关联供电企业，不能填报服务效益，请联系省级能源主管部门在后台设置“所属供电企业”。"
+HALF_LABELS = {1: "上半年", 2: "下半年"}
+
+
+def outside_area_message(company, region):
+    return f"{region.name}不在{company.name}的供电服务区域内。"
+
+
 def _decimal(value, *, places, label):
     try:
         number = Decimal(str(value).strip() or "0")
@@ -232,16 +234,33 @@ def _decimal(value, *, places, label):
 
 @transaction.atomic
 def benefits_set(*, user, region, year, half, figures):
-    """A supply company's figures for its area and half-year; ``figures`` maps (category, measure) → value.
+    """The figures of ``user``'s supply company for one region of its service area and half-year;
+    ``figures`` maps (category, measure) → value.
 
-    All or nothing: every error is reported, keyed ``category-measure``, and nothing is stored.
+    A company enters at its service area's one level (accounts.Company), so no figure is counted
+    twice in the province table; a region outside the area is refused. All or nothing: every error
+    is reported, keyed ``category-measure``, and nothing is stored.
     """
     if not user.has_perm("reporting.enter_benefits"):
         raise PermissionDenied("只有供电企业用户可以填报服务效益。")
     if not Region.objects.restrict(user, Action.CHANGE).filter(pk=region.pk).exists():
         raise PermissionDenied(f"“{region.name}”不在您的管辖范围内。")
+    if user.company_id is None:
+        raise PermissionDenied(NO_COMPANY)
+    # Locked: two people of one company saving at once see each other's rows below.
+    company = Company.objects.select_for_update().get(pk=user.company_id)
     if half not in (1, 2) or not 2000 <= year <= date.today().year + 1:
         raise ValidationError("年度或半年不正确。")
+    if not company.serves(region):
+        raise ValidationError(outside_area_message(company, region))
+    other_level = (
+        Benefit.objects.filter(company=company, year=year, half=half).exclude(region__level=region.level).select_related("region").first()
+    )
+    if other_level is not None:  # the service area changed level after figures were entered
+        raise ValidationError(
+            f"{company.name}{year}年{HALF_LABELS[half]}已在{other_level.region.get_level_display()}级（{other_level.region.name}）填报，"
+            f"同一半年只能在一个层级填报，{region.name}是{region.get_level_display()}级。"
+        )
     categories = dict(BENEFIT_CATEGORIES)
     errors, values = {}, {}
     for category, category_label in BENEFIT_CATEGORIES:
@@ -257,7 +276,7 @@ def benefits_set(*, user, region, year, half, figures):
         fields = {measure: values[(category, measure)] for measure, _l, _p in BENEFIT_MEASURES}
         fields["households"] = int(fields["households"])
         benefit, _ = Benefit.objects.update_or_create(
-            region=region, year=year, half=half, category=category, defaults={**fields, "updated_by": user}
+            company=company, region=region, year=year, half=half, category=category, defaults={**fields, "updated_by": user}
         )
         benefit.full_clean()
     return values

@@ -1,15 +1,26 @@
 """The two official statistics tables as plain functions of data (domain.md §5–§6).
 
-Nothing here touches the database: ``selectors`` reads the inputs in a fixed number of queries,
+The builders touch no database: ``selectors`` reads the inputs in a fixed number of queries,
 and the Celery task, the pages, the API and the commands all call these same builders. The result
 is a JSON-ready dataclass that the Excel writer lays out and the pages show.
+
+The completion table (附件2's 填报说明 over any indicator set, domain.md §8a) has one builder,
+``build_completion_table``; ``completion_table`` reads a program's period and builds it, and the
+national 附件2 (``attachment2_table``) is that same table refused for any set but 37号文's 38.
 """
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from accounts.models import person_name
 from indicators.cells import DONE_MARK
+from indicators.signoff import exceptions_within
 from utilities.formatting import percent_text
+
+from . import layout
 
 NOT_APPLICABLE = "/"
 
@@ -33,6 +44,20 @@ class Column:
     label: str
     group: str
     level: str
+
+
+PROVINCE_STAR = "*"
+
+
+def printed_label(*, label, level):
+    """An indicator's number as the completion table heads it: “*” before a province-level one.
+
+    The national set's labels carry the star already (“*21”); Chongqing's 附件4 stars nothing, yet
+    its table must still tell the municipality's own indicators from the counties' the same way.
+    """
+    if level == "province" and not label.startswith(PROVINCE_STAR):
+        return PROVINCE_STAR + label
+    return label
 
 
 @dataclass
@@ -112,9 +137,13 @@ class CityInput:
     counties: list
 
 
-def build_attachment2(*, header, columns, province_cells, cities, exceptions=None):
-    """附件2: the province row, per city its row, county rows and 小计, then the three statistics rows.
+def build_completion_table(*, header, columns, province_cells, cities, exceptions=None):
+    """The completion table of any indicator set (附件2's 填报说明): the province row, per city its
+    row, county rows and 小计, then the three statistics rows.
 
+    ``columns`` are the set's indicators in document order: the group headings are their runs of
+    ``group``, a province-level label is printed with its “*” (``printed_label``), and the counts are
+    over the set's county indicators, however many (31 national, 35 for Chongqing).
     ``province_cells`` maps the starred indicators to “已完成”, “已开展”, an expected month or "".
     ``exceptions`` maps the code of a county the sign-off went without to the reason it was named:
     its row carries the reason, and the table lists them (the note above the foot).
@@ -123,6 +152,7 @@ def build_attachment2(*, header, columns, province_cells, cities, exceptions=Non
     the same over every county; the statistics rows per indicator across the province.
     """
     exceptions = exceptions or {}
+    columns = [replace(c, label=printed_label(label=c.label, level=c.level)) for c in columns]
     # Per column its number, or None where a county row prints “/” (a starred, provincial indicator).
     county_numbers = [c.number if c.level == "county" else None for c in columns]
     total = len(columns) - county_numbers.count(None)
@@ -170,7 +200,11 @@ def build_attachment2(*, header, columns, province_cells, cities, exceptions=Non
     )
     rows = [province_row, *body, *_statistics_rows(columns, county_rows_all)]
     notes = [SignoffNote(r.city, r.county, r.region_code, r.exception) for r in county_rows_all if r.exception]
-    return Attachment2(header, list(columns), rows, notes)
+    return Attachment2(header, columns, rows, notes)
+
+
+# 附件2 is the completion table of the national set: one builder, the set refused in attachment2_table.
+build_attachment2 = build_completion_table
 
 
 def _column_done(columns, county_rows):
@@ -207,6 +241,58 @@ def _statistics_rows(columns, county_rows):
                 cells.append(percent_text(done, counties))
         rows.append(Row("stat", "", "全省各指标的完成情况统计", "", label, cells, NOT_APPLICABLE, NOT_APPLICABLE, NOT_APPLICABLE))
     return rows
+
+
+# A period's completion table, read from the database
+
+# 附件2 is 37号文's own table over its 38 indicators; a provincial program compiles its own table.
+ATTACHMENT2_INDICATOR_SET = "national-2021"
+
+
+def table_header(*, title, province, period, user=None, on=None):
+    """Title, period line and people lines of a table: the compiling user (name and phone) as 填报人, the date."""
+    on = on or timezone.localdate()
+    contact = " ".join(filter(None, [person_name(user), user.phone])) if user is not None else ""
+    return Header(
+        title=title,
+        period_line=period.span_label,
+        province_code=province.code if province else "",
+        province_name=province.name if province else "全国",
+        period_code=period.code,
+        filled_by=contact,
+        filled_on=f"{on.year}年{on.month}月{on.day}日",
+    )
+
+
+def completion_table(*, province, period, user=None, on=None):
+    """The completion table of ``province`` for ``period`` over the period's own indicator set.
+
+    A set issued for a region (Chongqing's 42 for 重庆市) is refused for a province outside it. A
+    municipality has no city tier: its districts and counties are one group named after it (that
+    is how the regions are held, domain.md §2), so its table has one group and one 小计.
+    """
+    from .selectors import attachment2_input  # deferred: selectors builds on this module's dataclasses
+
+    indicator_set = period.indicator_set
+    if indicator_set.region_id and not province.path.startswith(indicator_set.region.path):
+        raise ValidationError(f"“{indicator_set.name}”只适用于{indicator_set.region.name}，不能用于编制{province.name}的完成情况统计表。")
+    columns, province_cells, cities = attachment2_input(province=province, period=period)
+    header = table_header(title=layout.attachment2_title(province.name), province=province, period=period, user=user, on=on)
+    # The counties the confirmation or a city's acceptance went without: marked in the table.
+    exceptions = {e.county.code: e.reason for e in exceptions_within(province=province, period=period)}
+    return build_completion_table(header=header, columns=columns, province_cells=province_cells, cities=cities, exceptions=exceptions)
+
+
+def attachment2_table(*, province, period, user=None, on=None):
+    """附件2: the completion table of the national set. Any other set is refused: 附件2 is 37号文's
+    table of its 38 indicators, and a provincial program's period has its own completion table."""
+    indicator_set = period.indicator_set
+    if indicator_set.code != ATTACHMENT2_INDICATOR_SET:
+        raise ValidationError(
+            f"附件2 按国能综通监管〔2021〕37号的全国 38 项指标编制，{period.label}使用的是“{indicator_set.name}”："
+            "请编制该方案自己的完成情况统计表。"
+        )
+    return completion_table(province=province, period=period, user=user, on=on)
 
 
 # 附件3

@@ -3,6 +3,7 @@ from django.utils import timezone
 
 from accounts.models import Region
 from indicators.models import Period
+from indicators.selectors import program_get
 
 from .services import report_compile, report_job_run
 
@@ -18,7 +19,8 @@ def compile_reports(job_id):
 @shared_task(name="reporting.draft_compile_all")
 def draft_compile_all():
     """1 July and 1 January: a draft of every province's tables for the period just ended, and the roll-up."""
-    period = Period.objects.filter(ends__lt=timezone.localdate()).order_by("-ends").first()
+    # 附件2, 附件3 and the roll-up are the national program's tables.
+    period = Period.objects.filter(program=program_get(), ends__lt=timezone.localdate()).order_by("-ends").first()
     if period is None:
         return 0
     provinces = list(Region.objects.filter(level="province").order_by("code"))

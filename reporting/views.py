@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from accounts.models import Region, RegionLevel
 from accounts.scoping import Action
-from indicators.models import Period
+from indicators.models import Period, Program
+from indicators.selectors import period_get
 from utilities.jobs import status as job_status_of
 from utilities.views import job_page
 from utilities.views import job_status as job_status_view
@@ -18,7 +19,7 @@ from utilities.views import job_status as job_status_view
 from . import excel, selectors, services
 from .forms import BenefitsForm
 from .models import Benefit, ReportJob, ReportKind, ReportSnapshot
-from .tables import BENEFIT_CATEGORIES, BENEFIT_MEASURES, group_spans
+from .tables import BENEFIT_CATEGORIES, BENEFIT_MEASURES, completion_table, group_spans
 
 
 def _report_reader(user, obj=None):
@@ -38,7 +39,7 @@ def pictures(request):
     today = timezone.localdate()
     regions = Region.objects.restrict(user, Action.VIEW).filter(level__in=[RegionLevel.PROVINCE, RegionLevel.CITY])
     region = _chosen_region(regions, request.GET.get("region"))
-    periods = list(Period.objects.order_by("ends"))
+    periods = _national_periods()
     period = _chosen_period(periods, request.GET.get("period"), today)
     province_path = region.path.split("/")[0] + "/"
     context = {
@@ -54,6 +55,12 @@ def pictures(request):
         context["cities"] = selectors.completion_by_city(period=period, region=region)
     context["chart"] = _line_chart(selectors.completion_over_periods(region=region))
     return render(request, "reporting/pictures.html", context)
+
+
+def _national_periods():
+    """The periods these pages work on: the national program's. 附件2, 附件3, the pictures and the
+    comparison are 37号文's tables; another program's periods have their own indicators."""
+    return list(Period.objects.filter(program__code=Program.NATIONAL).order_by("ends"))
 
 
 def _chosen_region(regions, code):
@@ -114,7 +121,7 @@ def reports(request):
     provinces = Region.objects.restrict(user, Action.VIEW).filter(level=RegionLevel.PROVINCE)
     national = request.GET.get("region") == "national"
     region = None if national else _chosen_region(provinces, request.GET.get("region"))
-    periods = list(Period.objects.order_by("ends"))
+    periods = _national_periods()
     period = _chosen_period(periods, request.GET.get("period"), timezone.localdate())
     if period is None:
         raise Http404("尚未开放任何报告期。")
@@ -199,19 +206,30 @@ def snapshot_download(request, pk):
 
 @login_required
 def benefits(request):
-    """A supply company enters its area's 附件3 figures for one half-year."""
+    """A supply company enters its 附件3 figures for one region of its service area and one half-year."""
     user = request.user
     if user.region is None or not user.has_perm("reporting.enter_benefits", user.region):
         raise PermissionDenied("只有供电企业用户可以填报服务效益。")
+    if user.company is None:
+        raise PermissionDenied(services.NO_COMPANY)
+    company = user.company
     today = timezone.localdate()
     try:
         year = int(request.GET.get("year", today.year))
         half = int(request.GET.get("half", 1 if today.month <= 6 else 2))
     except ValueError:
         raise Http404("年度或半年不正确。") from None
+    areas = list(company.service_area.order_by("code"))
+    code = request.GET.get("region")
+    region = next((r for r in areas if r.code == code), None) if code else (areas[0] if areas else None)
+    if code and region is None:
+        # Named, not silently replaced by another region: the service refuses it with its message.
+        region = Region.objects.filter(code=code).first()
+        if region is None:
+            raise Http404(f"行政区划代码“{code}”不存在。")
     stored = {
         (b.category, m): getattr(b, m)
-        for b in Benefit.objects.restrict(user, Action.VIEW).filter(region=user.region, year=year, half=half)
+        for b in Benefit.objects.restrict(user, Action.VIEW).filter(company=company, region=region, year=year, half=half)
         for m, _label, _places in BENEFIT_MEASURES
     }
     typed, errors, status = {}, {}, 200
@@ -219,15 +237,17 @@ def benefits(request):
         typed = {(c, m): request.POST.get(f"{c}-{m}", "").strip() for c, _ in BENEFIT_CATEGORIES for m, _l, _p in BENEFIT_MEASURES}
         form = BenefitsForm(request.POST)
         try:
+            if region is None:
+                raise ValidationError(f"{company.name}尚未设置供电服务区域，请联系省级能源主管部门。")
             if not form.is_valid():  # NaN, Infinity, 1e400…: told at the field, never a 500
                 raise ValidationError(form.errors.as_data())
-            services.benefits_set(user=user, region=user.region, year=year, half=half, figures=form.figures())
+            services.benefits_set(user=user, region=region, year=year, half=half, figures=form.figures())
         except ValidationError as exc:
             errors = dict(exc.message_dict) if hasattr(exc, "error_dict") else {"": exc.messages}
             messages.error(request, "有填写错误，未保存任何内容。")
             status = 400
         else:
-            messages.success(request, f"已保存{user.region.name}{year}年{'上' if half == 1 else '下'}半年的服务效益。")
+            messages.success(request, f"已保存{company.name}{region.name}{year}年{'上' if half == 1 else '下'}半年的服务效益。")
             return redirect(request.get_full_path())
     rows = [
         {
@@ -245,11 +265,16 @@ def benefits(request):
         request,
         "reporting/benefits.html",
         {
+            "company": company,
+            "areas": areas,
+            "region": region,
+            "area_level": areas[0].get_level_display() if areas else "",
             "year": year,
             "half": half,
             "rows": rows,
             "categories": BENEFIT_CATEGORIES,
-            "page_errors": errors.get("", []),
+            "page_errors": errors.get("", [])
+            or ([services.outside_area_message(company, region)] if region is not None and region not in areas else []),
         },
         status=status,
     )
@@ -263,8 +288,14 @@ def export(request, kind):
         raise Http404("未知的报表。")
     provinces = Region.objects.restrict(request.user, Action.VIEW).filter(level=RegionLevel.PROVINCE)
     region = get_object_or_404(provinces, code=request.GET.get("region", ""))
-    period = get_object_or_404(Period, code=request.GET.get("period", ""))
-    compile_table, write = services.WRITERS[kind]
+    period = period_get(code=request.GET.get("period", ""), program=request.GET.get("program"))  # none: national
+    if period.program.code == Program.NATIONAL:
+        compile_table, write = services.WRITERS[kind]
+    elif kind == ReportKind.ATTACHMENT2:
+        # Another program's 附件2 is its own completion table, in the same layout (issue 13).
+        compile_table, write = completion_table, excel.completion_workbook
+    else:
+        raise Http404(f"附件3 只属于全国方案；方案“{period.program.name}”不编制附件3。")
     content = write(compile_table(province=region, period=period, user=request.user))
     name = f"{region.name}{period.label}{ReportKind(kind).label.split()[0]}.xlsx"
     return FileResponse(BytesIO(content), as_attachment=True, filename=name)
@@ -278,7 +309,7 @@ def changes(request):
     _report_reader(user)
     provinces = Region.objects.restrict(user, Action.VIEW).filter(level=RegionLevel.PROVINCE)
     region = _chosen_region(provinces, request.GET.get("region"))
-    periods = list(Period.objects.order_by("ends"))
+    periods = _national_periods()
     latest = _chosen_period(periods, None, timezone.localdate())
     codes = [p.code for p in periods]
     after = request.GET.get("after") or (latest.code if latest else "")

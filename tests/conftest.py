@@ -63,10 +63,19 @@ def region():
 @pytest.fixture
 def period(db):
     """2022S1 on the national indicator set, opened as a province would open it."""
-    from indicators.models import IndicatorSet
     from indicators.services import period_open
 
-    return period_open(code="2022S1", indicator_set=IndicatorSet.objects.get(code="national-2021"))[0]
+    return period_open(code="2022S1")[0]
+
+
+def company_for_tests(name, *areas):
+    """A supply company of its own for a test user, serving ``areas`` (one level, one province)."""
+    from accounts.models import Company
+
+    province = Region.objects.get(code=areas[0].path[:6])
+    company = Company.objects.create(name=f"{name}供电公司", code=f"test-{name}", province=province)
+    company.service_area.set(areas)
+    return company
 
 
 @pytest.fixture
@@ -75,6 +84,8 @@ def make_user(django_user_model):
 
     def make(username, role, code=None, **extra):
         extra.setdefault("must_change_password", False)  # a ready account, not one an administrator just set
+        if role == "supply_company" and "company" not in extra:
+            extra["company"] = company_for_tests(username, Region.objects.get(code=code))
         return user_save(
             username=username,
             password="pw-for-tests-1",
@@ -186,6 +197,9 @@ def client_for(admin):
             access=access,
             role=role,
         )
+        if role == "supply_company":  # a supply-company token writes 附件3 for a company serving its region
+            token.user.company = company_for_tests(token.user.username, token.region)
+            token.user.save(update_fields=["company"])
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Token {secret}")
         client.token, client.secret = token, secret

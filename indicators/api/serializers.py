@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from accounts.api.serializers import RegionSerializer
 from accounts.models import person_name
-from indicators.models import Checkmark, CheckmarkStatus, Evidence, Indicator, IndicatorSet, Period, SubmissionState
+from indicators.models import Checkmark, CheckmarkStatus, Evidence, Indicator, IndicatorSet, Period, Program, ProgramTable, SubmissionState
 from indicators.services import CheckmarkValue
 
 STATUS_CHOICES = [("", "未填"), *CheckmarkStatus.choices]
@@ -50,6 +50,29 @@ class IndicatorSetSerializer(serializers.ModelSerializer):
         }
 
 
+class ProgramSerializer(serializers.ModelSerializer):
+    indicator_set = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True, help_text="指标体系代码；只有台账、不填报指标的方案为 null。"
+    )
+    regions = serializers.SlugRelatedField(
+        slug_field="code", many=True, read_only=True, help_text="覆盖区域的代码（含其下级区域）；空列表表示全国。"
+    )
+    tables = serializers.ListField(
+        child=serializers.ChoiceField(choices=ProgramTable.choices),
+        read_only=True,
+        help_text="编制的报表：attachment2 附件2、attachment3 附件3（全国方案），completion 本方案的指标完成情况表。",
+    )
+
+    class Meta:
+        model = Program
+        fields = ["code", "name", "document", "indicator_set", "regions", "tables"]
+        extra_kwargs = {
+            "code": {"help_text": "方案代码，如“national-2021”“chongqing-2021”；报告期接口的 ?program= 取此值。"},
+            "name": {"help_text": "名称（与文件原文一致）。"},
+            "document": {"help_text": "发文文号或出处。"},
+        }
+
+
 class IndicatorSerializer(serializers.ModelSerializer):
     class Meta:
         model = Indicator
@@ -69,10 +92,11 @@ class IndicatorSerializer(serializers.ModelSerializer):
 class PeriodSerializer(serializers.ModelSerializer):
     label = serializers.CharField(read_only=True, help_text="名称，如“2022年上半年”。")
     indicator_set = serializers.SlugRelatedField(slug_field="code", read_only=True, help_text="本期使用的指标体系代码。")
+    program = serializers.SlugRelatedField(slug_field="code", read_only=True, help_text="本期所属方案的代码。")
 
     class Meta:
         model = Period
-        fields = ["code", "label", "year", "kind", "starts", "ends", "deadline", "indicator_set"]
+        fields = ["code", "label", "year", "kind", "starts", "ends", "deadline", "indicator_set", "program"]
         extra_kwargs = {
             "code": {"help_text": "报告期代码：上半年“2022S1”，全年“2022”。"},
             "year": {"help_text": "年度。"},

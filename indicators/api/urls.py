@@ -5,6 +5,7 @@ from . import views
 
 router = SimpleRouter()
 router.register("indicator-sets", views.IndicatorSetViewSet, basename="indicator-set")
+router.register("programs", views.ProgramViewSet, basename="program")
 router.register("periods", views.PeriodViewSet, basename="period")
 
 REGION = "periods/<str:code>/regions/<str:region_code>/"

@@ -22,8 +22,8 @@ from accounts.api.schema import PERIOD_CODE, REGION_CODE, errors, region_code
 from accounts.models import Region
 from accounts.scoping import Action
 from indicators import review, services
-from indicators.models import Channel, Checkmark, Indicator, IndicatorSet, Period, SignoffException, Submission, SubmissionState
-from indicators.selectors import sheet
+from indicators.models import Channel, Checkmark, Indicator, IndicatorSet, Period, Program, SignoffException, Submission, SubmissionState
+from indicators.selectors import period_get, program_get, sheet
 from indicators.signoff import named_counties
 from utilities.api import IF_MATCH, NestedListView, etag, expected_version
 
@@ -36,6 +36,7 @@ from .serializers import (
     IndicatorSerializer,
     IndicatorSetSerializer,
     PeriodSerializer,
+    ProgramSerializer,
     ReasonSerializer,
     RegionStateDetailSerializer,
     RegionStateSerializer,
@@ -48,6 +49,22 @@ TAG_CHECKMARKS = "指标填报"
 TAG_REVIEW = "审核流程"
 
 
+PROGRAM_QUERY = OpenApiParameter(
+    "program",
+    OpenApiTypes.STR,
+    OpenApiParameter.QUERY,
+    required=False,
+    description="方案代码（见 /api/v1/programs/），省略时为全国方案 national-2021。同一报告期代码在每个方案中各是一个报告期，"
+    "如重庆的 2022S1 有全国方案的和重庆方案（chongqing-2021）的两个。未知方案返回 404。",
+    examples=[OpenApiExample("全国方案", value="national-2021"), OpenApiExample("重庆方案", value="chongqing-2021")],
+)
+PROGRAM_PATH = OpenApiParameter(
+    "code",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    description="方案代码，如“national-2021”“chongqing-2021”。",
+    examples=[OpenApiExample("全国方案", value="national-2021")],
+)
 INDICATOR_SET_CODE = OpenApiParameter(
     "code",
     OpenApiTypes.STR,
@@ -87,15 +104,45 @@ class IndicatorListView(NestedListView):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="报告期列表", description="按截止日期排列。报告期是全国统一的，不分区域。"),
-    retrieve=extend_schema(summary="报告期详情", parameters=[PERIOD_CODE]),
+    list=extend_schema(
+        summary="方案列表",
+        description="每个方案是一份文件的指标体系（只有台账的方案没有）、覆盖区域（空表示全国）和编制的报表。"
+        "同一区域同一半年可以同时运行几个方案，各有自己的报告期。",
+    ),
+    retrieve=extend_schema(summary="方案详情", parameters=[PROGRAM_PATH]),
+)
+@extend_schema(tags=[TAG_SETS])
+class ProgramViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = ProgramSerializer
+    lookup_field = "code"
+
+    def get_queryset(self):
+        return Program.objects.select_related("indicator_set").prefetch_related("regions").order_by("order", "code")
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="报告期列表",
+        description="某方案（?program=，默认全国方案 national-2021）的报告期，按截止日期排列。报告期不分区域。",
+        parameters=[PROGRAM_QUERY],
+    ),
+    retrieve=extend_schema(summary="报告期详情", parameters=[PERIOD_CODE, PROGRAM_QUERY]),
 )
 @extend_schema(tags=[TAG_PERIODS])
 class PeriodViewSet(viewsets.ReadOnlyModelViewSet):
-    queryset = Period.objects.select_related("indicator_set").order_by("ends")
     serializer_class = PeriodSerializer
     lookup_field = "code"
     lookup_value_regex = r"\d{4}(?:S1)?"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the schema is built without a request or a database
+            return Period.objects.none()
+        program = program_get(self.request.query_params.get("program"))
+        return Period.objects.filter(program=program).select_related("indicator_set", "program").order_by("ends")
+
+    def get_object(self):
+        # One lookup for every period endpoint, with its Chinese 404.
+        return _period(self.request, self.kwargs["code"])
 
 
 def region_states(user, period):
@@ -119,8 +166,10 @@ def region_states(user, period):
     )
 
 
-def _period(code):
-    return get_object_or_404(Period.objects.select_related("indicator_set"), code=code)
+def _period(request, code):
+    """The period ``code`` of the program named by ``?program=`` (none: the national one); an
+    unknown program or a period it has not opened: 404 in the error body, with a Chinese message."""
+    return period_get(code=code, program=request.query_params.get("program"))
 
 
 def region_state(user, period, region):
@@ -135,7 +184,7 @@ def region_state(user, period, region):
     summary="各区域本期填报状态",
     description="您可查看的每个区域在本期所处的审核状态；从未填报的区域为 draft（填报中）。可按层级、上级、所属区域和状态筛选，"
     "如某市各县：?level=county&parent=510100；全省已上报的县：?within=510000&level=county&state=submitted。",
-    parameters=[PERIOD_CODE],
+    parameters=[PERIOD_CODE, PROGRAM_QUERY],
 )
 class RegionStateListView(NestedListView):
     model = Region
@@ -143,20 +192,20 @@ class RegionStateListView(NestedListView):
     filterset_class = RegionStateFilterSet
 
     def nested_queryset(self, code):
-        return region_states(self.request.user, _period(code))
+        return region_states(self.request.user, _period(self.request, code))
 
 
 @extend_schema(
     tags=[TAG_PERIODS],
     summary="某区域本期填报状态",
-    parameters=[PERIOD_CODE, REGION_CODE],
+    parameters=[PERIOD_CODE, PROGRAM_QUERY, REGION_CODE],
     description="状态、数据版本、退回原因、是否锁定，以及尚未填写完整的指标。",
 )
 class RegionStateView(generics.GenericAPIView):
     serializer_class = RegionStateDetailSerializer
 
     def get(self, request, code, region_code):
-        period = _period(code)
+        period = _period(self.request, code)
         region = scoped_region(request.user, region_code, Submission)
         return Response(self.get_serializer(region_state(request.user, period, region)).data)
 
@@ -186,7 +235,7 @@ ETAG_HEADER = OpenApiParameter(
         summary="读取某县（或省）本期指标填报",
         description="县：31 项县级指标；省（代码如 510000）：7 项省级指标（*21、*27…）。地市没有指标填报，返回 404。"
         "响应头 ETag 是数据版本，写入时放在 If-Match 中。",
-        parameters=[PERIOD_CODE, REGION_CODE, ETAG_HEADER],
+        parameters=[PERIOD_CODE, PROGRAM_QUERY, REGION_CODE, ETAG_HEADER],
         responses={200: CheckmarkSheetSerializer},
     ),
     put=extend_schema(
@@ -194,7 +243,7 @@ ETAG_HEADER = OpenApiParameter(
         description="一次写入部分或全部指标，全部校验通过才写入，任何一项有误则一项也不写（400，errors 按指标序号列出）。"
         "必须带 If-Match（见参数说明）。本期已由省级确认锁定时返回 409；县已上报、等待审核时县级令牌写入也返回 409。"
         "每项改动都记入操作记录，渠道为“接口”。",
-        parameters=[PERIOD_CODE, REGION_CODE, IF_MATCH, ETAG_HEADER],
+        parameters=[PERIOD_CODE, PROGRAM_QUERY, REGION_CODE, IF_MATCH, ETAG_HEADER],
         request=CheckmarksWriteSerializer,
         examples=[CHECKMARKS_EXAMPLE],
         responses={200: CheckmarkSheetSerializer, **errors(409, 412, 428)},
@@ -206,7 +255,7 @@ class CheckmarksView(generics.GenericAPIView):
     levels = ("county", "province")
 
     def _target(self, code, region_code):
-        return _period(code), scoped_region(self.request.user, region_code, Checkmark, self.levels)
+        return _period(self.request, code), scoped_region(self.request.user, region_code, Checkmark, self.levels)
 
     def get(self, request, code, region_code):
         period, region = self._target(code, region_code)
@@ -245,7 +294,12 @@ class CheckmarksView(generics.GenericAPIView):
     description="multipart/form-data，字段 file。与网页上传同一规则：按文件内容识别类型（PDF、图片、Office、WPS），"
     "不超过 20 MB，否则返回 400；谁能写该区域本期指标，谁就能上传（本期已锁定返回 409）。"
     "上传使数据版本加 1（新的 ETag 见读取指标填报）；记入操作记录，渠道为“接口”。",
-    parameters=[PERIOD_CODE, REGION_CODE, OpenApiParameter("number", OpenApiTypes.INT, OpenApiParameter.PATH, description="指标序号。")],
+    parameters=[
+        PERIOD_CODE,
+        PROGRAM_QUERY,
+        REGION_CODE,
+        OpenApiParameter("number", OpenApiTypes.INT, OpenApiParameter.PATH, description="指标序号。"),
+    ],
     request={"multipart/form-data": EvidenceUploadSerializer},
     responses={201: EvidenceSerializer, **errors(409, 413, 415)},
 )
@@ -254,7 +308,7 @@ class EvidenceUploadView(generics.GenericAPIView):
     parser_classes = [MultiPartParser]
 
     def post(self, request, code, region_code, number):
-        period = _period(code)
+        period = _period(self.request, code)
         region = scoped_region(request.user, region_code, Checkmark, CheckmarksView.levels)
         serializer = EvidenceUploadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -318,7 +372,7 @@ class ReviewActionView(generics.GenericAPIView):
 
     def post(self, request, code, region_code):
         action = REVIEW_ACTIONS[self.action_name]
-        period = _period(code)
+        period = _period(self.request, code)
         region = scoped_region(request.user, region_code, Submission, action.levels)
         kwargs = {}
         if action.needs_reason:
@@ -355,7 +409,7 @@ def review_action_view(name):
             operation_id=f"review_{name}",
             summary=action.summary,
             description=action.description + "成功时返回该区域的新状态；记入操作记录，渠道为“接口”。",
-            parameters=[PERIOD_CODE, region_code(action.levels[0])],
+            parameters=[PERIOD_CODE, PROGRAM_QUERY, region_code(action.levels[0])],
             request=ReasonSerializer if action.needs_reason else SignoffSerializer if action.names_exceptions else None,
             examples=REQUEST_EXAMPLES.get(name, []),
             responses={200: RegionStateSerializer, **errors(409)},

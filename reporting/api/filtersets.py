@@ -33,6 +33,7 @@ class ReportSnapshotFilterSet(_ReportFilterSet):
 
 
 class BenefitFilterSet(django_filters.FilterSet):
+    company = django_filters.CharFilter(field_name="company__code", label="供电企业简称代码。")
     region = django_filters.CharFilter(field_name="region__code", label="区域代码。")
     year = django_filters.NumberFilter(label="年度。")
     half = django_filters.ChoiceFilter(choices=Benefit._meta.get_field("half").choices, label="半年：1 上半年，2 下半年。")
@@ -40,4 +41,4 @@ class BenefitFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = Benefit
-        fields = ["region", "year", "half", "category"]
+        fields = ["company", "region", "year", "half", "category"]

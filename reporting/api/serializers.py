@@ -40,16 +40,33 @@ class BenefitSheetSerializer(serializers.Serializer):
     region = RegionSerializer(read_only=True, help_text="区域。")
     year = serializers.IntegerField(read_only=True, help_text="年度。")
     half = serializers.IntegerField(read_only=True, help_text="半年：1 上半年，2 下半年。")
+    company = serializers.CharField(
+        read_only=True, allow_null=True, help_text="供电企业简称代码：供电企业用户读写本企业的数字；其他用户读到各企业之和，为 null。"
+    )
     figures = BenefitFiguresSerializer(read_only=True, help_text="各类用户的四项数字；未填报的为 0。")
     updated_at = serializers.DateTimeField(read_only=True, allow_null=True, help_text="最近保存时间；从未填报为 null。")
 
 
 class BenefitSerializer(serializers.ModelSerializer):
+    company = serializers.SlugRelatedField(slug_field="code", read_only=True, help_text="供电企业简称代码。")
+    company_name = serializers.CharField(source="company.name", read_only=True, help_text="供电企业名称。")
     region = serializers.SlugRelatedField(slug_field="code", read_only=True, help_text="区域代码。")
 
     class Meta:
         model = Benefit
-        fields = ["region", "year", "half", "category", "households", "investment", "sales", "capacity", "updated_at"]
+        fields = [
+            "company",
+            "company_name",
+            "region",
+            "year",
+            "half",
+            "category",
+            "households",
+            "investment",
+            "sales",
+            "capacity",
+            "updated_at",
+        ]
         read_only_fields = fields
         extra_kwargs = {
             "year": {"help_text": "年度。"},

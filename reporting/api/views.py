@@ -1,9 +1,8 @@
 """附件3 figures, compile jobs and compiled tables. Reads through ``restrict(user, "view")``;
 writes through reporting.services (which check roles and scope)."""
 
-from django.db.models import Max
+from django.db.models import Max, Sum
 from django.http import FileResponse
-from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -16,7 +15,7 @@ from rest_framework.settings import api_settings
 from accounts.api.lookups import scoped_region
 from accounts.api.schema import PERIOD_CODE, REGION_CODE, region_code
 from accounts.scoping import Action
-from indicators.models import Period
+from indicators.selectors import period_get
 from reporting import services
 from reporting.models import Benefit, ReportJob, ReportSnapshot
 from reporting.tables import BENEFIT_CATEGORIES, BENEFIT_MEASURES
@@ -48,8 +47,8 @@ class BenefitListView(generics.ListAPIView):
     def get_queryset(self):
         return (
             Benefit.objects.restrict(self.request.user, Action.VIEW)
-            .select_related("region")
-            .order_by("region__code", "year", "half", "category")
+            .select_related("region", "company")
+            .order_by("region__code", "year", "half", "company__code", "category")
         )
 
 
@@ -75,7 +74,8 @@ BENEFITS_EXAMPLE = OpenApiExample(
     get=extend_schema(summary="读取某区域某半年的服务效益", parameters=BENEFIT_PATH),
     put=extend_schema(
         summary="填报某区域某半年的服务效益",
-        description="供电企业填报其区域一个半年的“三零”“三省”服务效益，整表替换：省略的类别或数字记为 0。"
+        description="供电企业填报其供电服务区域内一个区域一个半年的“三零”“三省”服务效益（记在令牌或账号所属的供电企业名下），"
+        "整表替换：省略的类别或数字记为 0。一个企业只在其服务区域的层级填报，服务区域以外的区域被拒绝（400）。"
         "全部校验通过才保存，任何一项有误则一项也不保存（400，errors 以“类别.数字”为键）。"
         "省级统计表上半年取各地上半年数，全年取上、下半年之和。",
         parameters=BENEFIT_PATH,
@@ -103,16 +103,22 @@ class BenefitSheetView(generics.GenericAPIView):
         return self._sheet(region, year, half)
 
     def _sheet(self, region, year, half):
+        # A supply company reads its own figures; anyone else the sum over the companies serving the region.
+        company = self.request.user.company
         rows = Benefit.objects.restrict(self.request.user, Action.VIEW).filter(region=region, year=year, half=half)
-        stored = {row.category: row for row in rows}
+        if company is not None:
+            rows = rows.filter(company=company)
+        sums = rows.values("category").annotate(**{m: Sum(m) for m, _label, _places in BENEFIT_MEASURES}).order_by()
+        stored = {row["category"]: row for row in sums}
         figures = {
-            category: {measure: getattr(stored.get(category), measure, 0) for measure, _label, _places in BENEFIT_MEASURES}
+            category: {measure: stored.get(category, {}).get(measure) or 0 for measure, _label, _places in BENEFIT_MEASURES}
             for category, _label in BENEFIT_CATEGORIES
         }
         sheet = {
             "region": region,
             "year": year,
             "half": half,
+            "company": company.code if company else None,
             "figures": figures,
             "updated_at": rows.aggregate(last=Max("updated_at"))["last"],
         }
@@ -159,7 +165,8 @@ class ReportJobCreateView(generics.GenericAPIView):
     permission_classes = REPORT_PERMISSIONS
 
     def post(self, request, code, region_code=None):
-        period = get_object_or_404(Period, code=code)
+        # 附件2, 附件3 and the roll-up are the national program's tables: its period, Chinese 404 otherwise.
+        period = period_get(code=code)
         province = None if region_code is None else scoped_region(request.user, region_code, ReportJob, ("province",))
         job = services.report_job_start(user=request.user, province=province, period=period)
         job.refresh_from_db()

@@ -18,7 +18,7 @@ from indicators.services import CheckmarkValue
 from utilities.excel import ImportFileError, compact, plain_text
 
 from .. import layout
-from ..tables import EXCEPTION_MARK, NOT_APPLICABLE, STAT_LABELS
+from ..tables import EXCEPTION_MARK, NOT_APPLICABLE, STAT_LABELS, printed_label
 from .preview import Change, Preview, RegionPreview, describe, same
 from .text import label_key, shown, span_key, title_key
 
@@ -127,9 +127,10 @@ class Reader:
         for offset, indicator in enumerate(self.indicators):
             column = layout.FIRST_INDICATOR_COL + offset
             found = label_key(self.cell(layout.LABEL_ROW, column))
-            if found != label_key(indicator.label):
+            label = printed_label(label=indicator.label, level=indicator.level)  # as the table heads it
+            if found != label_key(label):
                 self.error(
-                    f"表头应为指标“{indicator.label}”，实为“{shown(found) or '空'}”：指标列与附件2 模板（{len(self.indicators)} 项指标）不符。",
+                    f"表头应为指标“{label}”，实为“{shown(found) or '空'}”：指标列与附件2 模板（{len(self.indicators)} 项指标）不符。",
                     layout.LABEL_ROW,
                     column,
                 )

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.test import Client
 
 from accounts.models import Region, Role, User
-from indicators.models import IndicatorSet, Submission, SubmissionState
+from indicators.models import Submission, SubmissionState
 from indicators.services import CheckmarkValue, checkmarks_set, period_open
 from ledger import services as ledger_services
 from ledger.models import Ledger
@@ -182,7 +182,9 @@ def test_a_managed_user_cannot_be_promoted_or_moved_out(users):
 )
 def test_what_a_province_admin_may_create(users, role, code, created):
     region = Region.objects.get(code=code) if code else None
-    response = client_of(users["province"]).post("/admin/accounts/user/add/", add_data("made", role, region))
+    # A new supply-company user names its company (users["supply_company"]'s, of 四川).
+    company = {"company": users["supply_company"].company_id} if role == "supply_company" else {}
+    response = client_of(users["province"]).post("/admin/accounts/user/add/", add_data("made", role, region, **company))
     assert (response.status_code == 302) is created
     assert User.objects.filter(username="made").exists() is created
     if not created:
@@ -248,7 +250,7 @@ def test_api_tokens_only_in_the_admins_province(users):
 
 @pytest.fixture
 def period(db):
-    return period_open(code=P, indicator_set=IndicatorSet.objects.get(code="national-2021"))[0]
+    return period_open(code=P)[0]
 
 
 @pytest.mark.parametrize(

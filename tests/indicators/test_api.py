@@ -474,6 +474,7 @@ def test_indicator_sets_indicators_and_periods(period, client_for):
         "ends": "2022-06-30",
         "deadline": "2022-07-15",
         "indicator_set": "national-2021",
+        "program": "national-2021",
     }
 
 

@@ -269,7 +269,7 @@ def csv_file(rows, encoding="utf-8-sig"):
 
 @pytest.fixture
 def period():
-    return services.period_open(code="2024S1", indicator_set=IndicatorSet.objects.get(code="national-2021"))[0]
+    return services.period_open(code="2024S1")[0]
 
 
 @pytest.fixture

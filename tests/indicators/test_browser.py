@@ -43,10 +43,10 @@ def _sichuan_waiting_for_jinjiang(make_user):
 
     from accounts.models import Region
     from indicators import services
-    from indicators.models import IndicatorSet, Submission
+    from indicators.models import Submission
     from indicators.services import CheckmarkValue
 
-    period = services.period_open(code=str(timezone.localdate().year), indicator_set=IndicatorSet.objects.get(code="national-2021"))[0]
+    period = services.period_open(code=str(timezone.localdate().year))[0]
     make_user("jinjiang", "county", "510104", last_name="锦江填报员")
     province_user = make_user("sichuan", "province", "510000", last_name="省能源局处长")
     sichuan = Region.objects.get(code="510000")

@@ -196,14 +196,14 @@ def test_encouraging_indicators_take_done_or_blank(people, period):
 def test_opening_a_period_carries_every_region_forward(people, period):
     fill(people["county"], county(), period, LATER)
     services.checkmarks_set(user=people["county"], region=county(), period=period, values={4: DONE}, today=TODAY)
-    full, copied = services.period_open(code="2022", indicator_set=period.indicator_set)
+    full, copied = services.period_open(code="2022")
     assert copied == 31
     marks = {c.indicator.number: c for c in Checkmark.objects.filter(period=full).select_related("indicator")}
     assert marks[4].status == "done" and marks[1].expected_month == date(2022, 12, 1)
     assert marks[1].overdue(date(2023, 1, 10)) and not marks[1].overdue(date(2022, 12, 20))
     assert AuditEntry.objects.filter(action="carry", period=full, region__code="510000").exists()
     with pytest.raises(ValidationError, match="已经开放"):
-        services.period_open(code="2022", indicator_set=period.indicator_set)
+        services.period_open(code="2022")
 
 
 def _pdf(name="整改报告.pdf"):

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Region
 from indicators import promises, services
-from indicators.models import Checkmark, IndicatorSet, Promise
+from indicators.models import Checkmark, Promise
 from indicators.promises import Outcome, chain_outcome
 from indicators.services import CheckmarkValue
 from reporting import selectors as report_selectors
@@ -107,9 +107,8 @@ def story(people):
     F: 2022年12月 given and carried, not done by 2023年6月 (overdue); in 2023S1 only its note changes.
     青羊 (510105): one overdue, one kept; 涪城 (510703, 绵阳市): one open.
     """
-    national = IndicatorSet.objects.get(code="national-2021")
     county, county2, county3 = people["county"], people["county2"], people["county3"]
-    s1, _ = services.period_open(code="2022S1", indicator_set=national)
+    s1, _ = services.period_open(code="2022S1")
     write(
         county,
         "510104",
@@ -121,13 +120,13 @@ def story(people):
     write(county3, "510703", s1, {A: promise(m(2023, 12))}, S1_DAY)
     after_s1 = Promise.objects.count()
 
-    year, copied = services.period_open(code="2022", indicator_set=national)
+    year, copied = services.period_open(code="2022")
     assert copied and Promise.objects.count() == after_s1  # a carry is not a promise
     write(people["province"], "510104", year, {A: promise(m(2023, 3))}, YEAR_DAY, channel="api")  # the province moves it
     write(county, "510104", year, {B: done(m(2022, 10)), C: done(m(2022, 11)), D: promise(m(2023, 12)), E: promise(m(2023, 2))}, YEAR_DAY)
     write(county2, "510105", year, {B: done(m(2022, 9))}, YEAR_DAY)
 
-    next_s1, _ = services.period_open(code="2023S1", indicator_set=national)
+    next_s1, _ = services.period_open(code="2023S1")
     only_the_note = CheckmarkValue("not_done", expected_month=m(2022, 12), note="设备到货延迟")
     write(county, "510104", next_s1, {E: done(m(2023, 1)), F: only_the_note}, NEXT_S1_DAY)
     return {"2022S1": s1, "2022": year, "2023S1": next_s1}
@@ -234,8 +233,7 @@ def test_reading_takes_the_same_queries_for_one_county_or_a_province(story):
 
 
 def test_recording_takes_the_same_queries_for_one_promise_or_many(people):
-    national = IndicatorSet.objects.get(code="national-2021")
-    period, _ = services.period_open(code="2022S1", indicator_set=national)
+    period, _ = services.period_open(code="2022S1")
     sizes = []
     for code, user, numbers in (("510104", people["county"], [A]), ("510105", people["county2"], [A, B, C, D, E, F])):
         with CaptureQueriesContext(connection) as queries:

@@ -10,8 +10,9 @@ from openpyxl import load_workbook
 
 from accounts.models import Region
 from accounts.services import api_token_create
-from indicators.models import AuditEntry, Checkmark, IndicatorSet, Period
+from indicators.models import AuditEntry, Checkmark, Period
 from indicators.services import CheckmarkValue, checkmarks_set, period_open
+from reporting.models import ReportJob
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def api_client(live_server, reference_data, make_user, settings, tmp_path):
     """The example client module, pointed at the live server with a Sichuan write token."""
     settings.MEDIA_ROOT = tmp_path
-    period_open(code="2022S1", indicator_set=IndicatorSet.objects.get(code="national-2021"))
+    period_open(code="2022S1")
     admin = make_user("p", "province", "510000")
     _token, secret = api_token_create(user=admin, name="示例客户端", region=Region.objects.get(code="510000"), access="write")
     spec = importlib.util.spec_from_file_location("api_client", django_settings.BASE_DIR / "docs" / "api_client.py")
@@ -65,3 +66,27 @@ def test_the_example_client_reads_writes_and_downloads(api_client, make_user, tm
     assert sorted(path.name for path in saved) == ["attachment2-510000-2022S1.xlsx", "attachment3-510000-2022S1.xlsx"]
     assert "统计表" in str(load_workbook(BytesIO(saved[0].read_bytes())).active["A1"].value)
     assert saved[0].with_suffix(".json").exists()
+
+
+def test_a_write_whose_answer_is_lost_is_retried_and_applied_once(api_client, monkeypatch):
+    """The server applies the write but the answer never arrives (a timeout): the client sends it
+    again with the same Idempotency-Key and gets the first answer; nothing is applied twice."""
+    real_urlopen = api_client.urllib.request.urlopen
+    sent = []
+
+    def answer_lost_once(req, timeout):
+        sent.append((req.get_method(), req.get_header("Idempotency-key")))
+        response = real_urlopen(req, timeout=timeout)
+        if len(sent) == 1:
+            response.read()
+            response.close()
+            raise TimeoutError("the answer was lost on the way back")
+        return response
+
+    monkeypatch.setattr(api_client.urllib.request, "urlopen", answer_lost_once)
+    monkeypatch.setattr(api_client.time, "sleep", lambda seconds: None)
+    job, headers = api_client.request("POST", "periods/2022S1/regions/510000/report-jobs/")
+    assert [method for method, _key in sent] == ["POST", "POST"]
+    assert sent[0][1] == sent[1][1] and sent[0][1]  # one key for both tries
+    assert headers["Idempotent-Replayed"] == "true"
+    assert ReportJob.objects.count() == 1 and job["id"] == ReportJob.objects.get().pk

@@ -27,6 +27,7 @@ from indicators.models import Checkmark, Indicator, Submission
 from ledger import services as ledger_services
 from ledger.models import Ledger
 from reporting.models import ReportJob, ReportSnapshot
+from tests.conftest import company_for_tests
 from utilities import jobs
 from utilities.models import JobKind
 
@@ -203,7 +204,9 @@ MATRIX = {
             "county": "404 404 403 404",
             "city": "404 403 403 404",
             "province": "403 403 403 404",
-            "supply_company": "200 200 200 404",
+            # Its company serves 四川 at the province level: a city or county of it is another
+            # level, outside the service area (400, accounts.Company), though in scope.
+            "supply_company": "200 400 400 404",
             "regulator": "403 403 403 404",
             "national": "403 403 403 403",
         },
@@ -247,6 +250,8 @@ MATRIX = {
             "indicator-sets/",
             "indicator-sets/national-2021/",
             "indicator-sets/national-2021/indicators/",
+            "programs/",
+            "programs/national-2021/",
             "periods/",
             "periods/{p}/",
             "periods/{p}/regions/",
@@ -284,13 +289,16 @@ class World:
         role, _, access = principal.partition(":")
         client = APIClient()
         if access:
-            _token, secret = api_token_create(
+            token, secret = api_token_create(
                 user=self.admin,
                 name=principal,
                 region=Region.objects.get(code=ROLES[role]),
                 access=access,
                 role="supply_company" if role == "supply_company" else None,
             )
+            if role == "supply_company":  # as the user of that role: a company serving its region
+                token.user.company = company_for_tests(token.user.username, token.region)
+                token.user.save(update_fields=["company"])
             client.credentials(HTTP_AUTHORIZATION=f"Token {secret}")
         else:
             client.force_login(self.make_user(f"u-{role}", role, ROLES[role]))

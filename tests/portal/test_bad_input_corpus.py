@@ -88,7 +88,7 @@ FILE_ITEMS = {
 ATTACHMENT2_WRONG_TEMPLATE = {
     "other-headers.xlsx": "工作表只有 2 行，没有表头和数据：这不是填好的附件2",
     "other-sheet.xlsx": "中没有名为“附件2”的工作表（现有：Sheet1）：这不是附件2 模板",
-    "attachment3.xlsx": "中没有名为“附件2”的工作表（现有：附件3）：这不是附件2 模板",
+    "attachment3.xlsx": "中没有名为“附件2”的工作表（现有：附件3、按供电企业和地市分列）：这不是附件2 模板",
     "ledger-export.xlsx": "中没有名为“附件2”的工作表（现有：任务台账）：这不是附件2 模板",
 }
 LEDGER_WRONG_TEMPLATE = {

@@ -118,7 +118,7 @@ class World:
     def __init__(self, make_user, tmp_path):
         self.users = {name: make_user(f"u-{name}", role, code) for name, (role, code) in WHERE.items()}
         region = Region.objects.get
-        self.period = period_open(code=P, indicator_set=IndicatorSet.objects.get(code="national-2021"))[0]
+        self.period = period_open(code=P)[0]
         pdf = SimpleUploadedFile("整改报告.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", content_type="application/pdf")
         self.evidence = evidence_add(user=self.users["county"], region=region(code="510104"), period=self.period, number=8, upload=pdf)
         Submission.objects.update_or_create(region=region(code="510104"), period=self.period, defaults={"state": "submitted"})

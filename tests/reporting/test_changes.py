@@ -13,7 +13,6 @@ from openpyxl import load_workbook
 
 from accounts.models import Region
 from indicators import services as marks
-from indicators.models import IndicatorSet
 from indicators.services import CheckmarkValue
 from reporting import excel, services
 from reporting.changes import (
@@ -154,11 +153,10 @@ NINGXIA, XINGQING, XIXIA, JINFENG = "640000", "640104", "640105", "640106"
 @pytest.fixture
 def two_periods(make_user):
     """宁夏 in 2022S1 and 2022: check-marks written by the province official, figures by its supply company."""
-    national = IndicatorSet.objects.get(code="national-2021")
     official = make_user("p", "province", NINGXIA)
     supply = make_user("s", "supply_company", NINGXIA)
     region = Region.objects.get
-    h1 = marks.period_open(code="2022S1", indicator_set=national)[0]
+    h1 = marks.period_open(code="2022S1")[0]
 
     def write(period, code, values, today):
         marks.checkmarks_set(user=official, region=region(code=code), period=period, values=values, today=today)
@@ -184,7 +182,7 @@ def two_periods(make_user):
         figures={("residential", "households"): "100", ("sansheng", "investment"): "12.5"},
     )
 
-    full = marks.period_open(code="2022", indicator_set=national)[0]  # starts from 2022S1's state
+    full = marks.period_open(code="2022")[0]  # starts from 2022S1's state
     end = date(2022, 12, 20)
     write(
         full,
@@ -377,7 +375,7 @@ def test_the_snapshot_workbook_has_the_comparison_after_the_official_sheet(two_p
     attachment2, attachment3 = services.report_compile(user=official, province=ningxia, period=full)
     workbook = load_workbook(attachment2.xlsx.path)
     assert workbook.sheetnames == ["附件2", "与上期比较"]
-    assert load_workbook(attachment3.xlsx.path).sheetnames == ["附件3"]
+    assert load_workbook(attachment3.xlsx.path).sheetnames == ["附件3", "按供电企业和地市分列"]
     # the official sheet is what the writer makes without the comparison, cell by cell
     table = services.attachment2_compile(province=ningxia, period=full, user=official)
     plain = load_workbook(BytesIO(excel.attachment2_workbook(table)))["附件2"]

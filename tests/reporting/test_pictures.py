@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Region
-from indicators.models import Checkmark, Indicator, IndicatorSet, Period
+from indicators.models import Checkmark, Indicator, IndicatorSet, Period, Program
 from reporting import selectors
 
 pytestmark = pytest.mark.django_db
@@ -52,6 +52,7 @@ def data():
             ends=date(2021, 12, 31),
             deadline=date(2022, 1, 15),
             indicator_set=national,
+            program=Program.objects.get(code=Program.NATIONAL),
         ),
         "2022S1": Period.objects.create(
             code="2022S1",
@@ -61,6 +62,7 @@ def data():
             ends=date(2022, 6, 30),
             deadline=date(2022, 7, 15),
             indicator_set=national,
+            program=Program.objects.get(code=Program.NATIONAL),
         ),
     }
     counties = list(Region.objects.filter(level="county", code__startswith="51").order_by("code"))

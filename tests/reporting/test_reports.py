@@ -16,6 +16,7 @@ from indicators.models import Checkmark
 from indicators.services import CheckmarkValue
 from reporting import services
 from reporting.models import Benefit, JobState, ReportJob, ReportSnapshot
+from tests.conftest import company_for_tests
 from utilities import jobs
 from utilities.models import JobKind
 
@@ -182,9 +183,11 @@ def test_benefit_figures_all_or_nothing(make_user):
     services.benefits_set(
         user=supply, region=region, year=2022, half=1, figures={("residential", "households"): "120", ("residential", "investment"): "3.50"}
     )
-    services.benefits_set(
-        user=supply, region=Region.objects.get(code="510104"), year=2022, half=2, figures={("residential", "households"): "30"}
-    )
+    # Its company serves 成都市: a county of it is another level, outside the service area.
+    with pytest.raises(ValidationError, match="锦江区不在s供电公司的供电服务区域内"):
+        services.benefits_set(
+            user=supply, region=Region.objects.get(code="510104"), year=2022, half=2, figures={("residential", "households"): "30"}
+        )
     with pytest.raises(PermissionDenied):
         services.benefits_set(user=supply, region=Region.objects.get(code="511100"), year=2022, half=1, figures={})
     with pytest.raises(PermissionDenied):
@@ -194,7 +197,8 @@ def test_benefit_figures_all_or_nothing(make_user):
 
 
 def test_attachment3_sums_the_halves(period, make_user):
-    supply = make_user("s", "supply_company", "510000")
+    cities = Region.objects.filter(code__in=["510100", "511100"])
+    supply = make_user("s", "supply_company", "510000", company=company_for_tests("s", *cities))
     services.benefits_set(
         user=supply,
         region=Region.objects.get(code="510100"),
@@ -219,7 +223,7 @@ def test_attachment3_sums_the_halves(period, make_user):
     h1 = services.attachment3_compile(province=sichuan, period=period)
     assert h1.rows[0] == ("受益户数（户）", ["120", "0", "0", "0"], "120")
     assert h1.rows[3][1][3] == "1.25"
-    full = marks.period_open(code="2022", indicator_set=period.indicator_set)[0]
+    full = marks.period_open(code="2022")[0]
     assert services.attachment3_compile(province=sichuan, period=full).rows[0][2] == "127"
 
 

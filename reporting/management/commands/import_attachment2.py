@@ -4,8 +4,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Region, RegionLevel
 from accounts.scoping import Action
-from indicators.models import Period
 from reporting.imports import ImportFileError, apply_attachment2, can_import, preview_lines, read_attachment2
+from reporting.management.periods import add_program_argument, command_period
 from utilities.errors import ConflictError
 
 
@@ -16,18 +16,15 @@ class Command(BaseCommand):
         parser.add_argument("file", help="附件2 文件（.xlsx）")
         parser.add_argument("--period", required=True, help="报告期：上半年写作 2022S1，全年写作 2022")
         parser.add_argument("--province", help="省份的行政区划代码（省级用户可省略，默认其所属省份）")
+        add_program_argument(parser)
         parser.add_argument("--user", help="以哪个用户的身份导入（默认：第一个有效的超级用户）")
         parser.add_argument("--dry-run", action="store_true", help="只打印预览，不写入任何内容")
 
-    def handle(self, *args, file, period, province, user, dry_run, **options):
+    def handle(self, *args, file, period, province, program, user, dry_run, **options):
         user = self._user(user)
         if not can_import(user):
             raise CommandError(f"用户 {user.username}（{user.get_role_display()}）不能导入附件2：只有省级能源主管部门或超级用户可以。")
-        try:
-            period_obj = Period.objects.get(code=period)
-        except Period.DoesNotExist:
-            known = "、".join(Period.objects.order_by("ends").values_list("code", flat=True)) or "无"
-            raise CommandError(f"报告期 {period} 尚未开放（已开放：{known}）。") from None
+        period_obj = command_period(code=period, program=program)
         province_obj = self._province(user, province)
         try:
             preview = read_attachment2(file, province=province_obj, period=period_obj)

@@ -1,0 +1,55 @@
+"""Programs and their periods: the one lookup of a period by its code (issue 13).
+
+A period code such as ``2022S1`` names one period per program; none given means the national
+program, so every old URL, command and API call keeps meaning what it meant. Re-exported by
+``indicators.selectors``.
+"""
+
+from django.db.models import Exists, OuterRef
+from django.http import Http404
+
+from .models import Period, Program
+
+
+class ProgramNotFound(Http404):
+    """An unknown program code: a 404 on a page and in the API (the API's error body carries the
+    message), a CommandError in a command."""
+
+
+class PeriodNotFound(Http404):
+    """A period not opened (yet) in the program asked for."""
+
+
+def program_codes():
+    return list(Program.objects.order_by("order", "code").values_list("code", flat=True))
+
+
+def program_get(code=None):
+    """The program coded ``code``; none given (or blank): the national one, as every old URL,
+    command and API call means."""
+    code = code or Program.NATIONAL
+    program = Program.objects.select_related("indicator_set").filter(code=code).first()
+    if program is None:
+        known = "、".join(program_codes()) or "无"
+        raise ProgramNotFound(f"方案“{code}”不存在。已有方案：{known}。")
+    return program
+
+
+def period_get(*, code, program=None):
+    """The period coded ``code`` of ``program`` (a Program, its code, or None for the national one)."""
+    if not isinstance(program, Program):
+        program = program_get(program)
+    period = Period.objects.select_related("indicator_set", "program").filter(program=program, code=code).first()
+    if period is None:
+        raise PeriodNotFound(f"方案“{program.name}”（{program.code}）的报告期 {code} 尚未开放。")
+    return period
+
+
+def programs_covering(region):
+    """The programs whose regions include ``region`` (one of them is it or above it), and those
+    that name no region (the whole country): one query, usable as a subquery."""
+    prefixes = []
+    for code in region.path.split("/")[:-1]:
+        prefixes.append((prefixes[-1] if prefixes else "") + f"{code}/")
+    through = Program.regions.through.objects.filter(program=OuterRef("pk"))
+    return Program.objects.filter(~Exists(through) | Exists(through.filter(region__path__in=prefixes)))
