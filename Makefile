@@ -44,7 +44,8 @@ audit: install
 bench: install
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
-# 200 county clerks against gunicorn on PostgreSQL, loopback only; figures to docs/benchmarks.md.
+# 200 county clerks against the deployment's parts on loopback (nginx, two gunicorns, PostgreSQL,
+# Redis, S3, Celery workers); LOAD_ARGS=--faults for the fault run. Figures to docs/benchmarks.md.
 # make load LOAD_ARGS="--quick" (20 users) or LOAD_ARGS="--request-timeout 200" on a busy machine
 load: install
 	$(BIN)/python benchmarks/load.py $(LOAD_ARGS)
