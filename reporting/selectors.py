@@ -430,7 +430,13 @@ def data_state(*, region, period):
     if region is not None:
         audit = audit.filter(region__path__startswith=region.path)
         benefits = benefits.filter(region__path__startswith=region.path)
-    a = audit.aggregate(last=Max("pk"), n=Count("pk"))
+    a = audit.aggregate(last=Max("pk"), n=Count("pk"), at=Max("at"))
     b = benefits.aggregate(last=Max("updated_at"))
-    stamp = timezone.localtime(b["last"]).strftime("%Y-%m-%d %H:%M:%S") if b["last"] else "无"
-    return f"操作记录至 #{a['last'] or 0}（共 {a['n']} 条）；服务效益更新于 {stamp}"
+
+    def when(moment):
+        return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S")
+
+    # In officials' words; the record number keeps two states with the same count apart.
+    records = f"本期填报与审核记录 {a['n']} 条（最近一条 #{a['last']}，{when(a['at'])}）" if a["n"] else "本期尚无填报与审核记录"
+    figures = f"服务效益最近更新于 {when(b['last'])}" if b["last"] else "服务效益尚未填报"
+    return f"{records}；{figures}"

@@ -95,6 +95,7 @@ def test_submit_makes_the_sheet_read_only(clerk):
     clerk.post(SHEET, full_post(action="submit"))
     page = clerk.get(SHEET).content.decode()
     assert "已上报" in page and "disabled" in page and "保存并上报" not in page
+    assert "数据已上报，如需修改请联系地市退回" in page and "已已" not in page
 
 
 def test_another_regions_county_page_is_not_found(client, make_user, period):

@@ -29,6 +29,13 @@ def test_county_home_lists_what_is_in_scope(client, make_user):
     assert "重庆市全面提升" not in page and "贵阳市" not in page
 
 
+def test_the_worker_heartbeat_is_for_officials_not_county_clerks(client, make_user):
+    client.force_login(make_user("k", "county", "510104"))
+    assert "后台任务" not in client.get("/").content.decode()
+    client.force_login(make_user("sc", "province", "510000"))
+    assert "后台任务：" in client.get("/").content.decode()
+
+
 def test_ledger_detail_is_scoped(client, make_user):
     client.force_login(make_user("k", "county", "510104"))
     assert client.get("/ledgers/chongqing-2021/").status_code == 404

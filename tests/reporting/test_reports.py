@@ -241,3 +241,14 @@ def test_commands(period, tmp_path, settings):
         call_command("export_report", "attachment3", "--period", "2022S1", "--province", "510100", "-o", str(out))
     call_command("compile_reports", "--period", "2022S1", "--province", "640000")
     assert ReportSnapshot.objects.filter(region__code="640000").count() == 2
+
+
+def test_a_snapshot_describes_its_data_in_officials_words(period, make_user):
+    from reporting.selectors import data_state
+
+    sichuan = Region.objects.get(code="510000")
+    assert data_state(region=sichuan, period=period) == "本期尚无填报与审核记录；服务效益尚未填报"
+    clerk = make_user("jj", "county", "510104")
+    marks.checkmarks_set(user=clerk, region=clerk.region, period=period, values={1: CheckmarkValue("done", done_month=date(2022, 3, 1))})
+    state = data_state(region=sichuan, period=period)
+    assert state.startswith("本期填报与审核记录 1 条（最近一条 #") and state.endswith("；服务效益尚未填报")
