@@ -576,3 +576,105 @@ class OrgUnit(models.Model):
                 raise ValidationError({"parent": "上级单位不能是本单位或其下级单位。"})
             seen.add(unit.pk)
             unit = unit.parent
+
+
+# --- the change feed and webhooks (政务平台 integration) ----------------------------------------
+
+
+class ChangeEvent(models.Model):
+    """One change a 政务平台 may learn of, written in the same transaction as the change.
+
+    ``seq`` is given under the "changes" chain head's lock (utilities.hashchain.lock_head), so the
+    numbers grow in commit order without gaps: a reader that has seen ``seq`` n has seen every change
+    committed before it. ``data`` is the object's new state as the API shows it, so a client that
+    applies every event in order holds the current state. Written with ``accounts.changes`` only.
+    """
+
+    seq = models.PositiveBigIntegerField("序号", unique=True, editable=False)
+    at = models.DateTimeField("时间", default=timezone.now)
+    type = models.CharField("类型", max_length=40, db_index=True, help_text="如 checkmark.changed。")
+    object_url = models.CharField("对象地址", max_length=300, help_text="对象在接口中的路径，如 /api/v1/…。")
+    region = models.ForeignKey(Region, verbose_name="区域", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    channel = models.CharField("渠道", max_length=8)
+    version = models.CharField("版本", max_length=40, blank=True)
+    user = models.ForeignKey(
+        User, verbose_name="操作人", null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    data = models.JSONField("新状态", default=dict, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    # A region's changes are seen by it and the regions above it; a null region (national) by national readers.
+    region_lookup = "region"
+    visible_from_below = False
+
+    class Meta:
+        verbose_name = "变更事件"
+        verbose_name_plural = "变更事件"
+        ordering = ["seq"]
+
+    def __str__(self):
+        return f"#{self.seq} {self.type} {self.object_url}"
+
+
+class WebhookEndpoint(models.Model):
+    """A receiver registered by a province (or the national) administrator for event types in its scope."""
+
+    name = models.CharField("名称", max_length=100)
+    url = models.URLField("地址", max_length=500)
+    event_types = models.JSONField("事件类型", default=list, blank=True, help_text="为空表示全部类型。")
+    secret = models.CharField("签名密钥", max_length=64, editable=False)
+    region = models.ForeignKey(Region, verbose_name="授权区域", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    active = models.BooleanField("启用", default=True)
+    created_by = models.ForeignKey(User, verbose_name="创建人", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    disabled_at = models.DateTimeField("停用时间", null=True, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    region_lookup = "region"
+    visible_from_below = False
+
+    class Meta:
+        verbose_name = "回调地址"
+        verbose_name_plural = "回调地址"
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.name}（{self.url}）"
+
+
+class DeliveryState(models.TextChoices):
+    PENDING = "pending", "待发送"
+    DELIVERED = "delivered", "已送达"
+    RETRYING = "retrying", "重试中"
+    FAILED = "failed", "失败"
+
+
+class WebhookDelivery(models.Model):
+    """One event for one endpoint: created with the event, sent after commit, retried with backoff."""
+
+    endpoint = models.ForeignKey(WebhookEndpoint, verbose_name="回调地址", on_delete=models.CASCADE, related_name="deliveries")
+    event = models.ForeignKey(ChangeEvent, verbose_name="事件", on_delete=models.PROTECT, related_name="deliveries")
+    state = models.CharField("状态", max_length=10, choices=DeliveryState.choices, default=DeliveryState.PENDING, db_index=True)
+    attempts = models.PositiveIntegerField("尝试次数", default=0)
+    next_attempt_at = models.DateTimeField("下次尝试", null=True, blank=True, db_index=True)
+    last_attempt_at = models.DateTimeField("最近尝试", null=True, blank=True)
+    response_code = models.PositiveIntegerField("响应码", null=True, blank=True)
+    duration_ms = models.PositiveIntegerField("耗时（毫秒）", null=True, blank=True)
+    error = models.CharField("错误", max_length=500, blank=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    region_lookup = "endpoint__region"
+    visible_from_below = False
+
+    class Meta:
+        verbose_name = "回调投递"
+        verbose_name_plural = "回调投递"
+        ordering = ["-created_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["endpoint", "event"], name="delivery_once_per_event")]
+
+    def __str__(self):
+        return f"{self.endpoint} #{self.event_id} {self.get_state_display()}"
