@@ -5,8 +5,10 @@ Fixtures live in the conftest.py files; this module holds functions and constant
 
 import hashlib
 import io
+import os
 import threading
 from datetime import date
+from pathlib import Path
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook
@@ -39,6 +41,14 @@ def login(page, live_server, username):
     page.fill("#id_password", "pw-for-tests-1")
     page.click("button[type=submit]")
     page.wait_for_selector("h1")
+
+
+def screenshot(page, name):
+    """Save a full-page screenshot as a test artefact (test-results/screenshots/, or $TEST_ARTIFACTS):
+    the pages as their users see them, kept by CI beside the test report."""
+    folder = Path(os.environ.get("TEST_ARTIFACTS", "test-results")) / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
 def logout(page):
