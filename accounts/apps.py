@@ -14,3 +14,6 @@ class AccountsConfig(AppConfig):
         from . import audit
 
         audit.connect()  # logins, logouts, failures, lockouts and admin changes into the security-event chain
+        from . import webhooks
+
+        webhooks.connect()  # every recorded change fans out to the webhook endpoints that cover it

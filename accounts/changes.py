@@ -26,7 +26,9 @@ snapshot.compiled    id, kind, period, program, region, created_at
 """
 
 from django.db import transaction
+from django.db.models import F
 from django.dispatch import Signal
+from django.utils import timezone
 
 from utilities.hashchain import lock_head
 
@@ -37,9 +39,36 @@ CHAIN = "changes"
 # Sent with ``events`` (saved ChangeEvent rows, in seq order) inside the writer's transaction.
 change_recorded = Signal()
 
+# Every type above, as officials read it (webhook subscriptions choose among these).
+EVENT_TYPES = {
+    "checkmark.changed": "指标填报",
+    "submission.changed": "审核状态",
+    "signoff.exception": "签收例外",
+    "ledger_item.changed": "台账事项",
+    "assignment.changed": "任务分解与进展",
+    "benefit.changed": "服务效益（附件3）",
+    "snapshot.compiled": "报表快照",
+}
 
-def change_event(*, type, object_url, region, channel, data, user=None, version=""):
-    """An unsaved event, for ``changes_record``."""
+
+def event_payload(event):
+    """An event as clients receive it, in the feed and in a webhook's body (one shape for both)."""
+    at = timezone.localtime(event.at).isoformat()
+    return {
+        "id": event.public_id,
+        "type": event.type,
+        "object": event.object_url,
+        "at": at[:-6] + "Z" if at.endswith("+00:00") else at,  # as DRF writes a time
+        "channel": event.channel,
+        "region": event.region.code if event.region_id else None,
+        "version": event.version,
+        "data": event.data,
+    }
+
+
+def change_event(*, type, object_url, region, channel, data, user=None, version="", org_unit=None):
+    """An unsaved event, for ``changes_record``. ``org_unit``: the company unit the object is given to
+    (its events are then scoped like the object, accounts.scoping)."""
     if user is not None and not getattr(user, "is_authenticated", False):
         user = None
     return ChangeEvent(
@@ -47,9 +76,10 @@ def change_event(*, type, object_url, region, channel, data, user=None, version=
         object_url=object_url,
         region=region,
         channel=str(channel),
-        version=str(version or ""),
+        version="" if version is None else str(version),
         user=user,
         data=data,
+        org_unit=org_unit,
     )
 
 
@@ -62,11 +92,14 @@ def changes_record(events):
     if not events:
         return events
     with transaction.atomic():
-        head = lock_head(ChainHead, CHAIN)
-        for event in events:
-            head.seq += 1
-            event.seq = head.seq
-        ChainHead.objects.filter(name=CHAIN).update(seq=head.seq)
+        # Moving the head first takes its row lock (PostgreSQL) or the write lock (SQLite) at once,
+        # held until the writer commits: two statements a batch once the head exists.
+        if not ChainHead.objects.filter(name=CHAIN).update(seq=F("seq") + len(events)):
+            lock_head(ChainHead, CHAIN)
+            ChainHead.objects.filter(name=CHAIN).update(seq=F("seq") + len(events))
+        last = ChainHead.objects.filter(name=CHAIN).values_list("seq", flat=True).get()
+        for seq, event in enumerate(events, start=last - len(events) + 1):
+            event.seq = seq
         ChangeEvent.objects.bulk_create(events)
         change_recorded.send(sender=ChangeEvent, events=events)
     return events

@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.db.models.functions import Length
 from django.db.models.lookups import Exact
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from utilities.hashchain import AppendOnlyQuerySet, ChainedEntry, ChainHeadBase
 
@@ -400,6 +401,8 @@ class SecurityEventKind(models.TextChoices):
     ADMIN_ADD = "admin_add", "后台新增"
     ADMIN_CHANGE = "admin_change", "后台修改"
     ADMIN_DELETE = "admin_delete", "后台删除"
+    WEBHOOK_ADDED = "webhook_added", "登记回调地址"
+    WEBHOOK_DISABLED = "webhook_disabled", "停用回调地址"
 
 
 class SecurityEventQuerySet(AppendOnlyQuerySet, RestrictedQuerySet):
@@ -601,20 +604,31 @@ class ChangeEvent(models.Model):
         User, verbose_name="操作人", null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
     )
     data = models.JSONField("新状态", default=dict, blank=True)
+    org_unit = models.ForeignKey("OrgUnit", verbose_name="责任单位", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     objects = RestrictedQuerySet.as_manager()
 
-    # A region's changes are seen by it and the regions above it; a null region (national) by national readers.
+    # A region's changes are seen by it and the regions above it; a null region (national) by national
+    # readers; a change of a company unit's assignment by its company's users as the assignment is.
     region_lookup = "region"
     visible_from_below = False
+    unit_lookup = "org_unit"
 
     class Meta:
         verbose_name = "变更事件"
         verbose_name_plural = "变更事件"
         ordering = ["seq"]
+        # A county polls its own region's events after its cursor: without it each poll scans the country's.
+        indexes = [models.Index(fields=["region", "seq"], name="changeevent_region_seq")]
 
     def __str__(self):
         return f"#{self.seq} {self.type} {self.object_url}"
+
+    @property
+    def public_id(self):
+        """The id clients see: a keyed digest of ``seq``, unique and stable, telling nothing of how many
+        events other regions had in between (the numbers themselves would)."""
+        return "evt_" + salted_hmac("accounts.changes.event_id", str(self.seq), algorithm="sha256").hexdigest()[:24]
 
 
 class WebhookEndpoint(models.Model):

@@ -186,6 +186,53 @@ def local_ledger(user, ledger):
     return ledger is None or not ledger.is_reference
 
 
+# --- company units (a company's ledger given to its departments, accounts.OrgUnit) ------------
+
+
+@rules.predicate
+def unit_assigned(user, obj):
+    """``obj`` (an assignment) was given to a company's unit rather than to a region."""
+    return obj is not None and getattr(obj, "org_unit_id", None) is not None
+
+
+@rules.predicate
+def own_unit(user, obj):
+    """``obj`` was given to the user's own unit."""
+    if obj is None:
+        return user.org_unit_id is not None
+    return user.org_unit_id is not None and obj.org_unit_id == user.org_unit_id
+
+
+@rules.predicate
+def head_office(user):
+    """A company's user of no unit of its own: the company as a whole (公司本部)."""
+    return user.company_id is not None and user.org_unit_id is None
+
+
+@rules.predicate
+def company_province_ledger(user, ledger):
+    """A ledger of the province of the user's company (its own, or the province's it takes part in)."""
+    return ledger is None or (user.company_id is not None and ledger.region_id == user.company.province_id)
+
+
+@rules.predicate
+def unit_below(user, obj):
+    """``obj``'s unit is of the user's company and below the user: any of them for the head office,
+    else a unit under the user's own (as a city looks after its counties)."""
+    if obj is None:
+        return user.company_id is not None
+    unit = obj.org_unit if obj.org_unit_id else None
+    if unit is None or user.company_id is None or unit.company_id != user.company_id:
+        return False
+    if user.org_unit_id is None:
+        return True
+    while unit.parent_id is not None:
+        if unit.parent_id == user.org_unit_id:
+            return True
+        unit = unit.parent
+    return False
+
+
 # --- users (the admin) -----------------------------------------------------------------------
 
 
@@ -268,6 +315,9 @@ PERMISSIONS = {
     "indicators.view_province_page": (is_province | is_regulator | is_national) & region_viewable,
     "indicators.view_review_page": (is_city | is_province | is_national | is_regulator) & region_viewable,
     "indicators.upload_applications": (is_county | is_supply_company) & region_changeable,
+    # A new indicator set or ledger loaded through the portal (obj: the unsaved document, by the
+    # region it is issued for): the national level for any region or the country, a province for itself.
+    "indicators.load_documents": is_national | (is_province & own_region),
     # Statistics (obj: a Region, a snapshot or a job)
     "reporting.read_reports": is_report_reader & viewable,
     "reporting.read_national_reports": is_national,
@@ -275,6 +325,11 @@ PERMISSIONS = {
     "reporting.compile_national": is_national,
     "reporting.enter_benefits": is_supply_company & region_changeable,
     "reporting.import_attachment2": is_province & region_changeable,
+    # The Getting-Electricity scorecard (obj: the Region ranked) and its SAIDI/SAIFI figures (obj:
+    # the county entered for), which province and city officials enter from the reliability centre.
+    # Only a region wholly in view: a city's officials would rank their counties as a province's.
+    "reporting.view_scorecard": (is_province | is_city | is_national | is_regulator) & region_viewable & (is_national | region_within),
+    "reporting.enter_reliability": (is_province | is_city) & region_changeable,
     # Background jobs, whatever their kind
     "utilities.view_job": job_creator
     | (job_kind_report & is_report_reader & job_region_viewable)
@@ -284,12 +339,19 @@ PERMISSIONS = {
     "ledger.edit_items": (is_province | is_city) & local_ledger & own_region,
     "ledger.assign": (is_province | is_city) & local_ledger & own_region,
     "ledger.break_down": is_city & own_region,
-    "ledger.report_progress": ((is_county | is_city | is_province) & own_region) | (is_supply_company & region_within),
-    "ledger.review_progress": (is_province | is_city) & region_below,
-    "ledger.press": (is_province | is_city) & region_below,
-    "ledger.view_pressing_list": is_official,
+    # A company's units (obj: an Assignment with ``org_unit``) report on their own part; the company
+    # (its head office, or a unit above) reviews and presses; the region rules are for the rest.
+    "ledger.assign_units": is_supply_company & head_office & local_ledger & company_province_ledger,
+    "ledger.report_progress": (~unit_assigned & (((is_county | is_city | is_province) & own_region) | (is_supply_company & region_within)))
+    | (is_supply_company & own_unit),
+    "ledger.review_progress": (~unit_assigned & (is_province | is_city) & region_below) | (is_supply_company & unit_below),
+    "ledger.press": (~unit_assigned & (is_province | is_city) & region_below) | (is_supply_company & unit_below),
+    "ledger.view_pressing_list": is_official | (is_supply_company & unit_below),
     # API tokens (obj: the Region a token is for, or the token)
     "accounts.manage_tokens": is_province & changeable,
+    # Webhook endpoints and their deliveries (obj: a WebhookEndpoint or WebhookDelivery): the
+    # province's administrator for its province, the national administrator for the country.
+    "accounts.manage_webhooks": (is_province | is_national) & viewable,
 }
 
 # The admin: a province administrator manages its province's users, indicator sets and ledgers and

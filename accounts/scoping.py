@@ -5,6 +5,11 @@ Every queryset that reaches a user — page, API, export, import, admin — goes
 ``region_lookup`` (``""`` for Region itself) and whether the regions below may read it
 (``visible_from_below``: reference data such as a province's ledger frame or indicator set).
 A null region means national scope.
+
+A model whose rows may be given to a company's unit (a ledger assignment) names that unit with
+``unit_lookup``. Officials read such a row by its region like any other; a company's users reach
+it through their company instead, wherever their own region lies: the head office (no unit of its
+own) all of its company's, a unit its own and those below it, another company's users none.
 """
 
 from django.core.exceptions import PermissionDenied
@@ -28,7 +33,7 @@ def scope_q(user, action, model):
     if user.is_superuser:
         return Q()
     # Imported here: the policy imports the models, which import this module.
-    from .policy import read_only, reads_everywhere
+    from .policy import is_supply_company, read_only, reads_everywhere
 
     lookup = model.region_lookup
     prefix = f"{lookup}__" if lookup else ""
@@ -44,7 +49,25 @@ def scope_q(user, action, model):
         q |= Q(**{f"{prefix}code__in": region.ancestor_codes()})
         if lookup:
             q |= Q(**{f"{lookup}__isnull": True})
+    unit = getattr(model, "unit_lookup", None)
+    if unit and is_supply_company(user):
+        q = (q & Q(**{f"{unit}__isnull": True})) | _units_q(user, unit)
     return q
+
+
+def _units_q(user, lookup):
+    """The rows given to units that a company's user reaches (see the module's docstring)."""
+    if user.company_id is None:
+        return NOTHING
+    if user.org_unit_id is None:
+        return Q(**{f"{lookup}__company_id": user.company_id})
+    from .models import OrgUnit  # imported here: the models import this module
+
+    ids, frontier = set(), {user.org_unit_id}
+    while frontier:  # a unit's tree is a few levels deep: one query per level
+        ids |= frontier
+        frontier = set(OrgUnit.objects.filter(parent__in=frontier).values_list("pk", flat=True)) - ids
+    return Q(**{f"{lookup}__in": sorted(ids)})
 
 
 class RestrictedQuerySet(models.QuerySet):

@@ -175,6 +175,23 @@ DEMO_USERS = [
 DEMO_STAFF = {"demo_province"}
 
 
+def demo_user_write(*, username, role, region, name, organisation, is_staff=False, company=None, org_unit=None):
+    """Create (or reset) one demo account. Demo accounts have a published password, reset on every
+    run, so the password policy is not asked (never on a production deployment: seed_demo refuses)."""
+    return _user_write(
+        user=User.objects.filter(username=username).first() or User(username=username),
+        password=DEMO_PASSWORD,
+        role=role,
+        region=region,
+        names=("", name, organisation, ""),
+        is_staff=is_staff,
+        groups=(),
+        must_change_password=False,
+        company=company,
+        org_unit=org_unit,
+    )
+
+
 @transaction.atomic
 def demo_users_create():
     """Create (or reset) the demo users of every role in Sichuan; returns their credentials.
@@ -184,16 +201,13 @@ def demo_users_create():
     company = demo_company_get(province=regions[DEMO_PROVINCE])
     credentials = []
     for username, role, code, name, organisation in DEMO_USERS:
-        # Demo accounts: a published password, reset on every run, so the password policy is not asked.
-        _user_write(
-            user=User.objects.filter(username=username).first() or User(username=username),
-            password=DEMO_PASSWORD,
+        demo_user_write(
+            username=username,
             role=role,
             region=regions.get(code),
-            names=("", name, organisation, ""),
+            name=name,
+            organisation=organisation,
             is_staff=username in DEMO_STAFF,
-            groups=(),
-            must_change_password=False,
             company=company if policy.role_has_company(role) else None,
         )
         credentials.append((username, DEMO_PASSWORD, Role(role).label, regions[code].name if code else "全国"))
@@ -225,17 +239,26 @@ def _require_token_admin(user, obj):
 
 
 @transaction.atomic
-def api_token_create(*, user, name, region, access, role=None):
+def api_token_create(*, user, name, region, access, role=None, company=None):
     """A client token for ``region``, acting as a new service user; returns ``(token, secret)``.
 
     The secret is returned here and nowhere else: only its SHA-256 is stored. ``role`` is the
-    region level's role unless ``supply_company`` is asked for.
+    region level's role unless ``supply_company`` is asked for; a supply company's token names its
+    ``company`` (of the region's province), whose 附件3 figures it enters.
     """
     _require_token_admin(user, region)
     allowed = policy.token_roles(region)
     role = role or allowed[0]
     if role not in allowed:
         raise ValidationError({"role": f"{region.name}的令牌只能以{'或'.join(r.label for r in allowed)}的身份使用。"})
+    if role == policy.TOKEN_OTHER_ROLE:
+        province_code = region.path.split("/")[0]
+        if company is None:
+            raise ValidationError({"company": "供电企业身份的令牌须选择所属供电企业。"})
+        if company.province.code != province_code or not Company.objects.restrict(user, Action.VIEW).filter(pk=company.pk).exists():
+            raise ValidationError({"company": f"“{company.name}”不是{region.name}所在省份的供电企业。"})
+    elif company is not None:
+        raise ValidationError({"company": "只有供电企业身份的令牌才选择供电企业。"})
     prefix = secrets.token_hex(4)
     while ApiToken.objects.filter(prefix=prefix).exists():
         prefix = secrets.token_hex(4)
@@ -244,6 +267,7 @@ def api_token_create(*, user, name, region, access, role=None):
         username=f"api-{prefix}",
         role=role,
         region=region,
+        company=company,
         last_name=f"接口：{name}"[:150],
         organisation=name[:128],
     )

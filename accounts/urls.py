@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views_account, views_notifications, views_otp
+from . import views_account, views_notifications, views_otp, views_webhooks
 
 urlpatterns = [
     path("notifications/", views_notifications.notifications_view, name="notifications"),
@@ -14,4 +14,10 @@ urlpatterns = [
     path("account/otp/setup/", views_otp.otp_setup_view, name="otp_setup"),
     path("account/otp/remove/", views_otp.otp_remove_view, name="otp_remove"),
     path("account/otp/recovery-codes/", views_otp.otp_recovery_codes_view, name="otp_recovery_codes"),
+    # Webhook endpoints of a province (or the country) and their delivery logs (accounts.webhooks).
+    path("webhooks/", views_webhooks.webhooks_view, name="webhooks"),
+    path("webhooks/<int:pk>/", views_webhooks.webhook_deliveries_view, name="webhook_deliveries"),
+    path("webhooks/<int:pk>/disable/", views_webhooks.webhook_disable_view, name="webhook_disable"),
+    path("webhooks/<int:pk>/replay-failed/", views_webhooks.webhook_replay_failed_view, name="webhook_replay_failed"),
+    path("webhooks/deliveries/<int:pk>/replay/", views_webhooks.webhook_delivery_replay_view, name="webhook_delivery_replay"),
 ]

@@ -10,7 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import policy
-from .models import ApiToken, Region, TokenAccess
+from .models import ApiToken, Company, Region, TokenAccess
 from .scoping import Action
 from .services import api_token_create, api_token_revoke
 
@@ -22,11 +22,20 @@ class ApiTokenForm(forms.Form):
     region = forms.ModelChoiceField(label="授权区域", queryset=Region.objects.none(), to_field_name="code", empty_label=None)
     access = forms.ChoiceField(label="权限", choices=TokenAccess.choices, initial=TokenAccess.READ)
     role = forms.ChoiceField(label="身份", choices=ROLE_CHOICES, required=False)
+    company = forms.ModelChoiceField(
+        label="供电企业",
+        queryset=Company.objects.none(),
+        to_field_name="code",
+        required=False,
+        empty_label="（供电企业身份时必选）",
+        help_text="以供电企业身份调用时，令牌填报该企业的附件3 服务效益。",
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         regions = Region.objects.restrict(user, Action.CHANGE).order_by("path")
         self.fields["region"].queryset = regions
+        self.fields["company"].queryset = Company.objects.restrict(user, Action.CHANGE).order_by("code")
         # Indented by level so the province's cities and counties read as a tree.
         indent = {"province": "", "city": "　", "county": "　　"}
         self.fields["region"].label_from_instance = lambda r: f"{indent[r.level]}{r.name}（{r.code}）"
@@ -56,7 +65,7 @@ def tokens_view(request):
                     form.add_error(field if field in form.fields else None, errors)
         if secret is None:
             status = 400
-    tokens = ApiToken.objects.restrict(user, Action.VIEW).select_related("region", "created_by", "user")
+    tokens = ApiToken.objects.restrict(user, Action.VIEW).select_related("region", "created_by", "user__company")
     return render(
         request,
         "accounts/tokens.html",

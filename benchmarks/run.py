@@ -17,6 +17,8 @@ mode: fewer periods and provinces), then measures:
 - the county page (GET, and a POST saving 31 values) through Django's test client: time and queries;
 - the bulk write of a county's 31 check-marks through ``checkmarks_set`` (and the API, when one is
   installed);
+- the measured service levels (issue 14 §3) of the largest province over 1,000,000 generated
+  application records (quick mode: 100,000), against three hand-written SQL statements;
 - the peak memory of each (tracemalloc's peak and the process's peak RSS during it).
 
 It prints a table and, for a full run (or with ``--doc``), rewrites this database's results section
@@ -596,6 +598,234 @@ def bench_api(period, runs, writer=None):
     return result
 
 
+# --- the officials' widest pages ---------------------------------------------------------------------
+
+TARGET_PAGE_TIME = 0.3  # issue 17 §9: every page's server time for the widest scope its users have
+
+
+def page_user(username, role, region=None):
+    """A benchmark user of ``role`` (a national user has no region), made once and reused."""
+    from accounts.models import User
+
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        user = User(username=username, role=role, region=region, last_name="基准测试")
+        user.set_unusable_password()
+        user.full_clean()
+        user.save()
+    return user
+
+
+def bench_pages(period, runs, large=None):
+    """The officials' pages at their widest through the test client: the national overview and home,
+    the largest province's heat map, province, review, blocking and promises pages. Each row: server
+    time, queries and the page's weight, against 300 ms."""
+    from django.test import Client, override_settings
+
+    from accounts.models import Region
+
+    large = large or provinces_by_size(period)[-1]
+    # The officials' second factor is the login's cost, not the pages': these sessions skip it.
+    with override_settings(OTP_REQUIRED=False):
+        return _bench_pages(period, runs, large, Client, Region)
+
+
+def _bench_pages(period, runs, large, Client, Region):
+    from django.db.models import Count
+
+    national = Client()
+    national.force_login(page_user("bench_national", "national"))
+    province = Client()
+    province.force_login(page_user("bench_province", "province", Region.objects.get(pk=large.pk)))
+    # The review page is a city's: the largest province's largest city.
+    city = (
+        Region.objects.filter(parent=large.pk).annotate(n=Count("children")).order_by("-n", "code").values_list("code", "name", "n").first()
+    )
+    pages = [
+        ("全国总览（完成情况图）", national, f"/reporting/pictures/?period={period.code}"),
+        (f"热力图：{large.name}（{large.county_count} 县）", national, f"/reporting/pictures/?period={period.code}&region={large.code}"),
+        ("国家能源局首页", national, "/"),
+        *[
+            (f"{label}：{large.name}（{large.county_count} 县）", province, f"/periods/{period.code}/{kind}/{large.code}/")
+            for label, kind in (("省级页", "province"), ("未完成报送", "blocking"), ("完成承诺", "promises"))
+        ],
+        (f"审核页：{city[1]}（{city[2]} 县）", province, f"/periods/{period.code}/review/{city[0]}/"),
+    ]
+    results = []
+    for label, client, url in pages:
+        response = client.get(url)
+        if response.status_code != 200:
+            raise RuntimeError(f"GET {url}: HTTP {response.status_code}")
+        result = measured(
+            label,
+            lambda client=client, url=url: client.get(url),
+            runs,
+            target=f"≤ {TARGET_PAGE_TIME * 1000:.0f} ms",
+            note=f"页面 {len(response.content) / 1024:.0f} KiB；{url}",
+        )
+        result.met = result.time <= TARGET_PAGE_TIME
+        results.append(result)
+    return results
+
+
+# --- measured service levels from application records (issue 14 §3) ---------------------------------
+
+LEVELS_RECORDS = 1_000_000  # a province's applications of one period, spread over its counties
+LEVELS_RECORDS_QUICK = 100_000
+LEVELS_CAP = 40  # indicators.applications.levels.HISTOGRAM_CAP, written again in the floor
+
+
+def applications_build(period, province, total):
+    """``total`` generated application records over ``province``'s counties (bulk inserts, one
+    batch), with the attributes, stages and stored working days an import would give them, drawn
+    from a fixed seed. Returns the number inserted."""
+    import random
+    from decimal import Decimal
+
+    from accounts.models import Region
+    from indicators.models import Application, ApplicationBatch, Stage
+    from utilities import jobs
+    from utilities.models import JobKind
+
+    counties = list(Region.objects.filter(level="county", path__startswith=province.path).order_by("code"))
+    batch = ApplicationBatch.objects.create(
+        job=jobs.create(kind=JobKind.APPLICATIONS, region=province, user=None), period=period, file_name="bench.xlsx"
+    )
+    draw, day, chunk = random.Random(14), date(2024, 3, 1), []
+    for n in range(total):
+        kind = draw.choices(("residential", "low_voltage", "high_voltage"), (6, 3, 1))[0]
+        three_zero = kind == "low_voltage" and draw.random() < 0.5
+        stages = {Stage.ACCEPTANCE: draw.randint(0, 1), Stage.CONNECTION: draw.randint(0, 6)}
+        if kind == "low_voltage" and not three_zero:
+            stages[Stage.SCHEME] = draw.randint(0, 4)
+        if kind == "high_voltage":
+            stages |= {Stage.SCHEME: draw.randint(3, 15), Stage.COMPLETION_CHECK: draw.randint(1, 5)}
+            if draw.random() < 0.5:
+                stages |= {Stage.DESIGN_REVIEW: draw.randint(1, 4), Stage.MIDWAY_CHECK: draw.randint(0, 3)}
+        record = Application(
+            region=counties[n % len(counties)],
+            period=period,
+            batch=batch,
+            number=f"B{n}",
+            customer_class=kind,
+            voltage="10kv" if kind == "high_voltage" else "380v",
+            dual_source=kind == "high_voltage" and draw.random() < 0.2,
+            capacity_kw=Decimal({"residential": 8, "low_voltage": draw.randint(10, 200), "high_voltage": draw.randint(200, 2000)}[kind]),
+            area=draw.choice(("urban", "urban", "rural")),
+            small_micro=kind == "low_voltage" and draw.random() < 0.6,
+            three_zero=three_zero,
+            stage_count=len(stages),
+            documents="",
+            investment=Decimal(0 if draw.random() < 0.8 else 500),
+            force_majeure=draw.random() < 0.01,
+            days_total=sum(stages.values()),
+            days_elapsed=sum(stages.values()) + draw.randint(0, 3),
+        )
+        for stage, days in stages.items():
+            setattr(record, f"{stage}_start", day)
+            setattr(record, f"{stage}_end", day)
+            setattr(record, f"days_{stage}", days)
+        chunk.append(record)
+        if len(chunk) == 5000:
+            Application.objects.bulk_create(chunk)
+            chunk = []
+    Application.objects.bulk_create(chunk)
+    return total
+
+
+def _term_sql(term):
+    """One predicate term (indicators.applications.predicate) written as SQL, with its parameters."""
+    if term.key == "capacity_kw":
+        return f"a.capacity_kw {term.op} %s", [float(term.values[0])]
+    if term.key == "zero_investment":
+        return ("a.investment = 0" if term.values[0] else "a.investment <> 0"), []
+    if term.key in {"scheme", "design_review", "midway_check", "completion_check"}:
+        return f"a.{term.key}_start IS {'NOT ' if term.values[0] else ''}NULL", []
+    column = {"class": "customer_class"}.get(term.key, term.key)
+    return f"a.{column} IN ({', '.join(['%s'] * len(term.values))})", list(term.values)
+
+
+def _rule_sql(rule):
+    """(the rule applies, the measured days) as SQL, with the parameters of the first."""
+    terms = [_term_sql(t) for t in rule.terms] + ([("a.force_majeure = %s", [False])] if rule.excludes_force_majeure else [])
+    applies = " AND ".join(sql for sql, _p in terms) or "1 = 1"
+    fields = [f"days_{s}" for s in rule.stage_list] if rule.stages else ["days_total" if rule.measure == "total_days" else "days_elapsed"]
+    return applies, [p for _sql, params in terms for p in params], " + ".join(f"a.{f}" for f in fields)
+
+
+def floor_service_levels(*, period, region, rules):
+    """The same figures as ``service_levels`` written as three SQL statements: the records grouped
+    by child and class, the distribution of days, the trend across the program's periods."""
+    from django.db import connection
+
+    from indicators.models import Stage
+
+    columns, params = ["COUNT(*)", "SUM(CASE WHEN a.investment = 0 THEN 1 ELSE 0 END)"], []
+    for stage in Stage:
+        columns += [f"SUM(CASE WHEN a.{stage}_start IS NOT NULL THEN 1 ELSE 0 END)", f"SUM(a.days_{stage})", f"MAX(a.days_{stage})"]
+    columns += ["SUM(a.days_total)", "MAX(a.days_total)", "SUM(a.days_elapsed)", "MAX(a.days_elapsed)"]
+    for rule in rules:
+        applies, applies_params, days = _rule_sql(rule)
+        columns.append(f"SUM(CASE WHEN {applies} THEN 1 ELSE 0 END)")
+        params += applies_params
+        if rule.statistic == "each":
+            columns.append(f"SUM(CASE WHEN {applies} AND {days} <= {rule.limit} THEN 1 ELSE 0 END)")
+        else:
+            columns.append(f"{'SUM' if rule.statistic == 'average' else 'MAX'}(CASE WHEN {applies} THEN {days} END)")
+        params += applies_params
+    scope = "FROM indicators_application a JOIN accounts_region r ON r.id = a.region_id WHERE r.path LIKE %s"
+    least = "LEAST" if connection.vendor == "postgresql" else "MIN"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT SUBSTR(r.path, 1, %s), a.customer_class, {', '.join(columns)} {scope} AND a.period_id = %s GROUP BY 1, 2",
+            [len(region.path) + 7, *params, f"{region.path}%", period.pk],
+        )
+        rows = cursor.fetchall()
+        cursor.execute(
+            f"SELECT a.customer_class, {least}(a.days_elapsed, {LEVELS_CAP}), COUNT(*) {scope} AND a.period_id = %s GROUP BY 1, 2",
+            [f"{region.path}%", period.pk],
+        )
+        rows += cursor.fetchall()
+        cursor.execute(
+            "SELECT a.period_id, p.code, a.customer_class, COUNT(*), SUM(CASE WHEN a.investment = 0 THEN 1 ELSE 0 END), "
+            "SUM(a.days_total), MAX(a.days_total), SUM(a.days_elapsed), MAX(a.days_elapsed) FROM indicators_application a "
+            "JOIN accounts_region r ON r.id = a.region_id JOIN indicators_period p ON p.id = a.period_id "
+            "WHERE r.path LIKE %s AND p.program_id = %s GROUP BY 1, 2, 3",
+            [f"{region.path}%", period.program_id],
+        )
+        return rows + cursor.fetchall()
+
+
+def bench_service_levels(period, runs, province, *, records):
+    """The measured service levels of a province of ``records`` generated applications, against
+    its floor; the query count must not change between a city and the province. Returns (result, check)."""
+    from accounts.models import Region
+    from indicators.applications.levels import service_levels
+    from indicators.models import DAY_MEASURES, ApplicationRule
+
+    started = time.perf_counter()
+    applications_build(period, province, records)
+    analyze()
+    built = time.perf_counter() - started
+    user = page_user("bench_levels", "province", province)
+    rules = list(ApplicationRule.objects.filter(program=period.program, measure__in=DAY_MEASURES))
+    city = Region.objects.filter(parent=province).order_by("code").first()
+    city_queries = query_count(lambda: service_levels(user=user, region=city, period=period))
+    province_queries = query_count(lambda: service_levels(user=user, region=province, period=period))
+    counties = Region.objects.filter(level="county", path__startswith=province.path).count()
+    result = measured(
+        f"报装服务水平：{province.name}（{counties} 县，{records:,} 条记录）",
+        lambda: service_levels(user=user, region=province, period=period),
+        runs,
+        floor_fn=lambda: floor_service_levels(period=period, region=province, rules=rules),
+        target=f"≤ {TARGET_COMPILE_RATIO:g}× 底线",
+        ratio_target=TARGET_COMPILE_RATIO,
+        note=f"生成记录 {built:.0f} 秒；{len(rules)} 条时限；查询数 {city.name} {city_queries} 条，全省 {province_queries} 条",
+    )
+    check = (f"报装服务水平查询数与县数无关：{city.name} {city_queries} 条 = 全省 {province_queries} 条", city_queries == province_queries)
+    return result, check
+
+
 # --- running everything -----------------------------------------------------------------------------
 
 
@@ -612,6 +842,10 @@ def run_all(*, runs, report):
     report.results += bench_county_page(period, runs, writer)
     report.results.append(bench_checkmarks_set(period, runs, writer))
     report.results.append(bench_api(period, runs, writer))
+    report.results += bench_pages(period, runs, provinces[-1])
+    result, check = bench_service_levels(period, runs, provinces[-1], records=LEVELS_RECORDS_QUICK if report.quick else LEVELS_RECORDS)
+    report.results.append(result)
+    report.checks.append(check)
     return report
 
 

@@ -7,17 +7,24 @@
     python3 api_client.py tick 2022S1 510104 3 2022-03  # mark indicator 3 done in March 2022
     python3 api_client.py report 2022S1 510000 out/   # compile a province's tables, save the .xlsx
 
+    python3 api_client.py changes cursor.txt         # print new changes, keep the cursor in cursor.txt
+
 Every error arrives as {"code", "message", "errors"}; this client raises ApiError with them.
 A 412 (someone changed the data since it was read) is handled by reading again and retrying.
 Every write carries an Idempotency-Key: after a timeout, a dropped connection or a proxy's
 502/503/504 it is sent again with the same key, so it is applied at most once (docs/api.md §3).
+``follow_changes`` reads the change feed from a saved cursor; ``verify_webhook`` checks a webhook's
+X-Portal-Signature before its body is trusted (docs/api.md “回调（webhooks）”).
 """
 
+import hashlib
+import hmac
 import json
 import os
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from pathlib import Path
@@ -128,7 +135,62 @@ def compile_and_download(period, province, folder, poll_every=2, give_up_after=6
     return saved
 
 
+def follow_changes(cursor=None, limit=100):
+    """Every change after ``cursor`` (None: from the first), in order, as ``(event, cursor)``.
+
+    Save the cursor that comes with each event once the event is applied, and start there next
+    time. It is the position after the event's page for a page's last event and the page's start
+    for the others, so after a crash part of a page may come again: apply events by ``id``, once.
+    Stops when the feed has nothing more; call again later with the saved cursor to poll.
+    """
+    while True:
+        query = f"?limit={limit}" + (f"&cursor={urllib.parse.quote(cursor)}" if cursor else "")
+        page, _ = request("GET", f"changes/{query}")
+        events = page["results"]
+        for index, event in enumerate(events):
+            yield event, page["next"] if index == len(events) - 1 else cursor
+        cursor = page["next"]
+        if not page["has_more"]:
+            return
+
+
+class WebhookSignatureError(ValueError):
+    """A webhook request that must be refused (answer it 400): not signed by the portal, or too old."""
+
+
+def verify_webhook(body, header, secret, tolerance=300, now=None):
+    """Check a webhook request and return its event (the parsed body).
+
+    ``body`` the request body as received (bytes, before any parsing), ``header`` its
+    X-Portal-Signature ("t=<unix time>,v1=<hex>"), ``secret`` the endpoint's signing secret.
+    Refuses a signature that does not match (a changed body, another secret) and one whose time is
+    more than ``tolerance`` seconds from now (a replayed request). Deduplicate by the event's ``id``
+    (also in X-Portal-Delivery): a delivery that was retried or replayed arrives again.
+    """
+    fields = {}
+    for part in (header or "").split(","):
+        name, _, value = part.strip().partition("=")
+        fields.setdefault(name, []).append(value)
+    try:
+        timestamp = int(fields["t"][0])
+    except (KeyError, ValueError):
+        raise WebhookSignatureError("X-Portal-Signature 缺少时间戳 t。") from None
+    if abs((time.time() if now is None else now) - timestamp) > tolerance:
+        raise WebhookSignatureError(f"签名时间与当前相差超过 {tolerance} 秒：可能是重放的请求。")
+    expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    if not any(hmac.compare_digest(expected, given) for given in fields.get("v1", [])):
+        raise WebhookSignatureError("签名不符：请求体被改动，或密钥不对。")
+    return json.loads(body)
+
+
 def main(argv):
+    if argv[0] == "changes":
+        saved = Path(argv[1] if len(argv) > 1 else "cursor.txt")
+        start = saved.read_text().strip() if saved.exists() else None
+        for event, cursor in follow_changes(start or None):
+            print(f"#{event['id']} {event['at']} {event['type']} {event['object']} {event['region'] or '全国'}")
+            saved.write_text(cursor or "")
+        return
     command, period, region, *rest = argv
     if command == "state":
         state, sheet, etag = county_state(period, region)
@@ -147,7 +209,7 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 4:
+    if len(sys.argv) < 4 and sys.argv[1:2] != ["changes"]:
         raise SystemExit(__doc__)
     try:
         main(sys.argv[1:])

@@ -87,11 +87,22 @@ class EvidenceAdmin(ReadOnlyRestrictedAdmin):
 
 @admin.register(ApplicationRule)
 class ApplicationRuleAdmin(ReadOnlyRestrictedAdmin):
-    """Rules are data of the indicator sets, loaded with `manage.py load_reference`."""
+    """Rules are data of the programs, loaded with `manage.py load_reference`."""
 
-    list_display = ("indicator", "customer_type", "measure", "stages", "limit", "documents", "excludes_force_majeure", "source")
-    list_filter = ("indicator__indicator_set", "measure", "customer_type")
-    list_select_related = ("indicator__indicator_set",)
+    list_display = (
+        "program",
+        "indicator",
+        "applies_to",
+        "measure",
+        "statistic",
+        "stages",
+        "limit",
+        "documents",
+        "excludes_force_majeure",
+        "source",
+    )
+    list_filter = ("program", "measure", "statistic")
+    list_select_related = ("program", "indicator__indicator_set")
 
 
 @admin.register(ApplicationBatch)
@@ -109,13 +120,14 @@ class ApplicationAdmin(ReadOnlyRestrictedAdmin):
         "number",
         "region",
         "period",
-        "customer_type",
+        "customer_class",
+        "capacity_kw",
         "acceptance_start",
         "connection_end",
         "days_elapsed",
         "stage_count",
         "force_majeure",
     )
-    list_filter = ("period", "customer_type", "force_majeure")
+    list_filter = ("period", "customer_class", "small_micro", "three_zero", "force_majeure")
     search_fields = ("number", "region__name", "region__code")
     list_select_related = ("region", "period")

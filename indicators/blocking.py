@@ -28,22 +28,46 @@ from .signoff import not_approved
 HOLDING_STATES = (SubmissionState.RETURNED, SubmissionState.DRAFT, SubmissionState.SUBMITTED)
 
 
-def entries_missing(indicators, marks, today):
-    """What stops a region's submission: indicators not filled, and expected months already passed.
+@dataclass(frozen=True)
+class Blocker:
+    """One thing that stops a region's submission: an indicator not filled (``month`` None), or
+    one whose expected month has passed (``month``: that month)."""
+
+    indicator: Indicator
+    month: object = None
+
+    @property
+    def passed(self):
+        return self.month is not None
+
+    @property
+    def text(self):
+        return f"{self.indicator.label}（{month_label(self.month)}）" if self.passed else self.indicator.label
+
+
+def blockers(indicators, marks, today):
+    """Everything that stops a region's submission, in indicator order.
 
     ``indicators``: the region level's indicators, in order; ``marks``: the region's Checkmarks by
-    indicator pk. Encouraging (鼓励性) indicators may stay blank. Returns ``(missing, passed)``.
+    indicator pk. Encouraging (鼓励性) indicators may stay blank. The sheet's summary lists exactly
+    these, so it names every blocker the submit refuses for.
     """
-    missing, passed = [], []
+    found = []
     for indicator in indicators:
         if indicator.encouraging:
             continue
         mark = marks.get(indicator.pk)
         if mark is None or not mark.complete:
-            missing.append(indicator.label)
+            found.append(Blocker(indicator))
         elif mark.overdue(today):
-            passed.append(f"{indicator.label}（{month_label(mark.expected_month)}）")
-    return missing, passed
+            found.append(Blocker(indicator, mark.expected_month))
+    return found
+
+
+def entries_missing(indicators, marks, today):
+    """``blockers`` as labels: ``(missing, passed)``, the passed ones with their month."""
+    found = blockers(indicators, marks, today)
+    return [b.text for b in found if not b.passed], [b.text for b in found if b.passed]
 
 
 def region_missing(*, region, period, today):

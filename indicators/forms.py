@@ -75,3 +75,36 @@ def parse_sheet(data, indicators, stored=None):
 def sheet_files(files, indicators):
     """The evidence uploaded with the sheet, as [(indicator number, upload)]."""
     return [(indicator.number, upload) for indicator in indicators for upload in files.getlist(f"evidence_{indicator.number}")]
+
+
+def signoff_exceptions(data, counties):
+    """The exceptions a sign-off form names, as ``{county code: reason}`` for the services'
+    ``exceptions``, and the form's own errors (``rest``, ``rest:<city code>``).
+
+    ``counties``: the counties the form lists (not approved, each with its ``parent``). A county is
+    named when ticked (列为例外) with its own reason; one without a reason of its own takes its city's
+    when “该市其余县全部列为例外” is ticked for that city, else the one reason of “其余县全部列为例外”.
+    So each county is still named one by one, in the table and in the audit. A ticked code the form
+    does not list is passed on as it is: the services say why it cannot be named.
+    """
+    named = {code: data.get(f"reason_{code}", "") for code in data.getlist("exception")}
+    errors = {}
+    everyone, general = bool(data.get("rest_all")), data.get("rest_reason", "").strip()
+    if everyone and not general:
+        errors["rest"] = ["请写明其余县列为例外的原因。"]
+    per_city = {}
+    for code in data.getlist("rest_city"):
+        per_city[code] = data.get(f"rest_reason_{code}", "").strip()
+    for county in counties:
+        if named.get(county.code, "").strip():
+            continue
+        city = county.parent
+        if city.code in per_city:
+            reason = per_city[city.code]
+            if not reason:
+                errors[f"rest:{city.code}"] = [f"请写明{city.name}其余县列为例外的原因。"]
+        else:
+            reason = general if everyone else ""
+        if reason:
+            named[county.code] = reason
+    return named, errors

@@ -1,9 +1,11 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from accounts.models import Region, RegionalDocument, person_name
 from accounts.scoping import RestrictedQuerySet
@@ -105,6 +107,44 @@ class Program(models.Model):
             raise ValidationError({"tables": "编制报表有重复。"})
         if ProgramTable.COMPLETION in self.tables and not self.indicator_set_id:
             raise ValidationError({"tables": "没有指标体系的方案不能编制完成情况表。"})
+
+
+class MappingRelation(models.TextChoices):
+    EQUAL = "equal", "标准相同"
+    STRICTER = "stricter", "来源标准更严"
+
+
+class IndicatorMapping(models.Model):
+    """An indicator of one set whose √ also meets one of another set (issue 13 §2): Chongqing's
+    42 beside the national 38. Recorded only where the source's standard equals or is stricter
+    than the target's, so a √ is offered from source to target and never the other way round
+    (``indicators.mapping``). Loaded from ``fixtures/reference/indicator_mapping.csv``."""
+
+    source = models.ForeignKey(Indicator, verbose_name="来源指标", on_delete=models.CASCADE, related_name="mapped_to")
+    target = models.ForeignKey(Indicator, verbose_name="对应指标", on_delete=models.CASCADE, related_name="mapped_from")
+    relation = models.CharField("标准关系", max_length=8, choices=MappingRelation.choices)
+    basis = models.TextField("依据", help_text="两份文件各自的原文。")
+
+    class Meta:
+        verbose_name = "指标对应"
+        verbose_name_plural = "指标对应"
+        ordering = ["source__indicator_set", "source__number", "target__number"]
+        constraints = [models.UniqueConstraint(fields=["source", "target"], name="indicator_mapping_unique")]
+
+    def __str__(self):
+        return f"{self.source.indicator_set.code} {self.source.label} → {self.target.indicator_set.code} {self.target.label}"
+
+    def clean(self):
+        if self.source_id and self.target_id:
+            if self.source.indicator_set_id == self.target.indicator_set_id:
+                raise ValidationError({"target": "对应指标须属于另一指标体系。"})
+            # The same region fills both: a county's √ is offered for that county's own indicator.
+            if self.source.level != self.target.level:
+                raise ValidationError(
+                    {
+                        "target": f"来源指标为{self.source.get_level_display()}指标，对应指标为{self.target.get_level_display()}指标：须同一层级。"
+                    }
+                )
 
 
 class PeriodKind(models.TextChoices):
@@ -481,6 +521,9 @@ class Evidence(EvidenceFile):
 
 
 class CustomerType(models.TextChoices):
+    """The one customer type of the old file layout (before issue 14); an old file's type is read
+    into the attributes it stands for (``applications.layout.LEGACY_TYPES``)."""
+
     RESIDENTIAL = "residential", "居民用户"
     LOW_VOLTAGE_THREE_ZERO = "low_voltage_three_zero", "实行“三零”服务的低压非居民用户"
     LOW_VOLTAGE_OTHER = "low_voltage_other", "未实行“三零”服务的低压非居民用户"
@@ -488,6 +531,31 @@ class CustomerType(models.TextChoices):
     HIGH_VOLTAGE_DUAL = "high_voltage_dual", "高压双电源用户"
     SMALL_BUSINESS_URBAN = "small_business_urban", "城市地区160kW及以下小微企业"
     SMALL_BUSINESS_RURAL = "small_business_rural", "农村地区100kW及以下小微企业"
+
+
+class CustomerClass(models.TextChoices):
+    RESIDENTIAL = "residential", "居民"
+    LOW_VOLTAGE = "low_voltage", "低压非居民"
+    HIGH_VOLTAGE = "high_voltage", "高压"
+
+
+class VoltageLevel(models.TextChoices):
+    """Supply voltage; 380 伏 and below is low voltage, 10 千伏 and above high (渝经信电力〔2021〕14号 附件1 注1)."""
+
+    V220 = "220v", "220伏"
+    V380 = "380v", "380伏"
+    KV10 = "10kv", "10千伏"
+    KV20 = "20kv", "20千伏"
+    KV35 = "35kv", "35千伏"
+    KV110 = "110kv", "110千伏及以上"
+
+
+LOW_VOLTAGES = frozenset({VoltageLevel.V220, VoltageLevel.V380})
+
+
+class Area(models.TextChoices):
+    URBAN = "urban", "城市"
+    RURAL = "rural", "农村"
 
 
 class Stage(models.TextChoices):
@@ -518,18 +586,40 @@ class RuleMeasure(models.TextChoices):
 DAY_MEASURES = frozenset({RuleMeasure.STAGE_DAYS, RuleMeasure.TOTAL_DAYS, RuleMeasure.ELAPSED_DAYS})
 
 
-class ApplicationRule(models.Model):
-    """What the application records of one customer type must show for an indicator of a set.
+class RuleStatistic(models.TextChoices):
+    """Whom a limit binds: every application, or the population's average or longest time."""
 
-    Data of the indicator set (fixtures/reference/application_rules.csv, loaded by load_reference),
-    so a province's stricter limits apply to its own set. An application counts for an indicator
-    when a rule of the indicator is for its customer type (and, where the standard says 除不可抗力外,
-    it is no force-majeure case); it meets the indicator when it meets every such rule.
+    EACH = "each", "每件"
+    AVERAGE = "average", "平均"
+    LONGEST = "longest", "最长"
+
+
+class ApplicationRule(models.Model):
+    """A limit the application records of a program must show: for an indicator of its set (every
+    application the rule applies to must meet it, and the county's √ is checked against them), or a
+    target of the program without an indicator (an average, a longest time, or every application).
+
+    Data (fixtures/reference/application_rules.csv, loaded by load_reference). ``applies_to`` is a
+    predicate over the records' attributes (``applications.predicate``), so one application counts
+    for every rule it meets the predicate of; where the document says 除不可抗力外, force-majeure
+    cases are left out.
     """
 
-    indicator = models.ForeignKey(Indicator, verbose_name="指标", on_delete=models.CASCADE, related_name="application_rules")
-    customer_type = models.CharField("用户类型", max_length=24, choices=CustomerType.choices)
+    program = models.ForeignKey(Program, verbose_name="方案", on_delete=models.CASCADE, related_name="application_rules")
+    indicator = models.ForeignKey(
+        Indicator,
+        verbose_name="指标",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="application_rules",
+        help_text="留空：方案的时限目标，不对应指标。",
+    )
+    applies_to = models.CharField(
+        "适用记录", max_length=300, blank=True, help_text="如“class=low_voltage;small_micro=yes;capacity_kw<=160”；留空：全部记录。"
+    )
     measure = models.CharField("考核内容", max_length=16, choices=RuleMeasure.choices)
+    statistic = models.CharField("统计口径", max_length=8, choices=RuleStatistic.choices, default=RuleStatistic.EACH)
     stages = models.CharField(
         "环节",
         max_length=100,
@@ -540,6 +630,7 @@ class ApplicationRule(models.Model):
     documents = models.CharField("允许的申请资料", max_length=200, blank=True, help_text="以“、”分隔。")
     excludes_force_majeure = models.BooleanField("不可抗力除外", default=False)
     source = models.CharField("出处", max_length=200)
+    note = models.TextField("原文", blank=True, help_text="出处的原话。")
 
     objects = RestrictedQuerySet.as_manager()
 
@@ -549,13 +640,24 @@ class ApplicationRule(models.Model):
     class Meta:
         verbose_name = "报装考核规则"
         verbose_name_plural = "报装考核规则"
-        ordering = ["indicator", "customer_type", "measure", "stages"]
-        constraints = [
-            models.UniqueConstraint(fields=["indicator", "customer_type", "measure", "stages"], name="application_rule_unique"),
-        ]
+        ordering = ["program", "indicator", "pk"]
 
     def __str__(self):
-        return f"指标 {self.indicator.label} {self.get_customer_type_display()}：{self.describe()}"
+        owner = f"指标 {self.indicator.label}" if self.indicator_id else self.program.code
+        return f"{owner} {self.applies_label}：{self.describe()}"
+
+    @cached_property
+    def terms(self):
+        """The parsed ``applies_to`` (``applications.predicate``; the package imports this module)."""
+        from .applications.predicate import parse
+
+        return parse(self.applies_to)
+
+    @property
+    def applies_label(self):
+        from .applications.predicate import describe
+
+        return describe(self.terms)
 
     @property
     def stage_list(self):
@@ -582,7 +684,8 @@ class ApplicationRule(models.Model):
             return f"受理环节仅需{'、'.join(self.document_list)}"
         if self.measure == RuleMeasure.ZERO_INVESTMENT:
             return "用户投资为 0"
-        return f"{self.subject} ≤ {self.limit} {self.unit}"
+        statistic = "" if self.statistic == RuleStatistic.EACH else self.get_statistic_display()
+        return f"{statistic}{self.subject} ≤ {self.limit} {self.unit}"
 
     def clean(self):
         errors = {}
@@ -602,6 +705,10 @@ class ApplicationRule(models.Model):
             errors["limit"] = f"“{self.get_measure_display()}”规则不填上限。"
         if (self.measure == RuleMeasure.DOCUMENTS) != bool(self.documents):
             errors["documents"] = "只有且必须为“受理环节申请资料”规则填写允许的资料。"
+        if self.statistic != RuleStatistic.EACH and self.measure not in DAY_MEASURES:
+            errors["statistic"] = "平均、最长只用于办理时间的规则。"
+        if self.statistic != RuleStatistic.EACH and self.indicator_id:
+            errors["statistic"] = "指标的规则逐件考核（each）：平均、最长是方案的时限目标，不填指标。"
         if errors:
             raise ValidationError(errors)
 
@@ -669,7 +776,15 @@ class Application(models.Model):
     period = models.ForeignKey(Period, verbose_name="报告期", on_delete=models.PROTECT, related_name="+")
     batch = models.ForeignKey(ApplicationBatch, verbose_name="导入批次", on_delete=models.CASCADE, related_name="applications")
     number = models.CharField("报装编号", max_length=64)
-    customer_type = models.CharField("用户类型", max_length=24, choices=CustomerType.choices)
+    customer_class = models.CharField("用户类别", max_length=16, choices=CustomerClass.choices)
+    voltage = models.CharField("供电电压", max_length=8, choices=VoltageLevel.choices, blank=True)
+    dual_source = models.BooleanField("双电源", default=False)
+    capacity_kw = models.DecimalField(
+        "报装容量（kW）", max_digits=10, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    area = models.CharField("城乡", max_length=8, choices=Area.choices, blank=True)
+    small_micro = models.BooleanField("小微企业", default=False)
+    three_zero = models.BooleanField("“三零”服务", default=False)
     acceptance_start = models.DateField("业务受理开始日期", null=True, blank=True)
     acceptance_end = models.DateField("业务受理结束日期", null=True, blank=True)
     scheme_start = models.DateField("供电方案答复开始日期", null=True, blank=True)
@@ -714,6 +829,7 @@ class Application(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["region", "period", "number"], name="application_number_unique"),
             models.CheckConstraint(condition=Q(investment__gte=0), name="application_investment_not_negative"),
+            models.CheckConstraint(condition=Q(capacity_kw__gte=0), name="application_capacity_not_negative"),
         ]
         indexes = [models.Index(fields=["period", "region"], name="application_period_region")]
 
@@ -723,11 +839,38 @@ class Application(models.Model):
     def dates(self, stage):
         return getattr(self, f"{stage}_start"), getattr(self, f"{stage}_end")
 
+    @property
+    def attributes_label(self):
+        """“低压非居民 · 小微企业 · “三零” · 160 kW · 城市”, for the listing."""
+        parts = [self.get_customer_class_display(), self.get_voltage_display() if self.voltage else ""]
+        parts += ["双电源" if self.dual_source else "", "小微企业" if self.small_micro else "", "“三零”" if self.three_zero else ""]
+        parts += [
+            f"{self.capacity_kw.normalize():f} kW" if self.capacity_kw is not None else "",
+            self.get_area_display() if self.area else "",
+        ]
+        return " · ".join(p for p in parts if p)
+
+    def _attribute_errors(self):
+        """Attributes that contradict each other (issue 14, bad input)."""
+        errors = {}
+        if self.small_micro and self.customer_class == CustomerClass.RESIDENTIAL:
+            errors["small_micro"] = "居民用户不能是小微企业。"
+        if self.three_zero and self.customer_class != CustomerClass.LOW_VOLTAGE:
+            errors["three_zero"] = f"“三零”服务只适用于低压非居民用户，{self.get_customer_class_display()}用户不能标为“三零”。"
+        if self.dual_source and self.customer_class != CustomerClass.HIGH_VOLTAGE:
+            errors["dual_source"] = "只有高压用户有双电源。"
+        if self.voltage and (self.voltage in LOW_VOLTAGES) != (self.customer_class != CustomerClass.HIGH_VOLTAGE):
+            errors["voltage"] = (
+                f"{self.get_voltage_display()}与用户类别“{self.get_customer_class_display()}”不符：380伏及以下为低压，10千伏及以上为高压。"
+            )
+        return errors
+
     def clean(self):
-        """Every stage gone through has both dates, ends after it starts, starts after the one
-        before it ended, and lies in the past and within the holiday calendar's years."""
+        """The attributes agree with each other; every stage gone through has both dates, ends after
+        it starts, starts after the one before it ended, and lies in the past and within the holiday
+        calendar's years."""
         today = timezone.localdate()
-        errors, previous = {}, None
+        errors, previous = self._attribute_errors(), None
         for stage in Stage:
             start, end = self.dates(stage)
             start_field, end_field = f"{stage}_start", f"{stage}_end"

@@ -5,10 +5,11 @@ program, so every old URL, command and API call keeps meaning what it meant. Re-
 ``indicators.selectors``.
 """
 
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef
 from django.http import Http404
 
-from .models import Period, Program
+from .models import Period, Program, ProgramTable
 
 
 class ProgramNotFound(Http404):
@@ -53,3 +54,25 @@ def programs_covering(region):
         prefixes.append((prefixes[-1] if prefixes else "") + f"{code}/")
     through = Program.regions.through.objects.filter(program=OuterRef("pk"))
     return Program.objects.filter(~Exists(through) | Exists(through.filter(region__path__in=prefixes)))
+
+
+def program_create(*, code, name, document, indicator_set=None, region=None):
+    """A new program running a document loaded through the portal (issue 13 §5): its set's own
+    completion table if it has a set, the region it is issued for (none: the whole country), listed
+    after the others. The caller holds the transaction and has checked the user (ledger.reference)."""
+    if Program.objects.filter(code=code).exists():
+        raise ValidationError({"code": f"方案代码 {code} 已存在。"})
+    last = Program.objects.order_by("-order").values_list("order", flat=True).first() or 0
+    program = Program(
+        code=code,
+        name=name,
+        document=document,
+        indicator_set=indicator_set,
+        tables=[ProgramTable.COMPLETION] if indicator_set else [],
+        order=last + 10,
+    )
+    program.full_clean()
+    program.save()
+    if region is not None:
+        program.regions.set([region])
+    return program

@@ -134,15 +134,20 @@ def _reminded_counties():
     )
 
 
+def _period_words(period):
+    """The half-year, and the program when it is not the national one (two programs share a half-year)."""
+    return f"{period.label}{period.program.name}" if period.program_query else period.label
+
+
 def _county_reminder(row, slipped, period, when_title, when_body):
     county = row.county
-    title = f"{when_title}：{county.name}{period.label}指标尚未上报"
+    title = f"{when_title}：{county.name}{_period_words(period)}指标尚未上报"
     body = (
         f"{county.parent.name}{county.name}{period.label}{period.span_label}“获得电力”任务指标当前为"
         f"“{_county_state(row)}”，尚未上报。{_missing_text(row)}{_slipped_text(slipped)}"
         f"{when_body}，请尽快填写完整并上报地市审核。"
     )
-    return county.code, title, body, reverse("indicators:sheet", args=[period.code, county.code])
+    return county.code, title, body, reverse("indicators:sheet", args=[period.code, county.code]) + period.program_query
 
 
 def _city_reminder(rows, slipped, period, today, when_title, when_body):
@@ -161,12 +166,12 @@ def _city_reminder(rows, slipped, period, today, when_title, when_body):
     late = [f"{r.county.name}{len(slipped[r.county.pk])}项" for r in rows if slipped.get(r.county.pk)]
     if late:
         listing.append("承诺已推迟或逾期：" + "、".join(late))
-    title = f"{when_title}：{city.name}尚有{'、'.join(counts)}（{period.label}）"
+    title = f"{when_title}：{city.name}尚有{'、'.join(counts)}（{_period_words(period)}）"
     body = (
         f"截至{_date_label(today)}，{city.name}{period.label}指标尚未完成的县（区）——{'；'.join(listing)}。"
         f"{when_body}，请督促尽快上报，并及时审核。"
     )
-    return city.code, title, body, reverse("indicators:review", args=[period.code, city.code])
+    return city.code, title, body, reverse("indicators:review", args=[period.code, city.code]) + period.program_query
 
 
 def _period_reminders(period, *, today, days_before, yellow_days, result, mails):
@@ -196,7 +201,8 @@ def _period_reminders(period, *, today, days_before, yellow_days, result, mails)
             messages.append(("city", city_rows[0].city_people, _city_reminder(city_rows, slipped, period, today, when_title, when_body)))
 
     # 3. Who already has this stage's reminder: one query.
-    prefix = f"deadline:{period.code}:"
+    # Several programs share a half-year's code: another program's reminders are keyed by it too.
+    prefix = f"deadline:{period.code}:" if not period.program_query else f"deadline:{period.program.code}:{period.code}:"
     already = set(Notification.objects.filter(key__startswith=prefix, key__endswith=f":{stage}").values_list("user_id", "key"))
     new, by_audience = [], {"county": 0, "city": 0}
     for audience, users, (code, title, body, link) in messages:
@@ -229,9 +235,11 @@ def deadline_reminders_send(*, today, days_before=None, days_after=None):
     if days_before < 0 or days_after < 0:
         raise ValueError("days_before 和 days_after 不能为负数。")
     result, mails = ReminderResult(), []
-    periods = Period.objects.filter(
-        deadline__gte=today - timedelta(days=days_after), deadline__lte=today + timedelta(days=days_before)
-    ).order_by("deadline")
+    periods = (
+        Period.objects.filter(deadline__gte=today - timedelta(days=days_after), deadline__lte=today + timedelta(days=days_before))
+        .select_related("program", "indicator_set")
+        .order_by("deadline")
+    )
     with transaction.atomic():
         for period in periods:
             result.periods.append(period.code)

@@ -8,12 +8,18 @@ transaction, an audit entry per step. Pages, the API and the demo call these.
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 
+from accounts.changes import changes_record
 from accounts.models import Region
 from utilities.errors import WrongState
 
+from .changes import exception_named, submission_changed
 from .models import AuditAction, Channel, SignoffException, Submission, SubmissionState
 from .services import _audit, _ensure_unlocked, _in_scope, _move, _require, _submission, missing_entries
 from .signoff import open_counties
+
+# The code of a sign-off refused for counties neither approved nor named: a page that lists those
+# counties itself (per city, with the form to name them) need not repeat the list in one paragraph.
+UNNAMED = "unnamed_counties"
 
 
 def _review_county(*, user, region, period, channel, to_state, allowed_from, action, reason=""):
@@ -37,6 +43,7 @@ def _review_county(*, user, region, period, channel, to_state, allowed_from, act
         after=submission.get_state_display(),
         reason=reason,
     ).save()
+    events = [submission_changed(submission=submission, region=region, period=period, action=action, channel=channel, user=user)]
     if to_state == SubmissionState.RETURNED:
         # A county sent back takes its city's acceptance, and the exceptions it named, with it —
         # unless the acceptance went without that county (named an exception): then it stands.
@@ -44,6 +51,10 @@ def _review_county(*, user, region, period, channel, to_state, allowed_from, act
         if city.state == SubmissionState.ACCEPTED and not city.exceptions.filter(county=region).exists():
             _move(city, user=user, state=SubmissionState.DRAFT, reason=f"{region.name}被退回")
             city.exceptions.all().delete()  # the accept's audit entry keeps them
+            events.append(
+                submission_changed(submission=city, region=region.parent, period=period, action=action, channel=channel, user=user)
+            )
+    changes_record(events)
     return submission
 
 
@@ -112,6 +123,14 @@ def _exceptions_save(*, user, channel, action, region, period, submission, rows,
     _audit(
         user=user, channel=channel, action=action, region=region, period=period, before=before.label, after=after.label, reason=reason
     ).save()
+    changes_record(
+        [
+            submission_changed(
+                submission=submission, region=region, period=period, action=action, channel=channel, user=user, exceptions=rows
+            ),
+            *(exception_named(exception=row, signed=region, period=period, action=action, channel=channel, user=user) for row in rows),
+        ]
+    )
 
 
 @transaction.atomic
@@ -141,7 +160,10 @@ def city_accept(*, user, region, period, exceptions=None, channel=Channel.WEB):
     unnamed = [county.name for pk, county in pending.items() if pk not in named]
     if unnamed:
         errors[NON_FIELD_ERRORS] = [
-            f"{region.name}尚有 {len(unnamed)} 个县未经市级审核：{'、'.join(unnamed)}。请待其审核通过，或将其列为例外并写明原因。"
+            ValidationError(
+                f"{region.name}尚有 {len(unnamed)} 个县未经市级审核：{'、'.join(unnamed)}。请待其审核通过，或将其列为例外并写明原因。",
+                code=UNNAMED,
+            )
         ]
     if errors:
         raise ValidationError(errors)
@@ -198,8 +220,11 @@ def period_confirm(*, user, region, period, exceptions=None, channel=Channel.WEB
     if unnamed:
         cities = {county.parent_id for county in nameable.values() if county.pk not in named}
         problems.append(
-            f"尚有 {len(cities)} 个地市未接收，其中以下县未经市级审核，也未列为例外：{'、'.join(unnamed)}。"
-            "请先接收这些地市，或将这些县列为例外并写明原因。"
+            ValidationError(
+                f"尚有 {len(cities)} 个地市未接收，其中以下县未经市级审核，也未列为例外：{'、'.join(unnamed)}。"
+                "请先接收这些地市，或将这些县列为例外并写明原因。",
+                code=UNNAMED,
+            )
         )
     if missing:
         problems.append(f"省级指标尚未填写：{'、'.join(missing)}。")
@@ -246,4 +271,7 @@ def period_reopen(*, user, region, period, reason, channel=Channel.WEB):
         after=SubmissionState.DRAFT.label,
         reason=reason,
     ).save()
+    changes_record(
+        [submission_changed(submission=submission, region=region, period=period, action=AuditAction.REOPEN, channel=channel, user=user)]
+    )
     return submission

@@ -10,6 +10,7 @@ from django.utils import timezone
 from accounts.models import Region
 
 from .applications import tallies
+from .blocking import Blocker, blockers
 from .models import AuditEntry, Checkmark, Evidence, Indicator, Period, Program, Submission, SubmissionState
 from .programs import PeriodNotFound, ProgramNotFound, period_get, program_codes, program_get, programs_covering
 from .signoff import province_lock
@@ -24,7 +25,7 @@ class SheetRow:
     indicator: Indicator
     checkmark: Checkmark | None
     evidence: list = field(default_factory=list)
-    overdue: bool = False
+    blocker: Blocker | None = None  # what stops the submission at this indicator, if anything
     records: object = None  # applications.Tally: what the county's application records say, if they cover it
 
     @property
@@ -33,7 +34,11 @@ class SheetRow:
 
     @property
     def missing(self):
-        return not self.indicator.encouraging and (self.checkmark is None or not self.checkmark.complete)
+        return self.blocker is not None and not self.blocker.passed
+
+    @property
+    def overdue(self):
+        return self.blocker is not None and self.blocker.passed
 
 
 @dataclass
@@ -49,8 +54,13 @@ class Sheet:
         return [row for _group, rows in self.groups for row in rows]
 
     @property
-    def missing(self):
-        return [row.indicator.label for row in self.rows if row.missing]
+    def blockers(self):
+        """What stops the submission, in order: the rows' blockers (``blocking.blockers``)."""
+        return [row.blocker for row in self.rows if row.blocker is not None]
+
+    @property
+    def done(self):
+        return sum(1 for row in self.rows if row.checkmark is not None and row.checkmark.status == "done")
 
     @property
     def editable_by_county(self):
@@ -74,8 +84,10 @@ def submission_of(*, region, period):
 def sheet(*, region, period, today=None):
     """One region's indicators of a period with their check-marks and evidence, in groups."""
     today = today or timezone.localdate()
-    indicators = Indicator.objects.filter(indicator_set=period.indicator_set_id, level=region.level).order_by("number")
+    indicators = list(Indicator.objects.filter(indicator_set=period.indicator_set_id, level=region.level).order_by("number"))
     marks = {c.indicator_id: c for c in Checkmark.objects.filter(region=region, period=period).select_related("indicator")}
+    # The same function county_submit refuses with: the summary never misses what stops the submit.
+    stops = {b.indicator.pk: b for b in blockers(indicators, marks, today)}
     evidence = defaultdict(list)
     for item in Evidence.objects.filter(checkmark__region=region, checkmark__period=period).select_related("checkmark"):
         evidence[item.checkmark.indicator_id].append(item)
@@ -83,9 +95,7 @@ def sheet(*, region, period, today=None):
     rows = []
     for indicator in indicators:
         mark = marks.get(indicator.pk)
-        rows.append(
-            SheetRow(indicator, mark, evidence[indicator.pk], bool(mark and mark.overdue(today)), records.get((region.pk, indicator.pk)))
-        )
+        rows.append(SheetRow(indicator, mark, evidence[indicator.pk], stops.get(indicator.pk), records.get((region.pk, indicator.pk))))
     groups = [(group, list(items)) for group, items in groupby(rows, key=lambda r: r.indicator.group)]
     return Sheet(region, period, submission_of(region=region, period=period), province_lock(region=region, period=period), groups)
 

@@ -2,7 +2,8 @@
 
 Every write: keyword-only arguments, the user's role and region scope checked, the period lock
 and the review state checked, values validated all-or-nothing, one transaction, an AuditEntry per
-change with its channel. Pages, the API, imports and commands all call these.
+change with its channel and its change-feed event (indicators.changes). Pages, the API, imports and
+commands all call these.
 """
 
 from dataclasses import dataclass
@@ -10,9 +11,10 @@ from datetime import date
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef
 from django.utils import timezone
 
+from accounts.changes import changes_record
 from accounts.models import Region, person_name
 from accounts.scoping import Action
 from utilities.errors import PeriodLocked, StaleVersion, WrongState
@@ -20,6 +22,7 @@ from utilities.hashchain import chain_append
 
 from .blocking import region_missing
 from .cells import cell_description
+from .changes import checkmark_changed, submission_changed
 from .evidence import DEFAULT_MAX_BYTES, validate_upload
 from .models import (
     AuditAction,
@@ -145,16 +148,27 @@ def period_open(*, code, program=None, channel=Channel.SYSTEM, user=None):
     previous = Period.objects.filter(program=program, ends__lt=period.ends).exclude(pk=period.pk).order_by("-ends").first()
     if previous is None:
         return period, 0
-    fields = ("region_id", "indicator_id", "status", "done_month", "expected_month", "note")
-    rows = Checkmark.objects.filter(period=previous, indicator__indicator_set=indicator_set).values_list(*fields).iterator(chunk_size=2000)
+    rows = (
+        Checkmark.objects.filter(period=previous, indicator__indicator_set=indicator_set)
+        .select_related("region", "indicator")
+        .iterator(chunk_size=2000)
+    )
     batch, copied = [], 0
     for row in rows:
-        batch.append(Checkmark(period=period, **dict(zip(fields, row))))
+        batch.append(
+            Checkmark(
+                period=period,
+                region=row.region,
+                indicator=row.indicator,
+                status=row.status,
+                done_month=row.done_month,
+                expected_month=row.expected_month,
+                note=row.note,
+            )
+        )
         if len(batch) == 2000:
-            Checkmark.objects.bulk_create(batch)
-            copied, batch = copied + len(batch), []
-    Checkmark.objects.bulk_create(batch)
-    copied += len(batch)
+            copied, batch = copied + _carry(batch, period=period, channel=channel, user=user), []
+    copied += _carry(batch, period=period, channel=channel, user=user)
     provinces = Region.objects.filter(level="province").filter(
         Exists(Checkmark.objects.filter(period=period, region__path__startswith=OuterRef("path")))
     )
@@ -170,6 +184,18 @@ def period_open(*, code, program=None, channel=Channel.SYSTEM, user=None):
         for province in provinces
     )
     return period, copied
+
+
+def _carry(batch, *, period, channel, user):
+    """Store a batch of carried check-marks and their events; the new period has no files, no version."""
+    Checkmark.objects.bulk_create(batch)
+    changes_record(
+        checkmark_changed(
+            checkmark=c, region=c.region, indicator=c.indicator, period=period, evidence=0, version=0, channel=channel, user=user
+        )
+        for c in batch
+    )
+    return len(batch)
 
 
 def _check_writer(user, region, period, submission):
@@ -209,11 +235,12 @@ def _validate_values(values, indicators, region, today):
 
 
 @transaction.atomic
-def checkmarks_set(*, user, region, period, values, expected_version=None, channel=Channel.WEB, today=None):
+def checkmarks_set(*, user, region, period, values, expected_version=None, channel=Channel.WEB, today=None, reasons=None):
     """Set some or all of a region's check-marks for a period; all or nothing.
 
     ``values`` maps indicator numbers to CheckmarkValue. ``expected_version`` is the version the
     form or client read; when the region's data changed since, nothing is written (StaleVersion).
+    ``reasons`` maps numbers to why a value was set (a √ taken from another program names its source).
     Returns the Submission with its new version and the number of check-marks changed.
     """
     today = today or _today()
@@ -264,6 +291,7 @@ def checkmarks_set(*, user, region, period, values, expected_version=None, chann
                 indicator=indicator,
                 before=" ".join(filter(None, before)),
                 after=" ".join(filter(None, after)),
+                reason=(reasons or {}).get(number, ""),
             )
         )
     # One statement each, whatever the number of indicators written (bulk_update skips auto_now: set above).
@@ -276,6 +304,22 @@ def checkmarks_set(*, user, region, period, values, expected_version=None, chann
         submission.version += 1
         submission.updated_by = user
         submission.save()
+        files = dict(
+            Evidence.objects.filter(checkmark__in=changed).values("checkmark").annotate(n=Count("pk")).values_list("checkmark", "n")
+        )
+        changes_record(
+            checkmark_changed(
+                checkmark=c,
+                region=region,
+                indicator=c.indicator,
+                period=period,
+                evidence=files.get(c.pk, 0),
+                version=submission.version,
+                channel=channel,
+                user=user,
+            )
+            for c in changed + created
+        )
     return submission, len(entries)
 
 
@@ -311,6 +355,9 @@ def county_submit(*, user, region, period, channel=Channel.WEB, today=None):
         before=SubmissionState.DRAFT.label,
         after=SubmissionState.SUBMITTED.label,
     ).save()
+    changes_record(
+        [submission_changed(submission=submission, region=region, period=period, action=AuditAction.SUBMIT, channel=channel, user=user)]
+    )
     return submission
 
 
@@ -338,6 +385,20 @@ def evidence_add(*, user, region, period, number, upload, channel=Channel.WEB, m
     submission.version += 1
     submission.updated_by = user
     submission.save()
+    changes_record(
+        [
+            checkmark_changed(
+                checkmark=checkmark,
+                region=region,
+                indicator=indicator,
+                period=period,
+                evidence=checkmark.evidence.count(),
+                version=submission.version,
+                channel=channel,
+                user=user,
+            )
+        ]
+    )
     return evidence
 
 

@@ -1,3 +1,7 @@
+import re
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
@@ -13,8 +17,8 @@ from accounts.scoping import Action
 from utilities.errors import ConflictError
 
 from . import review, services
-from .forms import parse_sheet, parse_version, sheet_files, typed_from_checkmark
-from .models import Channel, Checkmark, Evidence, Indicator
+from .forms import parse_sheet, parse_version, sheet_files, signoff_exceptions, typed_from_checkmark
+from .models import Channel, Checkmark, CheckmarkStatus, Evidence, Indicator, SubmissionState
 from .selectors import city_overview, history, period_get, review_matrix, sheet
 from .signals import sheet_indicators_shown
 from .signoff import changes_since_signoff, county_exception, named_counties, province_signoff
@@ -62,8 +66,27 @@ def sheet_view(request, code, region_code):
     sheet_indicators_shown.send(sender=sheet_view, user=request.user, region=region, indicators=[row.indicator for row in data.rows])
     if typed is None:
         typed = {row.indicator.number: typed_from_checkmark(row.checkmark) for row in data.rows}
+    # Each blocker links on to the next one: "下一项未完成" on a phone, without script.
+    stops = [b.indicator.number for b in data.blockers]
+    following = dict(zip(stops, stops[1:]))
     groups = [
-        (group, [{"row": row, "typed": typed[row.indicator.number], "errors": errors.get(row.indicator.label, [])} for row in rows])
+        (
+            group,
+            [
+                {
+                    "row": row,
+                    "typed": typed[row.indicator.number],
+                    "errors": errors.get(row.indicator.label, []),
+                    "next": following.get(row.indicator.number),
+                    # Done and nothing to fix: folded away, so what is left to fill stands out.
+                    "folded": row.blocker is None
+                    and row.checkmark is not None
+                    and row.checkmark.status == CheckmarkStatus.DONE
+                    and not errors.get(row.indicator.label),
+                }
+                for row in rows
+            ],
+        )
         for group, rows in data.groups
     ]
     return render(
@@ -72,11 +95,41 @@ def sheet_view(request, code, region_code):
         {
             "sheet": data,
             "groups": groups,
+            "state": sheet_state(region, data.submission),
+            "missing": [b for b in data.blockers if not b.passed],
+            "passed": [b for b in data.blockers if b.passed],
             "page_errors": errors.get("", []),
             "can_edit": _can_edit(request.user, region, data),
+            "can_review": _can_review(request.user, region, data),
             "exception": county_exception(county=region, period=period) if region.level == "county" else None,
         },
         status=status,
+    )
+
+
+# A county's state as its clerk reads it beside "已保存": whether the sheet has reached the city.
+COUNTY_STATES = {
+    SubmissionState.DRAFT: "未上报",
+    SubmissionState.RETURNED: "已退回，尚未重新上报",
+    SubmissionState.SUBMITTED: "已上报，待地市审核",
+    SubmissionState.APPROVED: "市级已审核",
+}
+
+
+def sheet_state(region, submission):
+    if region.level == "county":
+        return COUNTY_STATES[submission.state]
+    return submission.get_state_display()
+
+
+def _can_review(user, region, data):
+    """Whether to show approve / return on a county's sheet: the county waits for review and the
+    user may review it (review.county_approve and county_return ask the same rule)."""
+    return (
+        region.level == "county"
+        and data.lock is None
+        and data.submission.state in (SubmissionState.SUBMITTED, SubmissionState.APPROVED)
+        and user.has_perm("indicators.review_county", region)
     )
 
 
@@ -112,10 +165,11 @@ def _save_sheet(request, region, period, values, files):
     except ConflictError as exc:
         messages.error(request, exc.message)
         return {"": [exc.message]}
+    state = sheet_state(region, saved.submission)
     if saved.changed or saved.evidence:
-        messages.success(request, f"已保存（{saved.changed} 项指标、{len(saved.evidence)} 个佐证文件）。")
-    for message in saved.submit_refused:  # the save stands; what stops the submit is listed
-        messages.error(request, message)
+        messages.success(request, f"已保存（{saved.changed} 项指标、{len(saved.evidence)} 个佐证文件）。本表状态：{state}。")
+    if saved.submit_refused:  # the save stands; what stops the submit is listed, and linked on the page
+        messages.error(request, f"未能上报，本表状态：{state}。{''.join(saved.submit_refused)}请按页首“上报前尚需处理”逐项处理。")
     if saved.submitted:
         messages.success(request, "已上报，等待地市审核。")
     return {}
@@ -192,7 +246,9 @@ def province_view(request, code, region_code):
     """A province's cities, their acceptance, the province indicators, confirm and reopen.
 
     Accepting a city and confirming post here: the counties not approved may be named exceptions,
-    each with its reason; a refused sign-off comes back with the errors at the counties' fields.
+    each with its reason, or in bulk (a city's remaining counties, or all remaining ones, with one
+    reason). A refused sign-off comes back with a summary on top (counties left per city) and the
+    errors at the fields.
     """
     _reviewer(request)
     period, province = _period_and_region(request, code, region_code, {"province"})
@@ -200,20 +256,20 @@ def province_view(request, code, region_code):
     # counties are on its review and 未完成报送情况 pages).
     if not request.user.has_perm("indicators.view_province_page", province):
         raise PermissionDenied("全省填报与确认页面仅向本省能源主管部门、国家能源局及其派出机构开放。")
-    errors, target, status = {}, None, 200
-    if request.method == "POST":
-        target, errors = _signoff(request, province, period)
-        if not errors:
-            return redirect(request.get_full_path())
-        status = 400
+    # Read before a sign-off too: its form lists these counties (a refused one rolls back, so they stand).
     cities = city_overview(province=province, period=period)
     signoff = province_signoff(user=request.user, province=province, period=period, cities=cities)
-    # What was typed in the form sent, echoed back with each county's errors; the others go on top of it.
-    ticked = set(request.POST.getlist("exception"))
-    sent = signoff["open"] if target == province.code else next((r["open"] for r in cities if r["city"].code == target), [])
-    for county in sent:
-        county.named, county.reason = county.code in ticked, request.POST.get(f"reason_{county.code}", "")
-        county.errors = errors.pop(county.code, [])
+    refusal, status = None, 200
+    if request.method == "POST":
+        refusal = _signoff(request, province, period, cities, signoff)
+        if refusal is None:
+            return redirect(request.get_full_path())
+        status = 400
+    for row in cities:
+        row["groups"] = _by_city(row["open"])
+    signoff["groups"] = _by_city(signoff["open"])
+    if refusal is not None:
+        _echo(refusal, request.POST, signoff["groups"] if refusal.region == province else _city_row(cities, refusal.region.code)["groups"])
     return render(
         request,
         "indicators/province.html",
@@ -223,41 +279,112 @@ def province_view(request, code, region_code):
             "sheet": sheet(region=province, period=period),
             "cities": cities,
             "signoff": signoff,
-            "target": target,
-            "signoff_errors": [m for ms in errors.values() for m in ms],
+            "refusal": refusal,
+            "target": refusal.region.code if refusal else None,
         },
         status=status,
     )
 
 
-def _signoff(request, province, period):
-    """Accept the city posted, or confirm the province, with the exceptions ticked.
+@dataclass
+class Refusal:
+    """A sign-off refused: the region it was for, the messages for the top of the page, the
+    counties left unnamed per city ([(city, count)]) and the errors by field (county code,
+    ``rest`` or ``rest:<city code>``)."""
 
-    Returns the code of the region signed (which form was sent) and the errors: by county code,
-    and the others under NON_FIELD_ERRORS.
-    """
+    region: Region
+    verb: str
+    messages: list
+    unnamed: list
+    errors: dict
+
+    @property
+    def unnamed_total(self):
+        return sum(count for _city, count in self.unnamed)
+
+
+def _city_row(cities, code):
+    row = next((row for row in cities if row["city"].code == code), None)
+    if row is None:
+        raise Http404("没有这个地市。")
+    return row
+
+
+def _by_city(counties):
+    """The counties a sign-off form lists, as groups per city (they come in path order)."""
+    groups = []
+    for county in counties:
+        if not groups or groups[-1]["city"].pk != county.parent_id:
+            groups.append({"city": county.parent, "counties": [], "ticked": False, "reason": "", "errors": []})
+        groups[-1]["counties"].append(county)
+    return groups
+
+
+def _echo(refusal, data, groups):
+    """What was typed in the form sent, back at its fields with their errors."""
+    ticked, cities = set(data.getlist("exception")), set(data.getlist("rest_city"))
+    for group in groups:
+        code = group["city"].code
+        group.update(ticked=code in cities, reason=data.get(f"rest_reason_{code}", ""), errors=refusal.errors.pop(f"rest:{code}", []))
+        for county in group["counties"]:
+            county.named, county.reason = county.code in ticked, data.get(f"reason_{county.code}", "")
+            county.errors = refusal.errors.pop(county.code, [])
+    refusal.rest = {"ticked": bool(data.get("rest_all")), "reason": data.get("rest_reason", ""), "errors": refusal.errors.pop("rest", [])}
+    refusal.messages += [m for ms in refusal.errors.values() for m in ms]  # codes no form lists (a stale or forged form)
+
+
+def _signoff(request, province, period, cities, signoff):
+    """Accept the city posted, or confirm the province, with the exceptions named; None when done,
+    else the Refusal to show."""
     action = request.POST.get("action")
     if action not in SIGNOFFS:
         raise Http404("未知的操作。")
-    region = province
     if action == "accept":
-        cities = Region.objects.restrict(request.user, Action.VIEW).filter(parent=province)
-        region = get_object_or_404(cities, code=request.POST.get("city", ""))
-    named = {code: request.POST.get(f"reason_{code}", "") for code in request.POST.getlist("exception")}
-    exceptions, errors = named_counties(user=request.user, named=named)
-    if errors:
-        return region.code, errors
-    service, success = SIGNOFFS[action]
-    try:
-        service(user=request.user, region=region, period=period, exceptions=exceptions, channel=Channel.WEB)
-    except ValidationError as exc:
-        errors, page = _field_errors(exc)
-        errors.setdefault(NON_FIELD_ERRORS, []).extend(page)
-        return region.code, errors
-    except ConflictError as exc:
-        return region.code, {NON_FIELD_ERRORS: [exc.message]}
-    messages.success(request, success)
-    return region.code, {}
+        row = _city_row(cities, request.POST.get("city", ""))
+        region, listed, verb = row["city"], row["open"], "接收"
+    else:
+        region, listed, verb = province, signoff["open"], "确认"
+    named, errors = signoff_exceptions(request.POST, listed)
+    exceptions, unknown = named_counties(user=request.user, named=named)
+    errors.update(unknown)
+    if not errors:
+        service, success = SIGNOFFS[action]
+        try:
+            service(user=request.user, region=region, period=period, exceptions=exceptions, channel=Channel.WEB)
+        except ValidationError as exc:
+            # The counties left unnamed are summed up per city above the form, and listed in it.
+            listed_above = [e for e in getattr(exc, "error_dict", {}).get(NON_FIELD_ERRORS, []) if e.code == review.UNNAMED]
+            errors, page = _field_errors(exc)
+            errors.setdefault(NON_FIELD_ERRORS, []).extend(page)
+            errors[NON_FIELD_ERRORS] = [m for m in errors[NON_FIELD_ERRORS] if m not in {str(e.message) for e in listed_above}]
+        except ConflictError as exc:
+            errors = {NON_FIELD_ERRORS: [exc.message]}
+        else:
+            messages.success(request, success)
+            return None
+    unnamed = {}
+    for county in listed:
+        if county.code not in named:
+            unnamed.setdefault(county.parent, 0)
+            unnamed[county.parent] += 1
+    return Refusal(region, verb, errors.pop(NON_FIELD_ERRORS, []), list(unnamed.items()), errors)
+
+
+# The pages the period switcher moves between (each takes a period code and a region code).
+SWITCHABLE_PAGES = {"sheet", "review", "province", "history", "promises", "blocking", "applications"}
+CODE_RE = re.compile(r"[0-9A-Za-z]{1,12}")
+
+
+@login_required
+def period_switch_view(request):
+    """The period switcher's GET form: the same page of the period chosen. The page itself checks
+    the period and the region (an unknown period is its 404)."""
+    page, code, region_code = (request.GET.get(name, "") for name in ("page", "period", "region"))
+    if page not in SWITCHABLE_PAGES or not (CODE_RE.fullmatch(code) and CODE_RE.fullmatch(region_code)):
+        raise Http404("没有这个报告期或页面。")
+    program = request.GET.get("program", "")
+    query = f"?{urlencode({'program': program})}" if program else ""
+    return redirect(reverse(f"indicators:{page}", args=[code, region_code]) + query)
 
 
 @login_required

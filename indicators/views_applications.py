@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.models import RegionLevel
@@ -63,6 +64,7 @@ def _county_page(request, period, region, *, errors=(), file_name="", status=200
             "period": period,
             "region": region,
             "results": applications.county_evaluation(region=region, period=period),
+            "targets": applications.targets(region=region, period=period),
             "batches": batches[:10],
             "current": current,
             "count": Application.objects.filter(region=region, period=period).count(),
@@ -92,7 +94,7 @@ def applications_upload_view(request, code, region_code):
         return _county_page(request, period, region, errors=list(getattr(exc, "messages", [str(exc)])), file_name=upload.name, status=400)
     if batch.state == JobState.DONE:
         messages.success(request, batch.message)
-        return redirect("indicators:applications", code, region_code)
+        return redirect(reverse("indicators:applications", args=[code, region_code]) + period.program_query)
     return redirect("job", batch.job_id)
 
 

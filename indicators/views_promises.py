@@ -24,14 +24,15 @@ def _tally(rows):
 @login_required
 def promises_view(request, code, region_code):
     """A county: everyone who may view it. A city or province: the reviewers (as the review pages),
-    each seeing the counties in their own scope. Five queries whatever the number of counties."""
+    each seeing the counties in their own scope. A fixed number of queries whatever the number of counties."""
     period, region = _period_and_region(request, code, region_code, {"county", "city", "province"})
     if region.level != RegionLevel.COUNTY:
         _reviewer(request)
     today = _today()
     scope = Region.objects.restrict(request.user, Action.VIEW).filter(path__startswith=region.path)
-    chain_list = chains(regions=scope, period=period, today=today, people=True)
-    own = [chain for chain in chain_list if chain.region_id == region.pk]
+    # The region's own chains with who gave each promise and when; its counties' only to be counted.
+    own = chains(regions=[region.pk], period=period, today=today, people=True) if region.level != RegionLevel.CITY else []
+    chain_list = chains(regions=scope, period=period, today=today) if region.level != RegionLevel.COUNTY else own
     context = {
         "period": period,
         "region": region,
@@ -50,18 +51,22 @@ def promises_view(request, code, region_code):
             groups[-1]["rows"].append({"county": county, **counts[county.pk]})
         for group in groups:
             group["totals"] = _tally(group["rows"])
-        context.update(
-            {
-                "groups": groups,
-                "totals": _tally([row for group in groups for row in group["rows"]]),
-                "slipped": sorted(
-                    (
-                        {"county": names[chain.region_id], "chain": chain}
-                        for chain in chain_list
-                        if chain.outcome == Outcome.SLIPPED and chain.region_id in names
-                    ),
-                    key=lambda item: (item["county"].path, item["chain"].indicator.number),
-                ),
-            }
+        slipped = sorted(
+            (
+                {"county": names[chain.region_id], "chain": chain}
+                for chain in chain_list
+                if chain.outcome == Outcome.SLIPPED and chain.region_id in names
+            ),
+            key=lambda item: (item["county"].path, item["chain"].indicator.number),
         )
+        context.update({"groups": groups, "totals": _tally([row for group in groups for row in group["rows"]])})
+        if region.level == RegionLevel.PROVINCE:
+            # A province's slipped promises run to thousands: one line per county listing the
+            # indicators, the details on the county's page (the full list was 700 KiB; issue 17 §9).
+            by_county = {}
+            for item in slipped:
+                by_county.setdefault(item["county"], []).append(item["chain"].indicator.label)
+            context["slipped_counties"] = [{"county": county, "labels": "、".join(labels)} for county, labels in by_county.items()]
+        else:
+            context["slipped"] = slipped
     return render(request, "indicators/promises.html", context)

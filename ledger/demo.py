@@ -1,5 +1,6 @@
 """Demo ledgers: every province's own ledger adapted from the national one, with a few items broken
-down to its cities and, below them, to every county (``seed_demo --scale national``).
+down to its cities and, below them, to every county (``seed_demo --scale national``); and
+国网重庆市电力公司's own ledger given to its departments (``demo_company_ledger_create``).
 
 The adaptation goes through ``ledger_adapt`` (the service a province official uses); the breakdown
 is bulk-written (Assignments and their 分解 history rows, no notifications) because it stands for
@@ -14,8 +15,10 @@ from datetime import date
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Region, RegionLevel
+from accounts.models import OrgUnit, OrgUnitKind, Region, RegionLevel
+from accounts.services import DEMO_PASSWORD, demo_company_get, demo_user_write
 
+from . import services
 from .models import Assignment, AssignmentStatus, Ledger, LedgerItem, ProgressKind, ProgressUpdate
 from .services import ledger_adapt
 
@@ -104,3 +107,69 @@ def demo_ledgers_create(*, user, today=None, province_codes=None):
             ledgers += 1
             assignments += len(made) + len(children)
     return ledgers, assignments
+
+
+COMPANY_LEDGER = "cqpower-2021"  # 国网重庆市电力公司 渝电综〔2021〕5号 附件1, with its 责任部门
+COMPANY_PROVINCE = "500000"
+# The company's demo users: its head office and two of the departments the ledger names (not
+# “demo_…”: those are the Sichuan demo's one user per role).
+COMPANY_USERS = [("sgcc_cq", None), ("sgcc_cq_marketing", "营销部"), ("sgcc_cq_inspection", "巡察办")]
+
+
+def demo_company_ledger_create(*, user):
+    """国网重庆市电力公司 with the departments its 2021 activity ledger's 责任部门 names (created here
+    where missing: no fixture holds a company's departments), its own ledger adapted from the document
+    by ``user`` (a superuser), every item given to those departments through the services, the
+    head office's and two departments' users, and a few reports, a return and a 督办 on them.
+
+    Idempotent: an existing ledger of the company's year is left as it is. Returns the users'
+    credentials as (username, password, role, where)."""
+    province = Region.objects.get(code=COMPANY_PROVINCE)
+    company = demo_company_get(province=province)
+    source = Ledger.objects.get(code=COMPANY_LEDGER)
+    for name in dict.fromkeys(n for item in source.items.order_by("number") for n in services.unit_names(item.responsible_units)):
+        OrgUnit.objects.get_or_create(company=company, name=name, defaults={"kind": OrgUnitKind.DEPARTMENT})
+    people = {}
+    for username, unit in COMPANY_USERS:
+        people[unit] = demo_user_write(
+            username=username,
+            role="supply_company",
+            region=province,
+            name=unit or "公司本部",
+            organisation=f"{company.name}{unit or '本部'}",
+            company=company,
+            org_unit=company.units.get(name=unit) if unit else None,
+        )
+    credentials = [(u.username, DEMO_PASSWORD, f"供电企业·{unit or '本部'}", company.name) for unit, u in people.items()]
+    if Ledger.objects.filter(source=source, region=province, year=source.year).exists():
+        return credentials
+    with transaction.atomic():
+        ledger = ledger_adapt(
+            user=user,
+            region=province,
+            year=source.year,
+            source=source,
+            name=f"{company.name}{source.year}年{source.name.removeprefix(f'{source.year}年')}",
+        )
+        services.unit_assignments_create(user=people[None], ledger=ledger, company=company)
+
+        def part(number, unit):
+            return Assignment.objects.get(item__ledger=ledger, item__number=number, org_unit__name=unit)
+
+        marketing, inspection, head = people["营销部"], people["巡察办"], people[None]
+        services.progress_report(
+            user=marketing,
+            assignment=part(1, "营销部"),
+            status=AssignmentStatus.DONE,
+            note="已完成专项清理，验收接入环节不再收取移表费等各类费用。",
+        )
+        services.progress_review(user=head, assignment=part(1, "营销部"), note="同意，请保持常态自查。")
+        services.progress_report(
+            user=inspection, assignment=part(3, "巡察办"), status=AssignmentStatus.DONE, note="“三指定”专项治理已完成，治理情况已汇总。"
+        )
+        services.progress_review(user=head, assignment=part(3, "巡察办"), note="请补充各单位自查自纠台账后再报。", send_back=True)
+        services.progress_report(
+            user=marketing, assignment=part(12, "营销部"), status=AssignmentStatus.IN_PROGRESS, note="用能服务班组组建方案已报公司审定。"
+        )
+        services.press(user=head, assignment=part(5, "营销部"), note="电子供用电合同推广已过节点时间，请说明进度。")
+    return credentials

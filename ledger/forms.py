@@ -1,6 +1,9 @@
 """Forms of the ledger pages. They check what a form can check (types, choices in scope, a taken
 number); the services decide everything else, and their messages land at the fields here."""
 
+import re
+from dataclasses import dataclass
+from datetime import date
 from itertools import groupby
 
 from django import forms
@@ -8,6 +11,7 @@ from django.utils import timezone
 
 from indicators.evidence import EVIDENCE_KINDS
 
+from .due import DueParseError, parse_due
 from .models import AssignmentStatus
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -26,6 +30,54 @@ def add_service_errors(form, exc):
 class AdaptForm(forms.Form):
     year = forms.IntegerField(label="年度", min_value=2000, max_value=2100)
     name = forms.CharField(label="台账名称", max_length=200, required=False, help_text="留空则按“××省××年…工作任务台账”命名。")
+    years = forms.IntegerField(
+        label="完成时间平移年数",
+        min_value=-50,
+        max_value=50,
+        help_text="每项完成时间中的年份一并加上这个年数（如 1：“2021年4月底前”改为“2022年4月底前”）；也可在下表逐项改写。",
+    )
+    # The year and shift the preview below was computed with: a confirm with others shows it again.
+    shown = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    @property
+    def basis(self):
+        return f"{self.cleaned_data['year']}/{self.cleaned_data['years']}"
+
+
+YEAR_IN_TEXT = re.compile(r"(\d{4})(\s*年)")
+
+
+def shifted(text, years):
+    """A 完成时间 moved by whole years: each “2021年” in it becomes “2022年” (``years`` 1). A text
+    without a year (“6月底前”) reads the ledger's own year; “持续推进” stays as it is."""
+    return YEAR_IN_TEXT.sub(lambda m: f"{int(m[1]) + years}{m[2]}", text)
+
+
+@dataclass
+class AdaptRow:
+    """One item of an adaptation's preview: its deadline in the source, and in the new ledger."""
+
+    item: object
+    text: str
+    due: object = None  # ledger.due.Due of ``text`` in the new ledger's year
+    error: str = ""
+    past: bool = False  # due before ``today``: a deadline the new ledger would start with already missed
+
+
+def adapt_preview(items, *, year, years, today, sent=None):
+    """The new ledger's deadlines, one row per source item: what ``sent`` (the confirmed form) says
+    for it as ``due_<number>``, else its text shifted by ``years``; each read as the new ledger will."""
+    rows = []
+    for item in items:
+        text = (sent or {}).get(f"due_{item.number}")
+        row = AdaptRow(item, (shifted(item.due_text, years) if text is None else text).strip())
+        try:
+            row.due = parse_due(row.text, year=year)
+            row.past = row.due.date is not None and row.due.date < today
+        except DueParseError as exc:
+            row.error = f"第 {item.number} 项：{exc}"
+        rows.append(row)
+    return rows
 
 
 class ItemForm(forms.Form):
@@ -94,11 +146,21 @@ class AssignmentForm(forms.Form):
     lead = forms.BooleanField(label="牵头", required=False)
     contact = forms.CharField(label="联系人", max_length=50, required=False)
     phone = forms.CharField(label="联系电话", max_length=30, required=False)
-    milestone = forms.DateField(label="节点时间", required=False, widget=DATE, help_text="默认为事项的完成期限；持续推进的事项可留空。")
+    milestone = forms.DateField(
+        label="节点时间", required=False, widget=DATE, help_text="默认为事项的完成期限，期限已过的为本半年末；持续推进的事项可留空。"
+    )
 
     def __init__(self, *args, regions, milestone, **kwargs):
-        super().__init__(*args, initial={"milestone": milestone}, **kwargs)
+        super().__init__(*args, initial={"milestone": milestone_default(milestone, timezone.localdate())}, **kwargs)
         self.fields["region"].queryset = regions
+
+
+def milestone_default(due, today):
+    """The milestone first offered for a deadline ``due``: the deadline while it is ahead, else the
+    end of the current half-year, never a date already past; none for an ongoing item."""
+    if due is None or due >= today:
+        return due
+    return date(today.year, 6, 30) if today.month <= 6 else date(today.year, 12, 31)
 
 
 class MultipleFileInput(forms.FileInput):

@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from accounts.models import Region, RegionalDocument
+from accounts.models import OrgUnit, Region, RegionalDocument, RegionLevel
 from accounts.scoping import RestrictedQuerySet
 from indicators.models import Channel, Indicator
 from utilities.models import EvidenceFile
@@ -118,10 +118,16 @@ class Assignment(models.Model):
     """A ledger item's part given to a region below (and its responsible unit), with a milestone.
 
     A city's assignment can be broken down further: its counties' assignments point to it as parent.
+    A company's ledger is given to its units (``org_unit``: 营销部, 巡察办…); such an assignment's
+    region is the company's province, so officials read it by region as any other, while the
+    company's own users reach it through their company and unit (accounts.scoping).
     """
 
     item = models.ForeignKey(LedgerItem, verbose_name="台账事项", on_delete=models.CASCADE, related_name="assignments")
     region = models.ForeignKey(Region, verbose_name="责任区域", on_delete=models.PROTECT, related_name="assignments")
+    org_unit = models.ForeignKey(
+        OrgUnit, verbose_name="责任单位（企业部门）", null=True, blank=True, on_delete=models.PROTECT, related_name="assignments"
+    )
     parent = models.ForeignKey("self", verbose_name="上级分解", null=True, blank=True, on_delete=models.CASCADE, related_name="children")
     responsible_unit = models.CharField("责任单位", max_length=200)
     lead = models.BooleanField("牵头", default=False)
@@ -141,6 +147,7 @@ class Assignment(models.Model):
     objects = RestrictedQuerySet.as_manager()
 
     region_lookup = "region"
+    unit_lookup = "org_unit"
     visible_from_below = False
 
     class Meta:
@@ -148,12 +155,29 @@ class Assignment(models.Model):
         verbose_name_plural = "任务分解"
         ordering = ["item__ledger", "item__number", "region__code"]
         constraints = [
-            models.UniqueConstraint(fields=["item", "region", "responsible_unit"], name="assignment_unique"),
+            # A region's units are named by text; a company's units by their row, so two companies'
+            # 营销部 in one province each get the item once.
+            models.UniqueConstraint(
+                fields=["item", "region", "responsible_unit"], condition=Q(org_unit__isnull=True), name="assignment_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["item", "org_unit"], name="assignment_unit_unique", violation_error_message="该事项已分给这个单位。"
+            ),
         ]
         indexes = [models.Index(fields=["status", "milestone"])]
 
     def __str__(self):
         return f"{self.item} → {self.region.name} {self.responsible_unit}"
+
+    @property
+    def assignee(self):
+        """Whom it was given to, as the pages name it: a unit's company (the unit is its responsible
+        unit), else its region, a county with its city."""
+        if self.org_unit_id:
+            return self.org_unit.company.name
+        if self.region.level == RegionLevel.COUNTY:
+            return f"{self.region.parent.name} {self.region.name}"
+        return self.region.name
 
     def overdue(self, today):
         return (
@@ -161,6 +185,8 @@ class Assignment(models.Model):
         )
 
     def clean(self):
+        if self.org_unit_id:
+            self._clean_unit()
         ledger_region = self.item.ledger.region if self.item_id else None
         if self.region_id and ledger_region and not self.region.path.startswith(ledger_region.path):
             raise ValidationError({"region": f"“{self.region.name}”不在{ledger_region.name}范围内，不能分解到该区域。"})
@@ -170,6 +196,15 @@ class Assignment(models.Model):
             below_parent = self.region.path.startswith(self.parent.region.path) and self.region_id != self.parent.region_id
             if self.region_id and not below_parent:
                 raise ValidationError({"region": f"只能继续分解到{self.parent.region.name}的下级区域。"})
+
+    def _clean_unit(self):
+        company = self.org_unit.company
+        if self.region_id and self.region_id != company.province_id:
+            raise ValidationError(
+                {"org_unit": f"单位“{self.org_unit.name}”属于{company.name}，其任务的责任区域应为{company.province.name}。"}
+            )
+        if self.parent_id:
+            raise ValidationError({"parent": "分给企业单位的任务不再按区域分解。"})
 
 
 class ProgressKind(models.TextChoices):
@@ -198,6 +233,7 @@ class ProgressUpdate(models.Model):
     objects = RestrictedQuerySet.as_manager()
 
     region_lookup = "assignment__region"
+    unit_lookup = "assignment__org_unit"
     visible_from_below = False
 
     class Meta:
@@ -220,6 +256,7 @@ class ProgressEvidence(EvidenceFile):
     objects = RestrictedQuerySet.as_manager()
 
     region_lookup = "update__assignment__region"
+    unit_lookup = "update__assignment__org_unit"
     visible_from_below = False
 
     class Meta:
@@ -239,6 +276,7 @@ class Pressing(models.Model):
     objects = RestrictedQuerySet.as_manager()
 
     region_lookup = "assignment__region"
+    unit_lookup = "assignment__org_unit"
     visible_from_below = False
 
     class Meta:

@@ -2,15 +2,25 @@
 programs that run them (``manage.py load_reference``): parsed and checked first, then stored all
 or nothing."""
 
+import csv
+import io
+import tempfile
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from accounts.models import Region
 from indicators.applications import rules_parse, rules_sync
-from indicators.models import Indicator, IndicatorLevel, IndicatorSet, Program, ProgramTable
+from indicators.mapping import mapping_parse, mapping_sync
+from indicators.models import Channel, Indicator, IndicatorLevel, IndicatorSet, Program, ProgramTable
+from indicators.periods import parse_period
+from indicators.programs import program_create
+from indicators.services import period_open
 from utilities.csvdata import DataError, DataFileError, read_rows
+from utilities.excel import ZIP_MAGIC, ImportFileError, open_workbook, plain_text, read_bytes
 
 from .due import DueParseError, parse_due
 from .models import Ledger, LedgerItem
@@ -40,16 +50,26 @@ def _numbers_in_order(rows, errors, name):
         errors.append(DataError(name, None, "number", f"序号应从 1 起连续递增，实为 {numbers}。"))
 
 
+def _repeated(seen, value, line, errors, where, field, what):
+    """Whether ``value`` was seen on an earlier line; if so the error names both lines."""
+    first = seen.setdefault(value, line)
+    if first != line:
+        errors.append(DataError(*where, field, f"{what}与第 {first} 行重复。"))
+    return first != line
+
+
 def _parse_ledger(path, year, errors):
     header, rows = read_rows(path, LEDGER_COLUMNS)
     name = path.name
     extra_columns = header[len(LEDGER_COLUMNS) :]
     if header[: len(LEDGER_COLUMNS)] != list(LEDGER_COLUMNS):
         errors.append(DataError(name, 1, None, f"表头前六列应为 {','.join(LEDGER_COLUMNS)}。"))
-    items = []
+    items, seen = [], {}
     for line, row in rows:
         where = (name, line)
         number = _int(row["number"], errors, where, "number")
+        if number is not None:
+            _repeated(seen, number, line, errors, where, "number", f"序号 {number} ")
         if not row["task"]:
             errors.append(DataError(*where, "task", "工作目标任务为空。"))
         if not row["due_text"]:
@@ -90,17 +110,29 @@ def _parse_ledger(path, year, errors):
 def _parse_indicators(path, errors):
     header, rows = read_rows(path, INDICATOR_COLUMNS)
     name = path.name
-    indicators = []
+    indicators, seen, groups = [], {}, {}
     for line, row in rows:
         where = (name, line)
         number = _int(row["number"], errors, where, "number")
+        if number is not None:
+            _repeated(seen, number, line, errors, where, "number", f"序号 {number} ")
         if row["level"] not in IndicatorLevel.values:
             errors.append(DataError(*where, "level", f"“{row['level']}”不是 province/county 之一。"))
         if row["encouraging"] not in ("0", "1"):
             errors.append(DataError(*where, "encouraging", f"“{row['encouraging']}”应为 0 或 1。"))
+        elif row["encouraging"] == "1" and row["level"] == IndicatorLevel.COUNTY:
+            errors.append(DataError(*where, "encouraging", "鼓励性指标只能是省级（province）指标。"))
         for field in ("label", "group", "content"):
             if not row[field]:
                 errors.append(DataError(*where, field, "不能为空。"))
+        # A group heads one run of columns in the completion table: its indicators come together.
+        if row["group"] and row["group"] in groups and indicators[-1][1]["group"] != row["group"]:
+            errors.append(
+                DataError(
+                    *where, "group", f"指标组“{row['group']}”从第 {groups[row['group']]} 行起已列过，中间隔有其他组：同组指标须相邻。"
+                )
+            )
+        groups.setdefault(row["group"], line)
         indicators.append(
             (
                 number,
@@ -224,8 +256,8 @@ def _parse_reference(directory):
     regions = {r.code: r for r in Region.objects.filter(code__in=[d["region_code"] for _, d in documents if d["region_code"]])}
     for line, doc in documents:
         where = (MANIFEST, line)
-        if doc["kind"] not in ("ledger", "indicators", "links", "rules"):
-            errors.append(DataError(*where, "kind", f"“{doc['kind']}”应为 ledger、indicators、links 或 rules。"))
+        if doc["kind"] not in ("ledger", "indicators", "links", "rules", "mapping"):
+            errors.append(DataError(*where, "kind", f"“{doc['kind']}”应为 ledger、indicators、links、rules 或 mapping。"))
             continue
         region = None
         if doc["region_code"]:
@@ -240,6 +272,8 @@ def _parse_reference(directory):
                 content = _parse_indicators(directory / doc["file"], errors)
             elif doc["kind"] == "rules":
                 content = rules_parse(directory / doc["file"], errors)
+            elif doc["kind"] == "mapping":
+                content = mapping_parse(directory / doc["file"], errors)
             else:
                 content = _parse_links(directory / doc["file"], errors)
         except DataFileError as exc:
@@ -283,7 +317,9 @@ def reference_load(*, directory):
         if doc["kind"] == "links":
             loaded[f"links:{doc['code']}"] = _link_items(doc["code"], content, doc["file"])
         elif doc["kind"] == "rules":
-            loaded[f"rules:{doc['code']}"] = rules_sync(content, doc["file"])
+            continue  # after the programs, whose rules they are
+        elif doc["kind"] == "mapping":
+            loaded[f"mapping:{doc['code']}"] = mapping_sync(content, doc["file"])
         elif doc["kind"] == "ledger":
             extra_columns, items = content
             ledger, _ = Ledger.objects.update_or_create(
@@ -299,4 +335,135 @@ def reference_load(*, directory):
             loaded[f"indicators:{doc['code']}"] = len(content)
     if programs:
         loaded["programs"] = _sync_programs(programs)
+    for doc, _region, _year, content in parsed:
+        if doc["kind"] == "rules":
+            loaded[f"rules:{doc['code']}"] = rules_sync(content, doc["file"])
     return loaded
+
+
+# --- a new document through the portal (issue 13 §5) ------------------------------------------
+
+DOCUMENT_KINDS = {"indicators": "指标体系", "ledger": "任务台账"}
+MAX_DOCUMENT_BYTES = 2 * 1024 * 1024  # a document's table is tens of KB
+MAX_DOCUMENT_UNCOMPRESSED = 32 * 1024 * 1024
+FORM = "表单"  # where an error of the form's fields (code, name, year, program) is located
+
+
+@dataclass(frozen=True)
+class DocumentPreview:
+    """What an uploaded document would store: its kind, the unsaved set or ledger, the parsed rows
+    (``(number, fields)``, a ledger's extra columns) and whether it would run as a program."""
+
+    kind: str
+    document: object
+    rows: list
+    extra_columns: list
+    program_code: str
+    period_code: str
+
+
+def _filled(row):
+    """The width of ``row`` up to its last non-empty cell."""
+    return max((i + 1 for i, value in enumerate(row) if value), default=0)
+
+
+def _as_csv(upload, directory):
+    """The upload (.xlsx: its first sheet; or UTF-8 CSV) as a CSV file under ``directory``, named
+    as uploaded and one line per row, so the reference parsers read it and their errors name the
+    file and row the user sees."""
+    try:
+        name, data = read_bytes(upload, MAX_DOCUMENT_BYTES, document="指标体系或台账文件")
+        if data.startswith(ZIP_MAGIC) or name.lower().endswith(".xlsx"):
+            workbook = open_workbook(name, data, document="指标体系或台账文件", max_uncompressed=MAX_DOCUMENT_UNCOMPRESSED)
+            rows = [[plain_text(v) for v in row] for row in workbook.worksheets[0].iter_rows(values_only=True)]
+            while rows and not any(rows[-1]):
+                rows.pop()
+            # The header's width; a row with cells beyond it keeps them, for the reader to refuse.
+            width = _filled(rows[0]) if rows else 0
+            buffer = io.StringIO()
+            csv.writer(buffer, lineterminator="\n").writerows([(r + [""] * width)[: max(width, _filled(r))] for r in rows])
+            data = buffer.getvalue().encode("utf-8")
+    except ImportFileError as exc:
+        raise DataFileError([DataError(getattr(upload, "name", "") or "上传文件", None, None, m) for m in exc.errors]) from exc
+    path = Path(directory) / (Path(name).name or "upload.csv")
+    path.write_bytes(data)
+    return path
+
+
+def document_preview(*, user, kind, upload, code, name, document, year, region=None, run=False, period_code=""):
+    """What loading the uploaded document would store (DocumentPreview), or DataFileError listing
+    every problem located by file, row and field (DataError); nothing is stored."""
+    if kind not in DOCUMENT_KINDS:
+        raise DataFileError([DataError(FORM, None, "kind", f"“{kind}”应为 {'、'.join(DOCUMENT_KINDS)} 之一。")])
+    model = IndicatorSet if kind == "indicators" else Ledger
+    doc = model(code=code, name=name, document=document, region=region, year=year or 0)
+    if kind == "ledger":
+        doc.is_reference = True
+    if not user.has_perm("indicators.load_documents", doc):
+        raise PermissionDenied(f"{user.get_role_display()}不能为{region.name if region else '全国'}导入{DOCUMENT_KINDS[kind]}。")
+    errors = []
+    try:
+        doc.full_clean(exclude=["extra_columns"])
+    except ValidationError as exc:
+        errors += [DataError(FORM, None, field, "；".join(messages)) for field, messages in exc.message_dict.items()]
+    if run and Program.objects.filter(code=code).exists():
+        errors.append(DataError(FORM, None, "code", f"方案代码 {code} 已存在：请换一个代码。"))
+    if period_code and not (run and kind == "indicators"):
+        errors.append(DataError(FORM, None, "period", "只有作为方案运行的指标体系才能开放报告期。"))
+    if period_code:
+        try:
+            parse_period(period_code)
+        except ValueError as exc:
+            errors.append(DataError(FORM, None, "period", str(exc)))
+    with tempfile.TemporaryDirectory() as directory:
+        try:
+            path = _as_csv(upload, directory)
+            if kind == "indicators":
+                rows, extra = _parse_indicators(path, errors), []
+            else:
+                extra, rows = _parse_ledger(path, year or 0, errors)
+        except DataFileError as exc:
+            errors += exc.errors
+            rows, extra = [], []
+    if not rows and not errors:
+        errors.append(DataError(getattr(upload, "name", ""), None, None, "文件中没有任何指标或事项。"))
+    if errors:
+        raise DataFileError(errors)
+    return DocumentPreview(kind, doc, rows, extra, code if run else "", period_code)
+
+
+@transaction.atomic
+def document_load(*, user, kind, upload, code, name, document, year, region=None, run=False, period_code=""):
+    """Load a new indicator set or ledger (next year's document) from an uploaded .xlsx or CSV in
+    the ``fixtures/reference/FORMAT.md`` layout, read by the same parsers as ``load_reference``;
+    with ``run``, a program of the same code runs it for ``region`` (none: the whole country), and
+    with ``period_code`` its first period is opened. All or nothing: every problem is reported
+    (DataFileError) and nothing is stored. Returns the DocumentPreview of what was stored."""
+    preview = document_preview(
+        user=user,
+        kind=kind,
+        upload=upload,
+        code=code,
+        name=name,
+        document=document,
+        year=year,
+        region=region,
+        run=run,
+        period_code=period_code,
+    )
+    doc = preview.document
+    if kind == "ledger":
+        doc.extra_columns = preview.extra_columns
+    doc.save()
+    _sync_rows(
+        {"indicator_set" if kind == "indicators" else "ledger": doc}, Indicator if kind == "indicators" else LedgerItem, preview.rows
+    )
+    if run:
+        program = program_create(
+            code=code, name=name, document=document, indicator_set=doc if kind == "indicators" else None, region=region
+        )
+        if kind == "ledger":
+            Ledger.objects.filter(pk=doc.pk).update(program=program)
+        if period_code:
+            period_open(code=period_code, program=program, channel=Channel.WEB, user=user)
+    return preview

@@ -341,6 +341,7 @@ class LedgerItemResource(_LedgerResource):
             responsible_units=instance.responsible_units,
             due_text=instance.due_text,
             extra=instance.extra,
+            channel="import",
         )
 
 

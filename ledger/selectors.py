@@ -35,6 +35,11 @@ def can_edit(user, ledger):
     return allowed(services._can_edit_ledger, user, ledger)
 
 
+def can_assign_units(user, ledger):
+    """Whether to offer a company's head office to give the ledger's items to its units."""
+    return user.company_id is not None and allowed(services._can_assign_units, user, ledger)
+
+
 # A page that only edits a ledger refuses (403) with the service's own reason.
 ensure_can_edit = services._can_edit_ledger
 
@@ -74,7 +79,7 @@ def _mark_late(assignments, today):
 
 
 def _visible_assignments(user):
-    return Assignment.objects.restrict(user, Action.VIEW).select_related("region__parent")
+    return Assignment.objects.restrict(user, Action.VIEW).select_related("region__parent", "org_unit__company")
 
 
 def _updates(user):
@@ -157,7 +162,7 @@ def item_page(*, user, item, today):
         .order_by("indicator_set__code", "number")
     )
     assignments = _visible_assignments(user).filter(item=item).order_by("region__path", "responsible_unit")
-    timeline = _updates(user).filter(assignment__item=item).select_related("assignment__region")
+    timeline = _updates(user).filter(assignment__item=item).select_related("assignment__region__parent", "assignment__org_unit__company")
     return {
         "extra": extra_pairs(item),
         "indicators": list(indicators),
@@ -207,7 +212,10 @@ class AssignmentPage:
 def assignment_page(*, user, pk, today):
     """An assignment in the user's scope (404 otherwise), its history, 督办 and breakdown (five queries)."""
     assignment = get_object_or_404(
-        Assignment.objects.restrict(user, Action.VIEW).select_related("item__ledger__region", "region__parent", "updated_by"), pk=pk
+        Assignment.objects.restrict(user, Action.VIEW).select_related(
+            "item__ledger__region", "region__parent", "org_unit__company", "updated_by"
+        ),
+        pk=pk,
     )
     _mark_late([assignment], today)
     history = _updates(user).filter(assignment=assignment)
@@ -231,24 +239,33 @@ def assignment_page(*, user, pk, today):
 
 
 def assignments_to_do(*, user, today):
-    """The user's own region's assignments not done yet, overdue first."""
-    if user.region_id is None:
+    """The user's own region's assignments not done yet, overdue first; a company unit's user's, its unit's."""
+    if user.org_unit_id is not None:
+        mine = Q(org_unit=user.org_unit_id)
+    elif user.region_id is not None:
+        mine = Q(region=user.region_id, org_unit__isnull=True)  # a company's units' work is theirs, not the region's
+    else:
         return []
-    todo = _visible_assignments(user).filter(region=user.region_id).exclude(status=AssignmentStatus.DONE)
+    todo = _visible_assignments(user).filter(mine).exclude(status=AssignmentStatus.DONE)
     return _mark_late(list(_late_first(todo.select_related("item__ledger"), today)), today)
 
 
 def assignments_to_press(*, user, today, limit=None):
-    """Overdue and due-soon assignments below the user's region, overdue first, with how often
-    they were pressed; ``can_press`` per row from the 督办 rule itself. At most ``limit`` rows.
-    For the officials who look after the regions below (accounts.policy), else none."""
+    """Overdue and due-soon assignments below the user's region (a company's users: of the units
+    below them), overdue first, with how often they were pressed; ``can_press`` per row from the 督办
+    rule itself. At most ``limit`` rows. For the officials who look after the regions below and the
+    companies that look after their units (accounts.policy), else none."""
     if not user.has_perm("ledger.view_pressing_list"):
         return []
+    if user.company_id is not None:
+        below = Q(org_unit__isnull=False) & ~Q(org_unit=user.org_unit_id)
+    else:
+        below = ~Q(region=user.region_id)
     late = (
         _visible_assignments(user)
         .select_related("item__ledger")
         .filter(status__in=[*OPEN_STATES, AssignmentStatus.OVERDUE], milestone__lte=today + timedelta(days=DUE_SOON_DAYS))
-        .exclude(region=user.region_id)
+        .filter(below)
         .annotate(press_count=Count("pressings"), last_pressed=Max("pressings__at"))
     )
     rows = _mark_late(list(_late_first(late, today)[:limit]), today)

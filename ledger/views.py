@@ -54,33 +54,67 @@ def ledger_detail(request, code):
             "filters": filters,
             "can_edit": selectors.can_edit(request.user, ledger),
             "can_adapt": selectors.can_adapt(request.user),
+            "can_assign_units": selectors.can_assign_units(request.user, ledger),
         },
     )
 
 
 @login_required
+@require_POST
+def assign_units(request, code):
+    """A company's head office gives every item to the units its 责任单位 names; an unknown name
+    stores nothing and says which item and name."""
+    ledger = selectors.ledger_for(user=request.user, code=code)
+    if not selectors.can_assign_units(request.user, ledger):
+        raise PermissionDenied(f"只有供电企业本部可以把“{ledger.name}”的事项分给本企业各部门。")
+    company = request.user.company
+    try:
+        made = services.unit_assignments_create(user=request.user, ledger=ledger, company=company)
+    except ValidationError as exc:
+        messages.error(request, "未分解，请先在本企业的单位中补上这些部门，或修改事项的责任单位：" + " ".join(exc.messages))
+    else:
+        messages.success(request, f"已按责任单位分给{company.name}各部门：新分解 {len(made)} 条。")
+    return redirect("ledger:detail", ledger.code)
+
+
+@login_required
 @require_http_methods(["GET", "POST"])
 def ledger_adapt(request, code):
-    """A province (or city) makes its own ledger for a year from this one."""
+    """A province (or city) makes its own ledger for a year from this one: the new deadlines are
+    shown item by item (shifted by whole years, or rewritten) before the ledger is made."""
     source = selectors.ledger_for(user=request.user, code=code)
     if not selectors.can_adapt(request.user):
         raise PermissionDenied("只有省级或地市主管部门可以制定本地台账。")
     year = timezone.localdate().year if source.is_reference else source.year + 1
-    form = forms.AdaptForm(request.POST or None, initial={"year": year})
-    if form.is_valid():
-        ledger = _submit(
-            form,
-            services.ledger_adapt,
-            user=request.user,
-            region=request.user.region,
-            source=source,
-            year=form.cleaned_data["year"],
-            name=form.cleaned_data["name"] or None,
-        )
-        if ledger is not None:
-            messages.success(request, f"已据“{source.name}”制定“{ledger.name}”，共 {ledger.items.count()} 项。")
-            return redirect("ledger:detail", ledger.code)
-    return render(request, "ledger/adapt.html", {"source": source, "form": form}, status=_status(form))
+    form = forms.AdaptForm(request.POST or None, initial={"year": year, "years": year - source.year})
+    items, today = list(source.items.order_by("number")), timezone.localdate()
+    rows, basis = None, f"{year}/{year - source.year}"
+    if not form.is_bound:
+        rows = forms.adapt_preview(items, year=year, years=year - source.year, today=today)
+    elif form.is_valid():
+        data, basis = form.cleaned_data, form.basis
+        # A confirm of the preview shown saves what it lists; any other post shows the preview again.
+        confirmed = request.POST.get("action") == "confirm" and data["shown"] == basis
+        rows = forms.adapt_preview(items, year=data["year"], years=data["years"], today=today, sent=request.POST if confirmed else None)
+        if confirmed and any(row.error for row in rows):
+            form.add_error(None, "有完成时间无法识别，未制定台账：请按下表提示修改后再确认。")
+        elif confirmed:
+            ledger = _submit(
+                form,
+                services.ledger_adapt,
+                user=request.user,
+                region=request.user.region,
+                source=source,
+                year=data["year"],
+                name=data["name"] or None,
+                due_texts={row.item.number: row.text for row in rows},
+            )
+            if ledger is not None:
+                messages.success(request, f"已据“{source.name}”制定“{ledger.name}”，共 {len(rows)} 项。")
+                return redirect("ledger:detail", ledger.code)
+        elif request.POST.get("action") == "confirm":
+            form.add_error(None, "年度或平移年数已改：请核对下表的新完成时间，再确认制定。")
+    return render(request, "ledger/adapt.html", {"source": source, "form": form, "rows": rows, "basis": basis}, status=_status(form))
 
 
 @login_required

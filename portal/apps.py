@@ -6,3 +6,9 @@ class PortalConfig(AppConfig):
 
     name = "portal"
     verbose_name = "门户"
+
+    def ready(self):
+        # The notices to the people who must act hear every change the lower apps record.
+        from . import notices
+
+        notices.connect()

@@ -1,12 +1,13 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
 from accounts.models import Company, Region
 from accounts.scoping import RestrictedQuerySet
-from indicators.models import Period
+from indicators.models import Period, PeriodKind
 from utilities.models import JobDetail, JobKind, JobState  # noqa: F401  JobState: its old home
 
 from .tables import BENEFIT_CATEGORIES
@@ -50,6 +51,8 @@ class ReportKind(models.TextChoices):
     ATTACHMENT2 = "attachment2", "附件2 任务指标完成情况统计表"
     ATTACHMENT3 = "attachment3", "附件3 “三零”“三省”服务效益统计表"
     NATIONAL = "national", "全国汇总"
+    # A program's own completion table over its set (issue 13: Chongqing's 42), in 附件2's layout.
+    COMPLETION = "completion", "本方案指标完成情况统计表"
 
 
 def snapshot_path(instance, filename):
@@ -144,3 +147,35 @@ class ReportJob(JobDetail):
     def job_back(self):
         region = self.region.code if self.region else "national"
         return "返回统计报表", f"{reverse('reporting:reports')}?period={self.period.code}&region={region}"
+
+
+class Reliability(models.Model):
+    """A county's supply reliability for one period, as the reliability centre counts it (填报说明
+    第6条: these figures come separately, not from the county's sheet): average interruption hours
+    and times per customer (SAIDI, SAIFI). Keyed by year and kind (上半年 / 全年) like the periods,
+    so every program's period of that span reads the same figures."""
+
+    region = models.ForeignKey(Region, verbose_name="县", on_delete=models.PROTECT, related_name="reliabilities")
+    year = models.PositiveSmallIntegerField("年度")
+    kind = models.CharField("期间", max_length=4, choices=PeriodKind.choices)
+    saidi = models.DecimalField("户均停电时间（小时/户）", max_digits=8, decimal_places=3, validators=[MinValueValidator(0)])
+    saifi = models.DecimalField("户均停电次数（次/户）", max_digits=8, decimal_places=3, validators=[MinValueValidator(0)])
+    source = models.CharField("数据来源", max_length=200)
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="填报人", null=True, on_delete=models.SET_NULL, related_name="+")
+    entered_at = models.DateTimeField("填报时间", auto_now=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    region_lookup = "region"
+    visible_from_below = False
+
+    class Meta:
+        verbose_name = "供电可靠性"
+        verbose_name_plural = "供电可靠性"
+        constraints = [
+            models.UniqueConstraint(fields=["region", "year", "kind"], name="reliability_one_per_region_and_period"),
+            models.CheckConstraint(condition=Q(saidi__gte=0, saifi__gte=0), name="reliability_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.region}{self.year}年{self.get_kind_display()}供电可靠性"

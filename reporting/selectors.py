@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from accounts.models import Region, RegionLevel
 from indicators.cells import cell_text
-from indicators.models import AuditEntry, Checkmark, CheckmarkStatus, Indicator, IndicatorLevel, Period, Program
+from indicators.models import AuditEntry, Checkmark, CheckmarkStatus, Indicator, IndicatorLevel, Period, Program, ProgramTable
 from indicators.promises import Outcome, chain_outcome, promise_months
 from utilities.formatting import percent, percent_text
 
@@ -123,14 +123,15 @@ def county_done_counts(*, period, region):
     return counties_of(region=region).annotate(done_count=_done_count(period)).order_by("path")
 
 
-def heatmap(*, period, region, today):
+def heatmap(*, period, region, today, slips=True):
     """Counties × county indicators of ``period`` in ``region``, with each cell's state.
 
     ``today`` fixes the current month: a not-done cell whose expected month is before it is overdue.
     Returns the indicators, their group headings (runs of consecutive indicators sharing a group,
     with their spans) and the cities in code order, each with its counties and their cells in
     indicator order. A cell whose promise chain has slipped (indicators.promises: moved later,
-    overdue or done late) also has ``"slipped": True``. Four queries: the promises are the fourth.
+    overdue or done late) also has ``"slipped": True``. Four queries: the promises are the fourth,
+    read only with ``slips`` (the page shows that layer on request).
     """
     indicators = list(county_indicators(period=period).values("id", "label", "group", "content"))
     groups = group_spans(indicator["group"] for indicator in indicators)
@@ -153,7 +154,7 @@ def heatmap(*, period, region, today):
         for county_id, indicator_id, cell_state, done_month, expected_month in rows
     }
     missing = {"state": CellState.MISSING, "month": None}
-    for key, months in promise_months(regions=counties_of(region=region), period=period).items():
+    for key, months in promise_months(regions=counties_of(region=region), period=period).items() if slips else ():
         cell = cells.get(key, missing)
         done_month = cell["month"] if cell["state"] == CellState.DONE else None
         if chain_outcome(months, done_month=done_month, today=today).outcome == Outcome.SLIPPED:
@@ -438,5 +439,7 @@ def data_state(*, region, period):
 
     # In officials' words; the record number keeps two states with the same count apart.
     records = f"本期填报与审核记录 {a['n']} 条（最近一条 #{a['last']}，{when(a['at'])}）" if a["n"] else "本期尚无填报与审核记录"
+    if ProgramTable.ATTACHMENT3 not in period.program.tables:  # only the national program's tables use the 附件3 figures
+        return records
     figures = f"服务效益最近更新于 {when(b['last'])}" if b["last"] else "服务效益尚未填报"
     return f"{records}；{figures}"

@@ -8,8 +8,10 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
+from accounts.changes import change_event, changes_record
 from accounts.models import Company, Region
 from accounts.scoping import Action
 from indicators.models import Period
@@ -29,7 +31,7 @@ from .selectors import (
     national_input,
     table_columns,
 )
-from .tables import BENEFIT_CATEGORIES, BENEFIT_MEASURES, attachment2_table, build_national_rollup, table_header
+from .tables import BENEFIT_CATEGORIES, BENEFIT_MEASURES, attachment2_table, build_national_rollup, completion_table, table_header
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +96,9 @@ WRITERS = {
     ReportKind.ATTACHMENT2: (attachment2_compile, excel.attachment2_workbook),
     ReportKind.ATTACHMENT3: (attachment3_compile, excel.attachment3_workbook),
 }
+# With WRITERS, every table a program may compile, keyed as its ``tables`` name them
+# (indicators.ProgramTable): a program other than the national one compiles its own completion table.
+PROGRAM_WRITERS = {ReportKind.COMPLETION: (completion_table, excel.completion_workbook)}
 
 
 def _require_compiler(user, region):
@@ -114,8 +119,36 @@ def _snapshot(*, kind, region, period, table, workbook, state, user):
     return snapshot
 
 
+SNAPSHOT = "snapshot.compiled"
+
+
+def snapshot_compiled(*, snapshot, action, channel, user=None):
+    """The change-feed event of a snapshot stored (``action`` compile) or confirmed (confirm); times
+    in local time, as the API writes them."""
+    period = snapshot.period
+    return change_event(
+        type=SNAPSHOT,
+        object_url=reverse("api:report-snapshot-detail", args=[snapshot.pk]),
+        region=snapshot.region,
+        channel=channel,
+        user=user,
+        data={
+            "id": snapshot.pk,
+            "kind": snapshot.kind,
+            "period": period.code,
+            "program": period.program.code,
+            "region": snapshot.region.code if snapshot.region_id else None,
+            "created_at": timezone.localtime(snapshot.compiled_at).isoformat(),
+            "action": action,
+            "confirmed_at": timezone.localtime(snapshot.confirmed_at).isoformat() if snapshot.confirmed_at else None,
+            "data_state": snapshot.data_state,
+        },
+    )
+
+
 def report_compile(*, user, province, period, progress=None):
-    """Compile a province's 附件2 and 附件3 (or, with no province, the national roll-up) as new snapshots.
+    """Compile a province's tables of ``period``'s program — the national 附件2 and 附件3, or a
+    program's own completion table — (or, with no province, the national roll-up) as new snapshots.
 
     ``progress(percent, message)`` is told how far it got. The snapshots are written in one
     transaction at the end: a compile stopped half-way leaves none behind.
@@ -123,6 +156,12 @@ def report_compile(*, user, province, period, progress=None):
     progress = progress or (lambda percent, message: None)
     if user is not None:
         _require_compiler(user, province)
+    program = period.program
+    if province is None and ReportKind.ATTACHMENT2 not in program.tables:
+        raise ValidationError(f"方案“{program.name}”不编制附件2，没有全国汇总：请指定省份。")
+    writers = [(kind, {**WRITERS, **PROGRAM_WRITERS}[kind]) for kind in program.tables]
+    if not writers:
+        raise ValidationError(f"方案“{program.name}”不编制统计表。")
     state = data_state(region=province, period=period)
     built = []
     if province is None:
@@ -130,12 +169,13 @@ def report_compile(*, user, province, period, progress=None):
         table = national_compile(period=period)
         built.append((ReportKind.NATIONAL, table, excel.national_workbook(table)))
     else:
-        for step, (kind, (compile_table, write)) in enumerate(WRITERS.items()):
+        for step, (kind, (compile_table, write)) in enumerate(writers):
             progress(10 + 40 * step, f"编制{ReportKind(kind).label}")
             table = compile_table(province=province, period=period, user=user)
             progress(30 + 40 * step, f"生成{ReportKind(kind).label}的 Excel 文件")
-            # 附件2's workbook carries an extra sheet comparing the period with the one before it.
-            extra = {"changes": changes_since_previous(province=province, period=period)} if kind == ReportKind.ATTACHMENT2 else {}
+            # A completion table's workbook carries an extra sheet comparing the period with the one before it.
+            compares = kind in (ReportKind.ATTACHMENT2, ReportKind.COMPLETION)
+            extra = {"changes": changes_since_previous(province=province, period=period)} if compares else {}
             built.append((kind, table, write(table, **extra)))
     progress(90, "保存报表快照")
     with transaction.atomic():
@@ -143,12 +183,14 @@ def report_compile(*, user, province, period, progress=None):
             _snapshot(kind=kind, region=province, period=period, table=table, workbook=workbook, state=state, user=user)
             for kind, table, workbook in built
         ]
+        # Compiles run on a worker, by the beat or from a command: the system's, whoever asked.
+        changes_record(snapshot_compiled(snapshot=s, action="compile", channel="system", user=user) for s in snapshots)
     progress(100, "编制完成")
     return snapshots
 
 
 @transaction.atomic
-def snapshot_confirm(*, user, snapshot):
+def snapshot_confirm(*, user, snapshot, channel="web"):
     """An official confirms a reviewed snapshot: from then on it is never changed."""
     _require_compiler(user, snapshot.region)
     snapshot = ReportSnapshot.objects.select_for_update().get(pk=snapshot.pk)
@@ -156,6 +198,7 @@ def snapshot_confirm(*, user, snapshot):
         raise ValidationError("该报表快照已经确认。")
     ReportSnapshot.objects.filter(pk=snapshot.pk).update(confirmed_at=timezone.now(), confirmed_by=user)
     snapshot.refresh_from_db()
+    changes_record([snapshot_compiled(snapshot=snapshot, action="confirm", channel=channel, user=user)])
     return snapshot
 
 
@@ -232,8 +275,37 @@ def _decimal(value, *, places, label):
     return number
 
 
+BENEFIT = "benefit.changed"
+
+
+def benefit_changed(*, benefit, channel, user=None):
+    """The change-feed event of one figure row (a company's, for a region, half-year and category),
+    as stored; ``saved_cost`` is the feed's name for 节省投资, ``investment`` the API's."""
+    region = benefit.region
+    stored = {measure: f"{Decimal(getattr(benefit, measure)):.{places}f}" for measure, _label, places in BENEFIT_MEASURES}
+    return change_event(
+        type=BENEFIT,
+        object_url=reverse("api:benefit-sheet", kwargs={"region_code": region.code, "year": benefit.year, "half": benefit.half}),
+        region=region,
+        channel=channel,
+        user=user,
+        data={
+            "company": benefit.company.code,
+            "region": region.code,
+            "year": benefit.year,
+            "half": benefit.half,
+            "category": benefit.category,
+            "households": benefit.households,
+            "saved_cost": stored["investment"],
+            "investment": stored["investment"],
+            "sales": stored["sales"],
+            "capacity": stored["capacity"],
+        },
+    )
+
+
 @transaction.atomic
-def benefits_set(*, user, region, year, half, figures):
+def benefits_set(*, user, region, year, half, figures, channel="web"):
     """The figures of ``user``'s supply company for one region of its service area and half-year;
     ``figures`` maps (category, measure) → value.
 
@@ -272,6 +344,7 @@ def benefits_set(*, user, region, year, half, figures):
                 errors[f"{category}-{measure}"] = [str(exc)]
     if errors:
         raise ValidationError(errors)
+    rows = []
     for category in categories:
         fields = {measure: values[(category, measure)] for measure, _l, _p in BENEFIT_MEASURES}
         fields["households"] = int(fields["households"])
@@ -279,4 +352,7 @@ def benefits_set(*, user, region, year, half, figures):
             company=company, region=region, year=year, half=half, category=category, defaults={**fields, "updated_by": user}
         )
         benefit.full_clean()
+        benefit.company, benefit.region = company, region  # as checked above, not read again per row
+        rows.append(benefit)
+    changes_record(benefit_changed(benefit=b, channel=channel, user=user) for b in rows)
     return values

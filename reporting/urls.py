@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_import
+from . import views, views_import, views_scorecard
 
 app_name = "reporting"
 
@@ -15,4 +15,6 @@ urlpatterns = [
     path("benefits/", views.benefits, name="benefits"),
     path("changes/", views.changes, name="changes"),
     path("import/attachment2/", views_import.import_attachment2, name="import-attachment2"),
+    path("scorecard/", views_scorecard.scorecard, name="scorecard"),
+    path("scorecard/reliability/", views_scorecard.reliability_entry, name="scorecard-reliability"),
 ]

@@ -1,3 +1,4 @@
+import re
 from io import BytesIO
 
 from django.contrib import messages
@@ -7,11 +8,12 @@ from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 
 from accounts.models import Region, RegionLevel
 from accounts.scoping import Action
-from indicators.models import Period, Program
-from indicators.selectors import period_get
+from indicators.models import Period, Program, ProgramTable
+from indicators.selectors import period_get, program_get
 from utilities.jobs import status as job_status_of
 from utilities.views import job_page
 from utilities.views import job_status as job_status_view
@@ -19,6 +21,7 @@ from utilities.views import job_status as job_status_view
 from . import excel, selectors, services
 from .forms import BenefitsForm
 from .models import Benefit, ReportJob, ReportKind, ReportSnapshot
+from .overview import overview
 from .tables import BENEFIT_CATEGORIES, BENEFIT_MEASURES, completion_table, group_spans
 
 
@@ -34,27 +37,73 @@ CHART_LEFT, CHART_RIGHT, CHART_TOP, CHART_BOTTOM = 48, 24, 16, 44
 
 @login_required
 def pictures(request):
+    """A province's (or city's) heat map, city bars and trend; or (``region=all``, and by default for
+    a user who views more than one province) the overview of every province in view."""
     user = request.user
     _report_reader(user)
     today = timezone.localdate()
     regions = Region.objects.restrict(user, Action.VIEW).filter(level__in=[RegionLevel.PROVINCE, RegionLevel.CITY])
-    region = _chosen_region(regions, request.GET.get("region"))
+    provinces = regions.filter(level=RegionLevel.PROVINCE)
     periods = _national_periods()
     period = _chosen_period(periods, request.GET.get("period"), today)
+    code = request.GET.get("region")
+    context = {"period": period, "periods": periods, "today": today}
+    if code == OVERVIEW or (not code and provinces[:2].count() > 1):
+        context["region_choices"] = provinces.order_by("code")
+        if period:
+            context["overview"] = overview(provinces=provinces, period=period)
+        return render(request, "reporting/overview.html", context)
+    region = _chosen_region(regions, code)
     province_path = region.path.split("/")[0] + "/"
-    context = {
-        "region": region,
-        "period": period,
-        "periods": periods,
-        # Every province the user may view, and the cities of the one shown.
-        "region_choices": regions.filter(Q(level=RegionLevel.PROVINCE) | Q(path__startswith=province_path)).order_by("path"),
-        "today": today,
-    }
+    # Promise slips are a layer of their own, off unless asked for (a GET parameter: no script needed).
+    slips = request.GET.get("slips") == "1"
+    context.update(
+        {
+            "region": region,
+            "slips": slips,
+            # Every province the user may view, and the cities of the one shown.
+            "region_choices": regions.filter(Q(level=RegionLevel.PROVINCE) | Q(path__startswith=province_path)).order_by("path"),
+        }
+    )
     if period:
-        context["heatmap"] = selectors.heatmap(period=period, region=region, today=today)
+        context["heatmap"] = _with_row_markup(selectors.heatmap(period=period, region=region, today=today, slips=slips))
         context["cities"] = selectors.completion_by_city(period=period, region=region)
     context["chart"] = _line_chart(selectors.completion_over_periods(region=region))
     return render(request, "reporting/pictures.html", context)
+
+
+OVERVIEW = "all"  # the region parameter of the overview of every province in view
+
+# A heat-map cell's symbol: its state is never told by colour alone (the legend names them).
+CELL_SYMBOLS = {
+    selectors.CellState.DONE: "√",
+    selectors.CellState.PENDING: "○",
+    selectors.CellState.OVERDUE: "!",
+    selectors.CellState.MISSING: "",
+}
+
+
+def _with_row_markup(heatmap):
+    """Each county's cells as one piece of markup, each distinct cell made once: a province's
+    183 × 31 cells through the template language cost more than all the rest of the page. Only a
+    cell not done carries its month (a title): the done ones are the bulk of a late period."""
+    made = {}
+
+    def cell_markup(cell):
+        key = (cell["state"], cell["month"], cell.get("slipped", False))
+        if key not in made:
+            state, month, slipped = key
+            notes = [f"预计{month.year}年{month.month}月完成"] if month and state != selectors.CellState.DONE else []
+            if slipped:
+                notes.append("承诺已推迟或逾期")
+            title = f' title="{"；".join(notes)}"' if notes else ""
+            made[key] = f'<td class="{state}{" slipped" if slipped else ""}"{title}>{CELL_SYMBOLS[state]}</td>'
+        return made[key]
+
+    for city in heatmap["cities"]:
+        for county in city["counties"]:
+            county["markup"] = mark_safe("".join(cell_markup(cell) for cell in county["cells"]))  # fixed strings and dates only
+    return heatmap
 
 
 def _national_periods():
@@ -100,6 +149,8 @@ def _line_chart(points):
     for index, point in enumerate(points):
         point["x"] = round(CHART_LEFT + step * index if step else CHART_LEFT + plot_width / 2, 1)
         point["complete_y"], point["done_y"] = y(point["complete_percent"]), y(point["done_percent"])
+        # Each value printed beside its point: the counties' share above, the cells' below.
+        point["complete_label_y"], point["done_label_y"] = round(point["complete_y"] - 8, 1), round(point["done_y"] + 16, 1)
     return {
         "width": CHART_WIDTH,
         "height": CHART_HEIGHT,
@@ -119,9 +170,17 @@ def reports(request):
     user = request.user
     _report_reader(user)
     provinces = Region.objects.restrict(user, Action.VIEW).filter(level=RegionLevel.PROVINCE)
-    national = request.GET.get("region") == "national"
+    # Each program compiles its own tables (issue 13): the national 附件2/附件3, Chongqing's completion table.
+    program = program_get(request.GET.get("program"))
+    programs = [p for p in Program.objects.order_by("order", "code") if p.tables]
+    if not program.tables:
+        raise Http404(f"方案“{program.name}”不编制统计表。")
+    covered = list(program.regions.values_list("path", flat=True))
+    if covered:  # the provinces of the regions the program names (none named: the whole country)
+        provinces = provinces.filter(code__in={path.split("/")[0] for path in covered})
+    national = request.GET.get("region") == "national" and ProgramTable.ATTACHMENT2 in program.tables
     region = None if national else _chosen_region(provinces, request.GET.get("region"))
-    periods = _national_periods()
+    periods = list(Period.objects.filter(program=program).order_by("ends"))
     period = _chosen_period(periods, request.GET.get("period"), timezone.localdate())
     if period is None:
         raise Http404("尚未开放任何报告期。")
@@ -142,6 +201,9 @@ def reports(request):
             "region": region,
             "period": period,
             "periods": periods,
+            "program": program,
+            "programs": programs,
+            "tables": [ProgramTable(t).label.split()[0] for t in program.tables],
             "provinces": provinces.order_by("code"),
             "snapshots": snapshots.select_related("compiled_by", "confirmed_by")[:30],
             "jobs": jobs,
@@ -187,7 +249,7 @@ def snapshot(request, pk):
         return redirect("reporting:snapshot", pk=item.pk)
     data = item.data
     context = {"snapshot": item, "data": data}
-    if item.kind == ReportKind.ATTACHMENT2:
+    if item.kind in (ReportKind.ATTACHMENT2, ReportKind.COMPLETION):
         context["groups"] = group_spans(c["group"] for c in data["columns"])
         context["summary_done"] = sum(1 for r in data["rows"] if r["kind"] == "county" and r["not_done"] == 0)
     elif item.kind == ReportKind.NATIONAL:
@@ -214,11 +276,7 @@ def benefits(request):
         raise PermissionDenied(services.NO_COMPANY)
     company = user.company
     today = timezone.localdate()
-    try:
-        year = int(request.GET.get("year", today.year))
-        half = int(request.GET.get("half", 1 if today.month <= 6 else 2))
-    except ValueError:
-        raise Http404("年度或半年不正确。") from None
+    year, half = _half_year_chosen(request.GET, today)
     areas = list(company.service_area.order_by("code"))
     code = request.GET.get("region")
     region = next((r for r in areas if r.code == code), None) if code else (areas[0] if areas else None)
@@ -271,6 +329,7 @@ def benefits(request):
             "area_level": areas[0].get_level_display() if areas else "",
             "year": year,
             "half": half,
+            "half_years": _half_years(today, (year, half)),
             "rows": rows,
             "categories": BENEFIT_CATEGORIES,
             "page_errors": errors.get("", [])
@@ -278,6 +337,38 @@ def benefits(request):
         },
         status=status,
     )
+
+
+HALF_YEAR_RE = re.compile(r"(?P<year>\d{4})S(?P<half>[12])")
+
+
+def _half_year_chosen(query, today):
+    """The half-year asked for: ``?period=2022S2`` (the picker, written like the period codes:
+    2022S1 上半年, 2022S2 下半年), or ``?year=2022&half=2`` (links
+    written before it); none: the current one. Anything else is a 404, never a 500."""
+    if "period" in query:
+        match = HALF_YEAR_RE.fullmatch(query["period"])
+        if match is None:
+            raise Http404("没有这个半年度：应写作“2022S1”（上半年）或“2022S2”（下半年）。")
+        return int(match["year"]), int(match["half"])
+    try:
+        year = int(query.get("year", today.year))
+        half = int(query.get("half", 1 if today.month <= 6 else 2))
+    except ValueError:
+        raise Http404("年度或半年不正确。") from None
+    return year, half
+
+
+def _half_years(today, chosen):
+    """The half-years the 附件3 picker offers, newest first: from the first national period's year
+    to the current half-year, and the one shown if it lies outside."""
+    first = min([p.year for p in _national_periods()[:1]] + [today.year])
+    current = (today.year, 1 if today.month <= 6 else 2)
+    spans = {(y, h) for y in range(first, today.year + 1) for h in (1, 2) if (y, h) <= current} | {chosen}
+    return [
+        {"code": f"{y}S{h}", "label": f"{y}年{'上' if h == 1 else '下'}半年", "chosen": (y, h) == chosen}
+        for y, h in sorted(spans, reverse=True)
+    ]
 
 
 @login_required

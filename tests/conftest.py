@@ -4,6 +4,7 @@ Tests that need a service (Redis for `integration`, Debian's chromium for `brows
 the reason on a machine without it — except with CI=true, where nothing may skip.
 """
 
+import itertools
 import os
 import shutil
 from datetime import date
@@ -66,6 +67,9 @@ def period(db):
     from indicators.services import period_open
 
     return period_open(code="2022S1")[0]
+
+
+TOKEN_COMPANIES = itertools.count(1)  # each supply-company token's company has a name of its own
 
 
 def company_for_tests(name, *areas):
@@ -190,16 +194,10 @@ def client_for(admin):
     cache.clear()  # throttle counts from earlier tests
 
     def make(code, access="write", role=None):
-        token, secret = api_token_create(
-            user=admin,
-            name=f"政务平台{code}",
-            region=Region.objects.get(code=code),
-            access=access,
-            role=role,
-        )
-        if role == "supply_company":  # a supply-company token writes 附件3 for a company serving its region
-            token.user.company = company_for_tests(token.user.username, token.region)
-            token.user.save(update_fields=["company"])
+        where = Region.objects.get(code=code)
+        # A supply-company token writes 附件3 for a company serving its region.
+        company = company_for_tests(f"token-{next(TOKEN_COMPANIES)}", where) if role == "supply_company" else None
+        token, secret = api_token_create(user=admin, name=f"政务平台{code}", region=where, access=access, role=role, company=company)
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Token {secret}")
         client.token, client.secret = token, secret

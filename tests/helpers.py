@@ -10,10 +10,12 @@ import threading
 from datetime import date
 from pathlib import Path
 
+from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook
+from rest_framework.test import APIClient
 
-from accounts.models import Region
+from accounts.models import ChangeEvent, Region
 from indicators import services
 from indicators.models import Indicator
 from reporting import layout
@@ -187,3 +189,83 @@ def table_digest(queryset, *fields):
     """A table's rows as (count, digest): equal before and after means nothing was changed."""
     rows = list(queryset.order_by("pk").values_list(*fields))
     return len(rows), hashlib.sha256(repr(rows).encode()).hexdigest()
+
+
+class WebhookReceiver:
+    """A real HTTP server on 127.0.0.1, in threads, for webhook tests: it records every POST and
+    answers each with the next of ``answers`` (a status code, "hang" or "huge"; 200 when empty).
+
+    "hang" waits until ``close()``; "huge" answers 500 with a 50 MB body, and ``huge_sent`` tells
+    how much of it went out before the sender hung up.
+    """
+
+    HUGE = 50 * 1024 * 1024
+
+    def __init__(self):
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from types import SimpleNamespace
+
+        self.received, self.answers = [], []
+        self.released, self.huge_done = threading.Event(), threading.Event()
+        self.huge_sent = 0
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                receiver.received.append(SimpleNamespace(path=self.path, headers=dict(self.headers), body=body))
+                answer = receiver.answers.pop(0) if receiver.answers else 200
+                if answer == "hang":
+                    receiver.released.wait(30)
+                elif answer == "huge":
+                    self.send_response(500)
+                    self.send_header("Content-Length", str(receiver.HUGE))
+                    self.end_headers()
+                    try:
+                        while receiver.huge_sent < receiver.HUGE:
+                            self.wfile.write(b"x" * 65536)
+                            receiver.huge_sent += 65536
+                    except OSError:
+                        pass
+                    receiver.huge_done.set()
+                else:
+                    reply = f"answer {answer}".encode()
+                    self.send_response(answer)
+                    self.send_header("Content-Length", str(len(reply)))
+                    self.end_headers()
+                    self.wfile.write(reply)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook?from=portal"
+
+    def close(self):
+        self.released.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+# --- the change feed's events (accounts.changes) ----------------------------------------------------
+
+
+def events(type, after=0):
+    """The recorded events of ``type`` after seq ``after``, oldest first."""
+    return list(ChangeEvent.objects.filter(type=type, seq__gt=after).select_related("region", "user"))
+
+
+def last_seq():
+    return ChangeEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+
+
+def read(user, event):
+    """What the API shows at the event's path, to ``user``."""
+    cache.clear()  # throttle counts
+    client = APIClient()
+    client.force_login(user)
+    response = client.get(event.object_url)
+    assert response.status_code == 200, (event.object_url, response.content)
+    return response.json()

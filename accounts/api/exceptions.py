@@ -48,6 +48,8 @@ ERROR_CODES = (
     "precondition_required",
     "throttled",
     "idempotency_key_reused",
+    "cursor_invalid",
+    "cursor_expired",
     SERVER_ERROR,
     OTHER_ERROR,
 )

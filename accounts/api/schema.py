@@ -17,7 +17,8 @@ class ErrorSerializer(serializers.Serializer):
         "permission_denied 无权操作，not_found 不存在或不在管辖范围内，conflict 与数据状态冲突（已锁定、审核状态不允许），"
         "precondition_failed 版本已变（If-Match 不符），precondition_required 缺少 If-Match，payload_too_large 请求体过大，"
         "throttled 请求过于频繁，unsupported_media_type 请求体不是 JSON，method_not_allowed 不支持该方法，"
-        "idempotency_key_reused 同一 Idempotency-Key 已用于另一个不同的请求。",
+        "idempotency_key_reused 同一 Idempotency-Key 已用于另一个不同的请求，cursor_invalid 变更游标无效或属于其他令牌，"
+        "cursor_expired 变更游标已过期。",
     )
     message = serializers.CharField(help_text="中文说明，可直接展示给用户。")
     errors = serializers.DictField(

@@ -323,6 +323,8 @@ CELERY_BEAT_SCHEDULE = {
     "deadline-reminders": {"task": "accounts.deadline_reminders", "schedule": crontab(minute=0, hour=8)},
     # Every morning: assignments past their milestone become 逾期; their regions and the due-soon ones are told once.
     "ledger-overdue": {"task": "ledger.mark_overdue", "schedule": crontab(minute=30, hour=7)},
+    # Webhook deliveries whose retry is due (and any whose hand-off after commit was lost).
+    "webhook-retries": {"task": "accounts.webhooks_retry", "schedule": 60.0},
 }
 
 # REST API for 政务平台 (/api/v1/): client tokens or the portal session, one error shape,
@@ -353,6 +355,17 @@ REST_FRAMEWORK = {
     # No OPTIONS self-description: the OpenAPI schema is the description (OPTIONS answers 405).
     "DEFAULT_METADATA_CLASS": None,
 }
+CHANGES_CURSOR_MAX_AGE_DAYS = env.int("CHANGES_CURSOR_MAX_AGE_DAYS", default=90)  # a change-feed cursor unused longer is refused
+# Webhooks (accounts.webhooks): each POST waits at most WEBHOOK_TIMEOUT seconds and reads at most
+# WEBHOOK_MAX_RESPONSE_BYTES of the answer; a failed delivery is retried after 1, 2, 4… minutes
+# until WEBHOOK_RETRY_HOURS after its event. Private, loopback and link-local targets are refused
+# unless WEBHOOK_ALLOW_PRIVATE (local and test settings only: a production portal must not be
+# turned into a probe of its own network).
+WEBHOOK_ALLOW_PRIVATE = False
+WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=5.0)
+WEBHOOK_MAX_RESPONSE_BYTES = env.int("WEBHOOK_MAX_RESPONSE_BYTES", default=64 * 1024)
+WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=60)
+WEBHOOK_RETRY_HOURS = env.int("WEBHOOK_RETRY_HOURS", default=24)
 SPECTACULAR_SETTINGS = {
     "TITLE": "获得电力台账 接口",
     "DESCRIPTION": (

@@ -12,3 +12,5 @@ DEBUG = env.bool("DJANGO_DEBUG", default=False)
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+# Webhooks to a receiver on this machine or the local network, for trying an integration out.
+WEBHOOK_ALLOW_PRIVATE = True

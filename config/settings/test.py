@@ -23,3 +23,5 @@ OTP_REQUIRED = False
 HEALTH_CHECK_CELERY = False
 # The demo password (Demo#2026) is 9 characters; production keeps its 10.
 PASSWORD_MIN_LENGTH = 9
+# A real HTTP receiver on the loopback receives webhooks in tests; production refuses such targets.
+WEBHOOK_ALLOW_PRIVATE = True

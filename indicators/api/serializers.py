@@ -6,7 +6,19 @@ from rest_framework import serializers
 
 from accounts.api.serializers import RegionSerializer
 from accounts.models import person_name
-from indicators.models import Checkmark, CheckmarkStatus, Evidence, Indicator, IndicatorSet, Period, Program, ProgramTable, SubmissionState
+from indicators.models import (
+    Checkmark,
+    CheckmarkStatus,
+    CustomerClass,
+    Evidence,
+    Indicator,
+    IndicatorSet,
+    Period,
+    Program,
+    ProgramTable,
+    Stage,
+    SubmissionState,
+)
 from indicators.services import CheckmarkValue
 
 STATUS_CHOICES = [("", "未填"), *CheckmarkStatus.choices]
@@ -327,3 +339,109 @@ class EvidenceSerializer(serializers.ModelSerializer):
 
     def get_uploaded_by(self, evidence) -> str:
         return person_name(evidence.uploaded_by)
+
+
+# --- measured service levels (issue 14 §3): read-only views of indicators.applications.levels ------
+
+
+class SpreadSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text="计入的申请件数（环节：经过该环节的件数）。")
+    average = serializers.DecimalField(
+        max_digits=8, decimal_places=1, allow_null=True, help_text="平均工作日，保留一位小数；无记录为 null。"
+    )
+    longest = serializers.IntegerField(allow_null=True, help_text="最长工作日；无记录为 null。")
+
+
+class StageSpreadSerializer(SpreadSerializer):
+    stage = serializers.ChoiceField(choices=Stage.choices, help_text="环节。")
+
+
+class ShareSerializer(serializers.Serializer):
+    indicator = serializers.IntegerField(
+        source="rule.indicator.number", allow_null=True, default=None, help_text="指标序号；方案自身的时限为 null。"
+    )
+    applies_to = serializers.CharField(source="rule.applies_label", help_text="适用记录。")
+    limit = serializers.CharField(source="rule.describe", help_text="时限。")
+    covered = serializers.IntegerField(help_text="适用件数。")
+    met = serializers.IntegerField(help_text="达标件数。")
+    percent = serializers.DecimalField(max_digits=5, decimal_places=1, allow_null=True, help_text="达标率（%）。")
+    source = serializers.CharField(source="rule.source", help_text="出处。")
+
+
+class LevelSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text="申请件数。")
+    stages = serializers.SerializerMethodField(help_text="各环节的件数、平均和最长工作日。")
+    total = SpreadSerializer(help_text="各环节合计。")
+    elapsed = SpreadSerializer(help_text="全过程（受理至装表接电）。")
+    zero_investment = serializers.IntegerField(help_text="用户零投资的件数。")
+    zero_percent = serializers.DecimalField(max_digits=5, decimal_places=1, allow_null=True, help_text="零投资占比（%）。")
+    limits = ShareSerializer(many=True, source="shares_list", help_text="方案的逐件时限及达标情况。")
+
+    @extend_schema_field(StageSpreadSerializer(many=True))
+    def get_stages(self, level):
+        return [{"stage": stage.value, **SpreadSerializer(spread).data} for stage, spread in level.stages.items()]
+
+
+class ClassLevelSerializer(serializers.Serializer):
+    customer_class = serializers.ChoiceField(choices=CustomerClass.choices, help_text="用户类别。")
+    level = LevelSerializer(help_text="该类别的服务水平。")
+
+
+class ChildLevelSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="下级区域代码。")
+    name = serializers.CharField(help_text="下级区域名称。")
+    level = LevelSerializer(help_text="全部用户类别合计。")
+
+
+class TargetResultSerializer(serializers.Serializer):
+    applies_to = serializers.CharField(source="rule.applies_label", help_text="适用记录。")
+    target = serializers.CharField(source="rule.describe", help_text="平均或最长时限目标。")
+    total = serializers.IntegerField(help_text="适用件数。")
+    value = serializers.DecimalField(max_digits=8, decimal_places=1, allow_null=True, help_text="实测平均或最长工作日。")
+    met = serializers.BooleanField(allow_null=True, help_text="是否达到；无适用记录为 null。")
+    source = serializers.CharField(source="rule.source", help_text="出处。")
+
+
+class DistributionSerializer(serializers.Serializer):
+    customer_class = serializers.ChoiceField(choices=CustomerClass.choices, help_text="用户类别。")
+    counts = serializers.ListField(child=serializers.IntegerField(), help_text="全过程用时为 0、1、2…个工作日的件数（最后一项含其以上）。")
+    limits = serializers.ListField(child=serializers.IntegerField(), help_text="适用于该类别的全过程时限。")
+
+
+class TrendPointSerializer(serializers.Serializer):
+    period = serializers.CharField(source="period.code", help_text="报告期代码。")
+    count = serializers.IntegerField(help_text="申请件数。")
+    elapsed = SpreadSerializer(help_text="全过程。")
+    total = SpreadSerializer(help_text="各环节合计。")
+    zero_percent = serializers.DecimalField(max_digits=5, decimal_places=1, allow_null=True, help_text="零投资占比（%）。")
+
+
+class ServiceLevelsSerializer(serializers.Serializer):
+    region = serializers.CharField(source="region.code", help_text="区域代码。")
+    period = serializers.CharField(source="period.code", help_text="报告期代码。")
+    program = serializers.CharField(source="program.code", help_text="测算所依时限的方案。")
+    overall = LevelSerializer(help_text="全部用户类别合计。")
+    classes = serializers.SerializerMethodField(help_text="按用户类别。")
+    children = serializers.SerializerMethodField(help_text="下级区域（市的各县、省的各市）；县为空。")
+    targets = TargetResultSerializer(many=True, help_text="平均、最长时限目标的达成情况。")
+    distributions = serializers.SerializerMethodField(help_text="按用户类别的全过程用时分布。")
+    trend = serializers.SerializerMethodField(help_text="本方案各报告期（全部用户类别合计）。")
+
+    @extend_schema_field(ClassLevelSerializer(many=True))
+    def get_classes(self, levels):
+        return ClassLevelSerializer([{"customer_class": c.value, "level": level} for c, level in levels.classes], many=True).data
+
+    @extend_schema_field(ChildLevelSerializer(many=True))
+    def get_children(self, levels):
+        return ChildLevelSerializer([{"code": r.code, "name": r.name, "level": level} for r, level, _c in levels.children], many=True).data
+
+    @extend_schema_field(DistributionSerializer(many=True))
+    def get_distributions(self, levels):
+        return [
+            {"customer_class": c.value, "counts": [n for _days, n in h.buckets], "limits": [limit for limit, _rules in h.limits]}
+            for c, h in levels.histograms.items()
+        ]
+
+    @extend_schema_field(TrendPointSerializer(many=True))
+    def get_trend(self, levels):
+        return TrendPointSerializer([everyone for _period, _classes, everyone in levels.trend], many=True).data

@@ -16,6 +16,7 @@ urlpatterns = [
     path("periods/<str:code>/regions/", views.RegionStateListView.as_view(), name="region-state-list"),
     path(REGION, views.RegionStateView.as_view(), name="region-state-detail"),
     path(f"{REGION}checkmarks/", views.CheckmarksView.as_view(), name="checkmarks"),
+    path(f"{REGION}service-levels/", views.ServiceLevelsView.as_view(), name="service-levels"),
     path(f"{REGION}checkmarks/<int:number>/evidence/", views.EvidenceUploadView.as_view(), name="checkmark-evidence"),
     *(path(f"{REGION}{name}/", views.review_action_view(name), name=f"review-{name}") for name in views.REVIEW_ACTIONS),
 ]

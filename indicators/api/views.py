@@ -22,7 +22,19 @@ from accounts.api.schema import PERIOD_CODE, REGION_CODE, errors, region_code
 from accounts.models import Region
 from accounts.scoping import Action
 from indicators import review, services
-from indicators.models import Channel, Checkmark, Indicator, IndicatorSet, Period, Program, SignoffException, Submission, SubmissionState
+from indicators.applications.levels import limits_program, service_levels
+from indicators.models import (
+    Application,
+    Channel,
+    Checkmark,
+    Indicator,
+    IndicatorSet,
+    Period,
+    Program,
+    SignoffException,
+    Submission,
+    SubmissionState,
+)
 from indicators.selectors import period_get, program_get, sheet
 from indicators.signoff import named_counties
 from utilities.api import IF_MATCH, NestedListView, etag, expected_version
@@ -40,6 +52,7 @@ from .serializers import (
     ReasonSerializer,
     RegionStateDetailSerializer,
     RegionStateSerializer,
+    ServiceLevelsSerializer,
     SignoffSerializer,
 )
 
@@ -415,3 +428,31 @@ def review_action_view(name):
             responses={200: RegionStateSerializer, **errors(409)},
         )
     )(view).as_view()
+
+
+LIMITS_QUERY = OpenApiParameter(
+    "limits",
+    OpenApiTypes.STR,
+    OpenApiParameter.QUERY,
+    required=False,
+    description="按哪个方案的时限测算（须覆盖该区域，如重庆区县用 chongqing-2021），省略时为报告期所属方案。",
+)
+
+
+@extend_schema(
+    tags=[TAG_PERIODS],
+    summary="某区域本期用电报装服务水平",
+    description="按报装记录测算：各用户类别的申请件数，各环节、各环节合计和全过程的平均、最长工作日，方案各项时限的达标率，"
+    "零投资占比；平均、最长时限目标是否达到；全过程用时分布；下级区域（市的各县、省的各市）；本方案各报告期的趋势。"
+    "只计您可查看的记录。",
+    parameters=[PERIOD_CODE, PROGRAM_QUERY, REGION_CODE, LIMITS_QUERY],
+    responses={200: ServiceLevelsSerializer},
+)
+class ServiceLevelsView(generics.GenericAPIView):
+    serializer_class = ServiceLevelsSerializer
+
+    def get(self, request, code, region_code):
+        period = _period(request, code)
+        region = scoped_region(request.user, region_code, Application, levels={"county", "city", "province"})
+        program = limits_program(region=region, period=period, code=request.query_params.get("limits"))
+        return Response(self.get_serializer(service_levels(user=request.user, region=region, period=period, program=program)).data)

@@ -1,15 +1,18 @@
 """Application records (用电报装) and the indicators they prove (domain.md §8, issue 8 §1–§2).
 
-A power-supply company's export of a county's applications — customer type, the dates each stage
+A power-supply company's export of a county's applications — the customer's attributes (class,
+voltage, single or dual source, capacity, urban or rural, 小微企业, “三零”), the dates each stage
 started and ended, the number of stages, the documents asked for at acceptance, the customer's
 investment, force majeure — proves or disproves the indicators that speak of *every* application
-(national 3–10, 13, 22–24, 34; Chongqing's equivalents). The package, by responsibility:
+(national 3–10, 13, 14, 22–24, 34, 35; Chongqing's equivalents) and the programs' own targets
+(averages and longest times too). The package, by responsibility (docs/applications.md):
 
+- ``predicate``: which records a rule applies to, one parser and one evaluator (SQL and Python);
 - ``rules``: the rules, read from ``fixtures/reference/application_rules.csv`` by ``load_reference``
-  (``rules_parse``, ``rules_sync``), one ``ApplicationRule`` per indicator, customer type and check;
-  the documents asked for at acceptance (``document_set``);
-- ``layout``: the file layout, one row per application under Chinese headers (``COLUMNS``), and the
-  template ``records_template``;
+  (``rules_parse``, ``rules_sync``), one ``ApplicationRule`` per program, indicator (or target),
+  predicate and check; the documents asked for at acceptance (``document_set``);
+- ``layout``: the file layout, one row per application under Chinese headers (``COLUMNS``; the old
+  layout with one customer type, ``LEGACY_COLUMNS``, still reads), and the template ``records_template``;
 - ``reading``: a file read from .xlsx or CSV with located messages (``read_records``);
 - ``measure``: working days stored on each record when it is imported (``measure``), so a rule is a
   SQL condition on stored numbers (``meets_q``) and, for the listing, the same comparison in Python
@@ -31,17 +34,21 @@ from .evaluation import (
     Conflict,
     IndicatorResult,
     Tally,
+    TargetResult,
     conflicts,
     county_evaluation,
     evaluate,
     rule_sets_for,
     tallies,
+    targets,
 )
 from .layout import (
     COLUMN_BY_HEADER,
     COLUMNS,
     DOCUMENT,
     INLINE_ROWS,
+    LEGACY_COLUMNS,
+    LEGACY_TYPES,
     NOTES_SHEET,
     SHEET,
     Column,
@@ -85,6 +92,8 @@ __all__ = [
     "ID_DOCUMENT",
     "INLINE_ROWS",
     "INSERT_CHUNK",
+    "LEGACY_COLUMNS",
+    "LEGACY_TYPES",
     "MAX_BYTES",
     "MAX_ERRORS",
     "MAX_FAILING_LOADED",
@@ -102,6 +111,7 @@ __all__ = [
     "Conflict",
     "IndicatorResult",
     "Tally",
+    "TargetResult",
     "allowed_sets",
     "applications_batch_run",
     "applications_upload",
@@ -121,4 +131,5 @@ __all__ = [
     "rules_parse",
     "rules_sync",
     "tallies",
+    "targets",
 ]

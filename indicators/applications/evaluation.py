@@ -1,27 +1,32 @@
 """What a county's records say about its indicators: ``tallies`` (per county and indicator: how
 many applications count and how many fail, one grouped query), ``evaluate`` (the same for one county
 with every failing application and what it overran), ``county_evaluation`` (for the county page)
-and ``conflicts`` (check-marks the records contradict)."""
+``conflicts`` (check-marks the records contradict) and ``targets`` (a program's limits without an
+indicator: an average, a longest time, or every application's limit)."""
 
 import operator
 from collections import defaultdict
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import reduce
 
-from django.db.models import Count, F, Q
+from django.db.models import Avg, Count, F, Max, Q
 
 from accounts.models import Region, RegionLevel
 from accounts.scoping import Action
 
 from ..models import (
     Application,
+    ApplicationRule,
     Checkmark,
     CheckmarkStatus,
     Indicator,
     IndicatorSet,
     RuleMeasure,
+    RuleStatistic,
 )
-from .measure import applies, applies_q, breach, meets_q
+from ..programs import programs_covering
+from .measure import applies, applies_q, breach, measured_value, meets_q
 from .rules import rules_by_indicator
 
 MAX_LISTED = 200  # failing applications listed per indicator on the county page
@@ -59,16 +64,9 @@ class Tally:
 
     @property
     def rule_lines(self):
-        """The rules as lines, customer types with the same rules on one line:
-        “未实行“三零”服务的低压非居民用户：业务受理用时 ≤ 1 个工作日；…”."""
-        by_type = defaultdict(list)
-        for rule in self.rules:
-            exception = "（不可抗力除外）" if rule.excludes_force_majeure else ""
-            by_type[rule.get_customer_type_display()].append(rule.describe() + exception)
-        lines = defaultdict(list)
-        for kind, texts in by_type.items():
-            lines["；".join(texts)].append(kind)
-        return [f"{'、'.join(kinds)}：{texts}" for texts, kinds in lines.items()]
+        """The rules as lines, the records they apply to with the same rules on one line:
+        “低压非居民、未实行“三零”服务：业务受理用时 ≤ 1 个工作日；…”."""
+        return _rule_lines(self.rules)
 
     def conflict(self, checkmark):
         """Why the county's check-mark and its records disagree, or "" when they do not."""
@@ -80,6 +78,17 @@ class Tally:
         if not done and not self.failed:
             return "记录全部符合，但尚未打√"
         return ""
+
+
+def _rule_lines(rules):
+    by_records = defaultdict(list)
+    for rule in rules:
+        exception = "（不可抗力除外）" if rule.excludes_force_majeure else ""
+        by_records[rule.applies_label].append(rule.describe() + exception)
+    lines = defaultdict(list)
+    for kind, texts in by_records.items():
+        lines["；".join(texts)].append(kind)
+    return [f"{'、'.join(kinds)}：{texts}" for texts, kinds in lines.items()]
 
 
 def _aggregates(rules):
@@ -197,3 +206,64 @@ def conflicts(*, user, region, period):
         if reason:
             found.append(Conflict(names[county_id], tally, mark, reason))
     return sorted(found, key=lambda c: (c.county.path, c.tally.indicator.number))
+
+
+# --- a program's targets: limits without an indicator (SGCC, Sichuan, Guiyang, Chongqing's 10 kV) -----
+
+
+@dataclass(frozen=True)
+class TargetResult:
+    """What a county's records show against one target: how many it covers and, for a limit on
+    every application, how many fail; for an average or longest time, the measured value."""
+
+    rule: object
+    total: int
+    failed: int  # every-application targets only
+    value: object  # the average (Decimal, one place) or longest working days; None without records
+
+    @property
+    def met(self):
+        if not self.total:
+            return None
+        if self.rule.statistic == RuleStatistic.EACH:
+            return not self.failed
+        return self.value <= self.rule.limit
+
+    @property
+    def label(self):
+        if not self.total:
+            return "无此类记录"
+        if self.rule.statistic == RuleStatistic.EACH:
+            return f"{self.total - self.failed:,} / {self.total:,} 符合"
+        measured = f"{self.value:.1f}" if self.rule.statistic == RuleStatistic.AVERAGE else f"{self.value}"
+        return f"{self.rule.get_statistic_display()} {measured} 个工作日（{self.total:,} 件）"
+
+
+def targets(*, region, period):
+    """[(program, [TargetResult])] for the programs covering a county that set targets on
+    application records, under the county's records of a period (two queries: the rules of the
+    programs covering it, one aggregate over the records)."""
+    rules = list(
+        ApplicationRule.objects.filter(indicator__isnull=True, program__in=programs_covering(region))
+        .select_related("program")
+        .order_by("program__order", "program__code", "pk")
+    )
+    if not rules:
+        return []
+    aggregates = {}
+    for rule in rules:
+        covered = applies_q(rule)
+        aggregates[f"n_{rule.pk}"] = Count("pk", filter=covered)
+        if rule.statistic == RuleStatistic.EACH:
+            aggregates[f"f_{rule.pk}"] = Count("pk", filter=covered & ~meets_q(rule))
+        else:
+            statistic = Avg if rule.statistic == RuleStatistic.AVERAGE else Max
+            aggregates[f"v_{rule.pk}"] = statistic(measured_value(rule), filter=covered)
+    values = Application.objects.filter(region=region, period=period).aggregate(**aggregates)
+    by_program = defaultdict(list)
+    for rule in rules:
+        value = values.get(f"v_{rule.pk}")
+        by_program[rule.program].append(
+            TargetResult(rule, values[f"n_{rule.pk}"], values.get(f"f_{rule.pk}") or 0, None if value is None else Decimal(str(value)))
+        )
+    return list(by_program.items())

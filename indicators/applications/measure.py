@@ -1,7 +1,8 @@
 """Measuring: what an imported record stores for the rules to compare (``measure``: working days
 per stage, in total and overall; the documents as canonical names), and each rule as a SQL condition
 on those stored numbers (``applies_q``, ``meets_q``) and, for the listing, the same comparison in
-Python (``applies``, ``breach``); both read the compared value from ``_measured_fields``."""
+Python (``applies``, ``breach``); both read the compared value from ``_measured_fields``, and which
+records a rule applies to from its predicate (``predicate``)."""
 
 import operator
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from django.db.models.lookups import LessThanOrEqual
 
 from ..models import ApplicationRule, RuleMeasure, Stage
 from ..workdays import working_days_between
+from . import predicate
 from .rules import allowed_sets, document_set
 
 # The stored field(s) a measure compares with the rule's limit; stage_days sums its stages' days.
@@ -35,19 +37,23 @@ def _limit(rule):
 
 
 def applies_q(rule):
-    applies = Q(customer_type=rule.customer_type)
+    applies = predicate.as_q(rule.terms)
     return applies & Q(force_majeure=False) if rule.excludes_force_majeure else applies
 
 
 def meets_q(rule):
     if rule.measure == RuleMeasure.DOCUMENTS:
         return Q(document_set__in=allowed_sets(rule))
-    value = reduce(operator.add, (F(name) for name in _measured_fields(rule)))
-    return Q(LessThanOrEqual(value, _limit(rule)))
+    return Q(LessThanOrEqual(measured_value(rule), _limit(rule)))
 
 
 def applies(rule, record):
-    return record.customer_type == rule.customer_type and not (rule.excludes_force_majeure and record.force_majeure)
+    return predicate.holds(rule.terms, record) and not (rule.excludes_force_majeure and record.force_majeure)
+
+
+def measured_value(rule):
+    """The expression a day or stage-count rule compares with its limit (an average or longest is taken of it)."""
+    return reduce(operator.add, (F(name) for name in _measured_fields(rule)))
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import io
 import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import cache
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -13,8 +14,8 @@ from openpyxl.utils import get_column_letter
 
 from utilities.excel import ImportFileError, compact, open_workbook, plain_text
 
-from ..models import Application, CustomerType
-from .layout import COLUMN_BY_HEADER, COLUMNS, DOCUMENT, SHEET
+from ..models import Application
+from .layout import COLUMN_BY_HEADER, COLUMNS, DOCUMENT, LEGACY_COLUMN_BY_HEADER, LEGACY_COLUMNS, LEGACY_TYPES, SHEET
 from .measure import measure
 
 MAX_UNCOMPRESSED = 768 * 1024 * 1024  # the .xlsx unpacked: about 150 MB for 200,000 rows
@@ -22,9 +23,10 @@ HEADER_SEARCH_ROWS = 10
 MAX_ERRORS = 200  # listed; the rest are counted
 PROGRESS_EVERY = 2000  # rows between progress reports of a background read
 
+# Empty cells stay None in these fields; any other empty cell takes the field's default (否, 未填).
+_NULLABLE = frozenset(f.name for f in Application._meta.fields if f.null)
 FLAG_VALUES = {"是": True, "否": False, "": False, "1": True, "0": False, "TRUE": True, "FALSE": False, "Y": True, "N": False}
 _DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
-_TYPE_BY_TEXT = {**{label: value for value, label in CustomerType.choices}, **{v: v for v in CustomerType.values}}
 
 
 def _read_date(value):
@@ -73,21 +75,53 @@ def _read_flag(value):
     return FLAG_VALUES[text]
 
 
-def _read_type(value):
+def _read_capacity(value):
+    text = compact(plain_text(value)).replace(",", "").replace("，", "")
+    if not text:
+        return None
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"“{text[:30]}”不是数值（单位千瓦）") from None
+    if not number.is_finite() or number < 0 or number.as_tuple().exponent < -2 or number >= Decimal(10) ** 8:
+        raise ValueError(f"“{text[:30]}”不是有效的容量：不能为负，最多两位小数")
+    return number
+
+
+@cache
+def _choice_by_text(choices):
+    """A TextChoices' values by their label and by themselves (built once per class, not per cell)."""
+    return {**{label: value for value, label in choices.choices}, **{v: v for v in choices.values}}
+
+
+def _read_choice(column, value):
+    """A choice by its label or its code; None for an empty cell."""
     text = compact(value)
     if not text:
         return None
-    if text not in _TYPE_BY_TEXT:
-        raise ValueError(f"未知的用户类型“{text[:30]}”，应为：{'、'.join(CustomerType.labels)}")
-    return _TYPE_BY_TEXT[text]
+    choices = column.choices
+    by_text = _choice_by_text(choices)
+    if text not in by_text:
+        raise ValueError(f"未知的{column.header}“{text[:30]}”，应为：{'、'.join(choices.labels)}")
+    return by_text[text]
+
+
+def read_cell(column, value):
+    """A cell as its column reads it; ValueError with the reason."""
+    if column.kind == "choice":
+        return _read_choice(column, value)
+    if column.kind == "legacy_type":
+        kind = _read_choice(column, value)
+        return None if kind is None else LEGACY_TYPES[kind]
+    return READERS[column.kind](value)
 
 
 READERS = {
     "text": plain_text,
-    "type": _read_type,
     "date": _read_date,
     "count": _read_count,
     "money": _read_money,
+    "capacity": _read_capacity,
     "flag": _read_flag,
 }
 
@@ -158,6 +192,7 @@ class _Reader:
         self.errors = []
         self.dropped = 0
         self.positions = {}  # Column → index in the row
+        self.columns = COLUMNS  # or LEGACY_COLUMNS, as the header shows
 
     def error(self, message, row=None, column=None):
         if len(self.errors) >= MAX_ERRORS:
@@ -186,8 +221,11 @@ class _Reader:
                 )
         else:
             raise ImportFileError([f"{self.source.where()}是空的：没有表头，也没有记录。"])
+        # A file with the old 用户类型 column and without 用户类别 is in the layout before issue 14.
+        legacy = LEGACY_COLUMNS[1].header in found and COLUMNS[1].header not in found
+        self.columns, by_header = (LEGACY_COLUMNS, LEGACY_COLUMN_BY_HEADER) if legacy else (COLUMNS, COLUMN_BY_HEADER)
         for index, text in enumerate(found):
-            column = COLUMN_BY_HEADER.get(text)
+            column = by_header.get(text)
             if column is None:
                 continue  # the company's own extra columns are allowed and not read
             if column in self.positions:
@@ -196,7 +234,7 @@ class _Reader:
                     number,
                 )
             self.positions[column] = index
-        missing = [c.header for c in COLUMNS if c not in self.positions]
+        missing = [c.header for c in self.columns if c not in self.positions]
         if missing:
             self.error(f"表头缺少以下列：{'、'.join(missing)}。请使用门户提供的模板（列的顺序不限）。", number)
         self.raise_if_errors()
@@ -234,7 +272,7 @@ class _Reader:
         for column, index in self.positions.items():
             raw = values[index] if index < len(values) else None
             try:
-                value = READERS[column.kind](raw)
+                value = read_cell(column, raw)
             except ValueError as exc:
                 self.error(f"{exc}。", number, column)
                 bad = True
@@ -242,19 +280,22 @@ class _Reader:
             if column.required and value in ("", None):
                 self.error("不能为空。", number, column)
                 bad = True
-            fields[column.field] = value
+            if isinstance(value, dict):  # an old-layout type: the attributes it stands for
+                fields.update(value)
+            else:
+                fields[column.field] = value
         record_number = fields.get("number")
         if record_number and seen.setdefault(record_number, number) != number:
             self.error(f"报装编号“{record_number}”与第 {seen[record_number]} 行重复。", number, COLUMNS[0])
             bad = True
         if bad:
             return None
-        record = Application(**fields)
+        record = Application(**{name: value for name, value in fields.items() if value is not None or name in _NULLABLE})
         try:
             record.full_clean(exclude=["region", "period", "batch"], validate_unique=False, validate_constraints=False)
         except ValidationError as exc:
             for name, messages in exc.message_dict.items():
-                column = next((c for c in COLUMNS if c.field == name), None)
+                column = next((c for c in self.positions if c.field == name), None)
                 for message in messages:
                     self.error(message, number, column)
             return None

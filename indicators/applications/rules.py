@@ -1,6 +1,7 @@
-"""The rules application records are measured against: one ``ApplicationRule`` per indicator,
-customer type and check, read from ``fixtures/reference/application_rules.csv`` by ``load_reference``
-(``rules_parse``, ``rules_sync``); and the documents the standards allow at acceptance, under the
+"""The rules application records are measured against: one ``ApplicationRule`` per program,
+indicator (or none: a target of the program), predicate over the records' attributes and check,
+read from ``fixtures/reference/application_rules.csv`` by ``load_reference`` (``rules_parse``,
+``rules_sync``); and the documents the standards allow at acceptance, under the
 names a company's system writes for them (``document_set``)."""
 
 import re
@@ -13,12 +14,13 @@ from utilities.csvdata import DataError, DataFileError, read_rows
 
 from ..models import (
     ApplicationRule,
-    CustomerType,
     Indicator,
-    IndicatorSet,
+    Program,
     RuleMeasure,
+    RuleStatistic,
     Stage,
 )
+from . import predicate
 
 # --- documents asked for at acceptance -----------------------------------------------------------
 
@@ -51,20 +53,36 @@ def allowed_sets(rule):
 
 # --- the rules: fixture rows and loading ---------------------------------------------------------
 
-RULE_COLUMNS = ("indicator_set", "indicator", "customer_type", "measure", "stages", "limit", "documents", "force_majeure", "source")
+RULE_COLUMNS = (
+    "program",
+    "indicator",
+    "applies_to",
+    "measure",
+    "statistic",
+    "stages",
+    "limit",
+    "documents",
+    "force_majeure",
+    "source",
+    "note",
+)
 
 
 def rules_parse(path, errors):
-    """The rows of the rules fixture as ``(line, set code, indicator number, fields)``; problems
-    go to ``errors`` (DataError, located by file, line and field)."""
+    """The rows of the rules fixture as ``(line, program code, indicator number or None, fields)``;
+    problems go to ``errors`` (DataError, located by file, line and field)."""
     _header, rows = read_rows(path, RULE_COLUMNS)
     parsed = []
     for line, row in rows:
         where = (path.name, line)
         problems = len(errors)
-        for name, choices in (("customer_type", CustomerType), ("measure", RuleMeasure)):
+        for name, choices in (("measure", RuleMeasure), ("statistic", RuleStatistic)):
             if row[name] not in choices.values:
                 errors.append(DataError(*where, name, f"“{row[name]}”应为 {'、'.join(choices.values)} 之一。"))
+        try:
+            predicate.parse(row["applies_to"])
+        except ValueError as exc:
+            errors.append(DataError(*where, "applies_to", f"{exc}。"))
         if any(s not in Stage.values for s in row["stages"].split("+") if row["stages"]):
             errors.append(DataError(*where, "stages", f"“{row['stages']}”中有未知环节：应为 {'、'.join(Stage.values)}，以“+”相连。"))
         unknown = [d for d in row["documents"].split("、") if d and d not in DOCUMENT_NAMES]
@@ -72,10 +90,10 @@ def rules_parse(path, errors):
             errors.append(DataError(*where, "documents", f"资料须写规范名称（{'、'.join(DOCUMENT_NAMES)}），“{'、'.join(unknown)}”不是。"))
         if row["force_majeure"] not in ("0", "1"):
             errors.append(DataError(*where, "force_majeure", f"“{row['force_majeure']}”应为 0 或 1。"))
-        for name in ("indicator_set", "source"):
+        for name in ("program", "source", "note"):
             if not row[name]:
                 errors.append(DataError(*where, name, "不能为空。"))
-        if not row["indicator"].isdigit():
+        if row["indicator"] and not row["indicator"].isdigit():
             errors.append(DataError(*where, "indicator", f"“{row['indicator']}”不是指标序号。"))
         if row["limit"] and not row["limit"].isdigit():
             errors.append(DataError(*where, "limit", f"“{row['limit']}”不是非负整数。"))
@@ -84,16 +102,18 @@ def rules_parse(path, errors):
         parsed.append(
             (
                 line,
-                row["indicator_set"],
-                int(row["indicator"]),
+                row["program"],
+                int(row["indicator"]) if row["indicator"] else None,
                 dict(
-                    customer_type=row["customer_type"],
+                    applies_to=row["applies_to"],
                     measure=row["measure"],
+                    statistic=row["statistic"],
                     stages=row["stages"],
                     limit=int(row["limit"]) if row["limit"] else None,
                     documents=row["documents"],
                     excludes_force_majeure=row["force_majeure"] == "1",
                     source=row["source"],
+                    note=row["note"],
                 ),
             )
         )
@@ -101,38 +121,40 @@ def rules_parse(path, errors):
 
 
 def rules_sync(rows, file_name):
-    """Make the rules of every set named in ``rows`` exactly those rows; DataFileError lists what is wrong.
-
-    Returns the number of rules. Run inside ``reference_load``'s transaction, after the sets.
-    """
+    """Make the rules of every program named in ``rows`` exactly those rows; DataFileError lists
+    what is wrong. Returns the number of rules. Run inside ``reference_load``'s transaction, after
+    the programs."""
     codes = {code for _line, code, _number, _fields in rows}
-    sets = {s.code: s for s in IndicatorSet.objects.filter(code__in=codes)}
-    indicators = {
-        (i.indicator_set.code, i.number): i for i in Indicator.objects.filter(indicator_set__code__in=codes).select_related("indicator_set")
-    }
+    programs = {p.code: p for p in Program.objects.filter(code__in=codes)}
+    indicators = {(i.indicator_set_id, i.number): i for i in Indicator.objects.filter(indicator_set__programs__code__in=codes)}
     errors, rules, seen = [], [], {}
     for line, code, number, fields in rows:
-        indicator = indicators.get((code, number))
-        if code not in sets:
-            errors.append(DataError(file_name, line, "indicator_set", f"指标体系 {code} 不存在：须在 documents.csv 中先于本文件导入。"))
+        program = programs.get(code)
+        if program is None:
+            errors.append(DataError(file_name, line, "program", f"方案 {code} 不存在：须在 programs.csv 中列出。"))
             continue
-        if indicator is None or indicator.level != "county":
-            errors.append(DataError(file_name, line, "indicator", f"指标体系 {code} 没有县级指标 {number}。"))
-            continue
-        key = (code, number, fields["customer_type"], fields["measure"], fields["stages"])
+        indicator = None
+        if number is not None:
+            indicator = indicators.get((program.indicator_set_id, number))
+            if indicator is None or indicator.level != "county":
+                errors.append(DataError(file_name, line, "indicator", f"方案 {code} 的指标体系没有县级指标 {number}。"))
+                continue
+        key = (code, number, predicate.parse(fields["applies_to"]), fields["measure"], fields["statistic"], fields["stages"])
         if seen.setdefault(key, line) != line:
-            errors.append(DataError(file_name, line, None, f"与第 {seen[key]} 行重复：同一指标、用户类型、考核内容和环节只能有一条规则。"))
+            errors.append(
+                DataError(file_name, line, None, f"与第 {seen[key]} 行重复：同一方案、指标、适用记录、考核内容、口径和环节只能有一条规则。")
+            )
             continue
-        rule = ApplicationRule(indicator=indicator, **fields)
+        rule = ApplicationRule(program=program, indicator=indicator, **fields)
         try:
-            rule.full_clean(exclude=["indicator"], validate_unique=False, validate_constraints=False)
+            rule.full_clean(exclude=["program", "indicator"], validate_unique=False, validate_constraints=False)
         except ValidationError as exc:
             errors.extend(DataError(file_name, line, name, "；".join(messages)) for name, messages in exc.message_dict.items())
             continue
         rules.append(rule)
     if errors:
         raise DataFileError(errors)
-    ApplicationRule.objects.filter(indicator__indicator_set__in=sets.values()).delete()
+    ApplicationRule.objects.filter(program__in=programs.values()).delete()
     ApplicationRule.objects.bulk_create(rules)
     return len(rules)
 

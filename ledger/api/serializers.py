@@ -132,6 +132,12 @@ class AssignmentSerializer(serializers.ModelSerializer):
     task = serializers.CharField(source="item.task", read_only=True, help_text="工作目标任务（事项原文）。")
     region = serializers.CharField(source="region.code", read_only=True, help_text="责任区域代码。")
     region_name = serializers.CharField(source="region.name", read_only=True, help_text="责任区域名称。")
+    org_unit_name = serializers.CharField(
+        source="org_unit.name", read_only=True, allow_null=True, help_text="企业单位（部门）名称；分给区域的任务为 null。"
+    )
+    company = serializers.CharField(
+        source="org_unit.company.code", read_only=True, allow_null=True, help_text="企业单位所属供电企业的代码；分给区域的任务为 null。"
+    )
     status_label = serializers.SerializerMethodField(help_text="状态的中文名称。")
     status = inline_choice(
         AssignmentStatus.choices,
@@ -150,6 +156,9 @@ class AssignmentSerializer(serializers.ModelSerializer):
             "task",
             "region",
             "region_name",
+            "org_unit",
+            "org_unit_name",
+            "company",
             "parent",
             "responsible_unit",
             "lead",
@@ -168,6 +177,9 @@ class AssignmentSerializer(serializers.ModelSerializer):
         ]
         extra_kwargs = {
             "id": {"help_text": "任务分解编号。"},
+            "org_unit": {
+                "help_text": "企业单位（部门）编号：供电企业的台账分给其部门时；分给区域的任务为 null，其责任区域为企业所在省份。"
+            },
             "parent": {"help_text": "上级分解编号（由地市继续分解到县时）；直接分解的为 null。"},
             "responsible_unit": {"help_text": "责任单位。"},
             "lead": {"help_text": "是否为牵头单位。"},

@@ -96,7 +96,7 @@ def _item(user, ledger, number):
 
 
 def _assignments(user):
-    return Assignment.objects.restrict(user, Action.VIEW).select_related("item__ledger", "region", "updated_by")
+    return Assignment.objects.restrict(user, Action.VIEW).select_related("item__ledger", "region", "org_unit__company", "updated_by")
 
 
 def _assignment(user, pk):
@@ -187,6 +187,7 @@ class LedgerItemView(generics.GenericAPIView):
             extra=data.get("extra"),
             indicators=indicators,
             item=item,
+            channel=Channel.API,
         )
         return Response(LedgerItemSerializer(_item(request.user, ledger, data.get("number", item.number))).data)
 

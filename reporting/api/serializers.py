@@ -92,7 +92,9 @@ class SnapshotSummarySerializer(serializers.ModelSerializer):
         read_only_fields = fields
         extra_kwargs = {
             "id": {"help_text": "快照编号。"},
-            "kind": {"help_text": "报表：attachment2 附件2 任务指标完成情况统计表，attachment3 附件3 服务效益统计表，national 全国汇总。"},
+            "kind": {
+                "help_text": "报表：attachment2 附件2 任务指标完成情况统计表，attachment3 附件3 服务效益统计表，national 全国汇总，completion 其他方案（如重庆 42 项）自己的完成情况统计表。"
+            },
             "compiled_at": {"help_text": "编制时间。"},
             "confirmed_at": {"help_text": "确认时间；未确认为 null。确认后的快照不再改变。"},
             "data_state": {"help_text": "编制时的数据状态（操作记录编号与条数、服务效益更新时间），用于判断数据此后是否变化。"},

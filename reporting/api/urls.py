@@ -15,4 +15,5 @@ urlpatterns = [
         "periods/<str:code>/regions/<str:region_code>/report-jobs/", views.ProvinceReportJobCreateView.as_view(), name="report-job-create"
     ),
     path("periods/<str:code>/report-jobs/", views.NationalReportJobCreateView.as_view(), name="report-job-create-national"),
+    path("periods/<str:code>/regions/<str:region_code>/scorecard/", views.ScorecardView.as_view(), name="scorecard"),
 ]

@@ -6,18 +6,20 @@ from django.http import FileResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import generics, status, viewsets
+from rest_framework import generics, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from accounts.api.lookups import scoped_region
+from accounts.api.permissions import HasPerm
 from accounts.api.schema import PERIOD_CODE, REGION_CODE, region_code
 from accounts.scoping import Action
 from indicators.selectors import period_get
 from reporting import services
-from reporting.models import Benefit, ReportJob, ReportSnapshot
+from reporting.models import Benefit, Reliability, ReportJob, ReportSnapshot
+from reporting.scorecard_inputs import scorecard_rows
 from reporting.tables import BENEFIT_CATEGORIES, BENEFIT_MEASURES
 
 from .filtersets import BenefitFilterSet, ReportJobFilterSet, ReportSnapshotFilterSet
@@ -37,6 +39,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HALVES = (1, 2)
 YEARS = range(2000, 2101)
 REPORT_PERMISSIONS = [*api_settings.DEFAULT_PERMISSION_CLASSES, ReportReader]
+SCORECARD_READERS = "获得电力评分只供省级、地市级能源主管部门及国家层面查看。"
 
 
 @extend_schema(tags=[TAG_BENEFITS], summary="服务效益记录列表", description="您可查看的各区域、各半年、各类别的服务效益数字。")
@@ -99,7 +102,7 @@ class BenefitSheetView(generics.GenericAPIView):
         region = self._target(region_code, year, half)
         serializer = BenefitFiguresSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.benefits_set(user=request.user, region=region, year=year, half=half, figures=serializer.figures())
+        services.benefits_set(user=request.user, region=region, year=year, half=half, figures=serializer.figures(), channel="api")
         return self._sheet(region, year, half)
 
     def _sheet(self, region, year, half):
@@ -218,3 +221,70 @@ class ReportSnapshotViewSet(ReportViewSet):
         region = snapshot.region.name if snapshot.region else "全国"
         name = f"{region}{snapshot.period.label}{snapshot.get_kind_display().split()[0]}.xlsx"
         return FileResponse(snapshot.xlsx.open("rb"), as_attachment=True, filename=name, content_type=XLSX)
+
+
+# --- the Getting-Electricity scorecard (issue 14 §4) ---------------------------------------------
+
+TAG_SCORECARD = "获得电力评分"
+
+
+class ScoreSerializer(serializers.Serializer):
+    applications = serializers.IntegerField(help_text="报装记录数")
+    procedures = serializers.DecimalField(max_digits=8, decimal_places=1, allow_null=True, help_text="平均办电环节（个）")
+    time = serializers.DecimalField(max_digits=8, decimal_places=1, allow_null=True, help_text="平均办电时间（工作日，受理至接电）")
+    zero_percent = serializers.DecimalField(max_digits=8, decimal_places=1, allow_null=True, help_text="零投资占比（%）")
+    investment = serializers.DecimalField(max_digits=16, decimal_places=1, allow_null=True, help_text="户均用户投资（元）")
+    saidi = serializers.DecimalField(max_digits=8, decimal_places=3, allow_null=True, help_text="户均停电时间（小时/户）")
+    saifi = serializers.DecimalField(max_digits=8, decimal_places=3, allow_null=True, help_text="户均停电次数（次/户）")
+    scores = serializers.DictField(
+        child=serializers.DecimalField(max_digits=4, decimal_places=1, allow_null=True),
+        help_text="各项得分（0–100）：procedures、time、cost、reliability",
+    )
+    overall = serializers.DecimalField(max_digits=4, decimal_places=1, allow_null=True, help_text="总分：有数据各项得分的平均")
+
+
+class ScorecardRowSerializer(serializers.Serializer):
+    region = serializers.CharField(source="region.code", help_text="县的行政区划代码")
+    name = serializers.CharField(source="region.name", help_text="县名")
+    city = serializers.CharField(source="region.parent.code", help_text="所属地市的行政区划代码")
+    current = ScoreSerializer(help_text="本期各项数值与得分")
+    previous = ScoreSerializer(allow_null=True, help_text="上一报告期的数值与得分；无上期时为 null")
+    city_rank = serializers.IntegerField(allow_null=True, help_text="地市内名次（同分同名次）；无总分时为 null")
+    province_rank = serializers.IntegerField(allow_null=True, help_text="省级区域时才有")
+    city_movement = serializers.IntegerField(allow_null=True, help_text="地市内名次比上期上升（正）或下降（负）的位数")
+    province_movement = serializers.IntegerField(allow_null=True, help_text="全省名次比上期上升（正）或下降（负）的位数")
+    score_change = serializers.DecimalField(max_digits=5, decimal_places=1, allow_null=True, help_text="总分比上期的变化")
+
+
+class ScorecardSerializer(serializers.Serializer):
+    region = serializers.CharField(source="region.code", help_text="排名范围（省或地市）的行政区划代码")
+    period = serializers.CharField(source="period.code", help_text="报告期代码")
+    previous_period = serializers.CharField(
+        source="previous.code", allow_null=True, default=None, help_text="用于比较的上一报告期；无则为 null"
+    )
+    rows = ScorecardRowSerializer(many=True, help_text="各县，按总分从高到低")
+
+
+@extend_schema(
+    tags=[TAG_SCORECARD],
+    summary="某省或地市各县的获得电力评分",
+    description="按世界银行“获得电力”方法改编（docs/scorecard.md）：办电环节、办电时间、办电成本、供电可靠性各按与前沿的距离计 0–100 分，"
+    "总分为有数据各项的平均；各县在地市内（省级区域时也在全省）排名，并与上一报告期比较。只计您可查看的记录。",
+    parameters=[
+        PERIOD_CODE,
+        region_code("province"),
+        OpenApiParameter("program", OpenApiTypes.STR, OpenApiParameter.QUERY, description="方案代码；不填为全国方案。"),
+    ],
+    responses={200: ScorecardSerializer},
+)
+class ScorecardView(generics.GenericAPIView):
+    serializer_class = ScorecardSerializer
+    permission_classes = [*api_settings.DEFAULT_PERMISSION_CLASSES, HasPerm.of("reporting.view_scorecard", SCORECARD_READERS)]
+
+    def get(self, request, code, region_code):
+        region = scoped_region(request.user, region_code, Reliability, ("province", "city"))
+        if not request.user.has_perm("reporting.view_scorecard", region):
+            raise PermissionDenied(SCORECARD_READERS)
+        period = period_get(code=code, program=request.query_params.get("program"))
+        rows, previous = scorecard_rows(user=request.user, region=region, period=period)
+        return Response(ScorecardSerializer({"region": region, "period": period, "previous": previous, "rows": rows}).data)

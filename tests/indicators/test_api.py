@@ -8,6 +8,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.urls import reverse
 from openpyxl import load_workbook
 from rest_framework.test import APIClient
 
@@ -68,6 +69,31 @@ def test_token_roles_follow_the_region_or_supply_company(admin, client_for):
     assert client_for(CHENGDU, role="supply_company").token.user.role == "supply_company"
     with pytest.raises(ValidationError, match="只能以地市审核人员或供电企业的身份使用"):
         api_token_create(user=admin, name="x", region=Region.objects.get(code=CHENGDU), access="read", role="regulator")
+
+
+def test_a_supply_company_token_names_its_company_of_the_province(admin, client_for, client):
+    from accounts.models import Company
+
+    chengdu = Region.objects.get(code=CHENGDU)
+    assert client_for(CHENGDU, role="supply_company").token.user.company.province.code == SICHUAN
+    with pytest.raises(ValidationError, match="须选择所属供电企业") as refused:
+        api_token_create(user=admin, name="x", region=chengdu, access="write", role="supply_company")
+    assert list(refused.value.message_dict) == ["company"]
+    chongqing = Company.objects.create(name="重庆测试供电公司", code="cq-test", province=Region.objects.get(code="500000"))
+    with pytest.raises(ValidationError, match="不是成都市所在省份的供电企业"):
+        api_token_create(user=admin, name="x", region=chengdu, access="write", role="supply_company", company=chongqing)
+    sichuan = Company.objects.create(name="四川测试供电公司", code="sc-test", province=Region.objects.get(code=SICHUAN))
+    with pytest.raises(ValidationError, match="只有供电企业身份"):
+        api_token_create(user=admin, name="x", region=chengdu, access="read", company=sichuan)
+    # The page: the company is chosen on the form and shown with the token.
+    client.force_login(admin)
+    page = client.post(
+        reverse("api_tokens"),
+        {"name": "成都供电接口", "region": CHENGDU, "access": "write", "role": "supply_company", "company": "sc-test"},
+    )
+    assert page.status_code == 200 and "（四川测试供电公司）" in page.content.decode()
+    refused_page = client.post(reverse("api_tokens"), {"name": "y", "region": CHENGDU, "access": "write", "role": "supply_company"})
+    assert refused_page.status_code == 400 and "须选择所属供电企业" in refused_page.content.decode()
 
 
 def test_only_province_officials_manage_tokens_of_their_province(admin, make_user, client_for):

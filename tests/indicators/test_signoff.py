@@ -375,7 +375,9 @@ def test_the_province_page_names_exceptions_with_errors_at_the_field(people, per
     row = page[page.index('data-county="510104"') :]
     row = row[: row.index("</tr>")]
     assert "锦江区：必须写明例外原因。" in row and "checked" in row  # at the field, what was ticked kept
-    assert "成都市尚有 1 个县未经市级审核：青羊区。" in page
+    # Summed up per city on top (the form lists 青羊区 itself), not repeated as one paragraph.
+    assert "尚有 1 个县未经市级审核、也未列为例外" in page and ">成都市</a>：1 个县" in page
+    assert "成都市尚有 1 个县未经市级审核：青羊区。" not in page
     assert not Submission.objects.filter(region__code=CHENGDU, state="accepted").exists()
     assert not SignoffException.objects.exists()
 

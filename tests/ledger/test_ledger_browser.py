@@ -21,7 +21,9 @@ def test_adapt_assign_break_down_report_with_evidence_and_send_back(browser_page
     page.goto(f"{live_server.url}/ledgers/national-2021/")
     page.click("a.button:has-text('据此制定本地台账')")
     page.fill("#id_year", "2022")
-    page.click("button:has-text('制定台账')")
+    page.fill("#id_years", "1")
+    page.click("button:has-text('重新计算')")  # the preview of the new deadlines, then confirm
+    page.click("button:has-text('确认制定台账')")
     assert "共 57 项" in page.locator(".message.success").inner_text()
     page.locator("#item-3 td.num a").click()
     page.select_option("#id_assign-region", label="成都市")

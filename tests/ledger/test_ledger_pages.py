@@ -96,7 +96,9 @@ def test_a_province_adapts_the_national_ledger_from_its_page(as_user, people):
     client = as_user(people["province"])
     page = client.get("/ledgers/national-2021/").content.decode()
     assert "这是文件原文，只读" in page and "据此制定本地台账" in page and "新增事项" not in page
-    response = client.post("/ledgers/national-2021/adapt/", {"year": "2022", "name": ""})
+    response = client.post(
+        "/ledgers/national-2021/adapt/", {"year": "2022", "name": "", "years": "1", "shown": "2022/1", "action": "confirm"}
+    )
     assert response.status_code == 302 and response.url == BOARD
     ledger = Ledger.objects.get(code="510000-2022")
     assert ledger.items.count() == 57 and ledger.source.code == "national-2021"
@@ -195,7 +197,9 @@ def test_extra_columns_are_edited_as_fields(as_user, people):
 def test_the_province_assigns_an_item_to_a_city(as_user, people, ledger, item3):
     client = as_user(people["province"])
     page = client.get(ITEM3).content.decode()
-    assert 'value="2020-12-31"' in page  # the milestone defaults to the item's due date
+    # The item's due date (2020-12-31) is past: the milestone defaults to the end of this half-year.
+    today = timezone.localdate()
+    assert f'value="{today.year}-{"06-30" if today.month <= 6 else "12-31"}"' in page
     chengdu = Region.objects.get(code="510100")
     response = client.post(
         ITEM3,

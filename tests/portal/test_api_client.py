@@ -8,11 +8,14 @@ import pytest
 from django.conf import settings as django_settings
 from openpyxl import load_workbook
 
+from accounts.changes import change_record
 from accounts.models import Region
 from accounts.services import api_token_create
+from accounts.webhooks import webhook_endpoint_create
 from indicators.models import AuditEntry, Checkmark, Period
 from indicators.services import CheckmarkValue, checkmarks_set, period_open
 from reporting.models import ReportJob
+from tests.helpers import WebhookReceiver
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -90,3 +93,62 @@ def test_a_write_whose_answer_is_lost_is_retried_and_applied_once(api_client, mo
     assert sent[0][1] == sent[1][1] and sent[0][1]  # one key for both tries
     assert headers["Idempotent-Replayed"] == "true"
     assert ReportJob.objects.count() == 1 and job["id"] == ReportJob.objects.get().pk
+
+
+def _change(code, number):
+    return change_record(
+        type="checkmark.changed",
+        object_url=f"/api/v1/periods/2022S1/regions/{code}/checkmarks/",
+        region=Region.objects.get(code=code),
+        channel="web",
+        version=str(number),
+        data={"region": code, "indicator": number, "status": "done"},
+    )
+
+
+def test_the_client_follows_the_change_feed_with_its_cursor(api_client):
+    """Five changes in 四川 and one in 重庆: the Sichuan token reads its five, two per page, in order;
+    from the saved cursor it later reads only what came after."""
+    mine = [_change("510104" if n % 2 else "510100", n) for n in range(1, 6)]
+    _change("500103", 9)
+    pairs = list(api_client.follow_changes(limit=2))
+    seen, cursor = [event for event, _ in pairs], pairs[-1][1]
+    assert pairs[0][1] is None and pairs[1][1] == pairs[2][1]  # within a page: resume at the page's start
+    assert [e["id"] for e in seen] == [e.public_id for e in mine]
+    assert {e["region"] for e in seen} == {"510104", "510100"} and seen[0]["data"]["indicator"] == 1
+    assert list(api_client.follow_changes(cursor)) == []
+    later = _change("510104", 6)
+    assert [(event["id"], event["version"]) for event, _ in api_client.follow_changes(cursor)] == [(later.public_id, "6")]
+
+    with pytest.raises(api_client.ApiError) as refused:
+        next(api_client.follow_changes(cursor[:-2] + "xx"))
+    assert (refused.value.status, refused.value.code) == (400, "cursor_invalid")
+
+
+def test_the_client_verifies_a_real_webhook_and_refuses_tampered_or_old_ones(api_client, make_user):
+    receiver = WebhookReceiver()
+    try:
+        admin = make_user("p2", "province", "510000")
+        _hook, secret = webhook_endpoint_create(user=admin, name="示例接收方", url=receiver.url)
+        event = _change("510104", 3)  # committed: the delivery goes out at once (Celery eager here)
+        [got] = receiver.received
+    finally:
+        receiver.close()
+    header = got.headers["X-Portal-Signature"]
+    received = api_client.verify_webhook(got.body, header, secret)
+    assert (received["id"], received["type"], received["region"]) == (event.public_id, "checkmark.changed", "510104")
+    assert got.headers["X-Portal-Delivery"] == event.public_id
+    assert [e for e, _ in api_client.follow_changes()] == [received]  # the feed's very event, field for field
+
+    timestamp = int(got.headers["X-Portal-Timestamp"])
+    refusals = {
+        "签名不符": (got.body.replace(b'"done"', b'"none"'), header, secret, {}),
+        "签名不符 ": (got.body, header, "another-secret", {}),
+        "重放": (got.body, header, secret, {"now": timestamp + 301}),
+        "重放 ": (got.body, header, secret, {"now": timestamp - 301}),
+        "缺少时间戳": (got.body, header.split(",", 1)[1], secret, {}),
+    }
+    for reason, (body, signature, key, kwargs) in refusals.items():
+        with pytest.raises(api_client.WebhookSignatureError, match=reason.strip()):
+            api_client.verify_webhook(body, signature, key, **kwargs)
+    assert api_client.verify_webhook(got.body, header, secret, now=timestamp + 299)["id"] == event.public_id

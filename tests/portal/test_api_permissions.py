@@ -21,13 +21,15 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from rest_framework.test import APIClient
 
+from accounts.changes import change_record
 from accounts.models import Region
 from accounts.services import api_token_create
+from accounts.webhooks import webhook_endpoint_create
 from indicators.models import Checkmark, Indicator, Submission
 from ledger import services as ledger_services
 from ledger.models import Ledger
 from reporting.models import ReportJob, ReportSnapshot
-from tests.conftest import company_for_tests
+from tests.conftest import TOKEN_COMPANIES, company_for_tests
 from utilities import jobs
 from utilities.models import JobKind
 
@@ -121,6 +123,14 @@ REVIEW_ASSIGNMENT = {  # review and 督办: the officials of a region above the 
     "regulator": "403 403 403 404",
     "national": "403 403 403 403",
 }
+WEBHOOKS = ("510000", "500000", NATIONAL)  # endpoints of 四川's, 重庆's and the national administrator
+
+
+def manage_webhooks(ok):
+    """Webhooks: a province administrator its own province's endpoints, the national one every endpoint."""
+    return {**dict.fromkeys(ROLES, "403 403 403"), "province": f"{ok} 404 404", "national": f"{ok} {ok} {ok}"}
+
+
 ALL_READ = dict.fromkeys(ROLES, "200")
 READERS_ONLY = {"county": "403", "city": "403", "province": "200", "supply_company": "403", "regulator": "200", "national": "200"}
 
@@ -225,6 +235,30 @@ MATRIX = {
     "GET report-jobs/{id}/": (REPORTS, READ_REPORTS),
     "GET report-snapshots/{id}/": (REPORTS, READ_REPORTS),
     "GET report-snapshots/{id}/xlsx/": (REPORTS, READ_REPORTS),
+    # The scorecard ranks a province's or city's counties: officials of a region wholly in view.
+    "GET periods/{p}/regions/{code}/scorecard/": (
+        BENEFITS,
+        {
+            "county": "403 403 403 403",
+            "city": "404 200 404 404",
+            "province": "200 200 404 404",
+            "supply_company": "403 403 403 403",
+            "regulator": "200 200 404 404",
+            "national": "200 200 404 200",
+        },
+    ),
+    # Measured service levels from the application records: whoever reads a region's records.
+    "GET periods/{p}/regions/{code}/service-levels/": (
+        BENEFITS,
+        {
+            "county": "404 404 200 404",
+            "city": "404 200 200 404",
+            "province": "200 200 200 404",
+            "supply_company": "200 200 200 404",
+            "regulator": "200 200 200 404",
+            "national": "200 200 200 200",
+        },
+    ),
     **{f"GET {path}": (LEDGERS, VIEW_LEDGER) for path in ("ledgers/{code}/", "ledgers/{code}/items/", "ledgers/{code}/items/{n}/")},
     "PUT ledgers/{code}/items/{n}/": (LEDGERS, {role: row.format("200") for role, row in EDIT_LEDGER.items()}),
     "POST ledgers/{code}/items/{n}/assignments/": (LEDGERS, {role: row.format("201") for role, row in EDIT_LEDGER.items()}),
@@ -258,9 +292,17 @@ MATRIX = {
             "benefits/",
             "ledgers/",
             "assignments/",
+            "changes/",
         )
     },
     **{f"GET {path}": (LIST, READERS_ONLY) for path in ("report-jobs/", "report-snapshots/")},
+    "GET webhooks/": (LIST, {role: row.split()[0] for role, row in manage_webhooks("200").items()}),
+    "POST webhooks/": (LIST, {role: row.split()[0] for role, row in manage_webhooks("201").items()}),
+    "GET webhooks/{id}/": (WEBHOOKS, manage_webhooks("200")),
+    "GET webhooks/{id}/deliveries/": (WEBHOOKS, manage_webhooks("200")),
+    "POST webhooks/{id}/disable/": (WEBHOOKS, manage_webhooks("200")),
+    "POST webhooks/{id}/replay-failed/": (WEBHOOKS, manage_webhooks("202")),
+    "POST webhooks/{id}/deliveries/{delivery_id}/replay/": (WEBHOOKS, manage_webhooks("202")),
 }
 
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
@@ -289,16 +331,16 @@ class World:
         role, _, access = principal.partition(":")
         client = APIClient()
         if access:
+            where = Region.objects.get(code=ROLES[role])
+            supply = role == "supply_company"  # as the user of that role: a company serving its region
             token, secret = api_token_create(
                 user=self.admin,
                 name=principal,
-                region=Region.objects.get(code=ROLES[role]),
+                region=where,
                 access=access,
-                role="supply_company" if role == "supply_company" else None,
+                role="supply_company" if supply else None,
+                company=company_for_tests(f"token-{next(TOKEN_COMPANIES)}", where) if supply else None,
             )
-            if role == "supply_company":  # as the user of that role: a company serving its region
-                token.user.company = company_for_tests(token.user.username, token.region)
-                token.user.save(update_fields=["company"])
             client.credentials(HTTP_AUTHORIZATION=f"Token {secret}")
         else:
             client.force_login(self.make_user(f"u-{role}", role, ROLES[role]))
@@ -351,6 +393,19 @@ class World:
                 responsible_unit=f"{code}发改局",
             )
             self.objects[code] = assignment.pk
+
+    def webhooks(self):
+        """An endpoint per WEBHOOKS target, each with a delivery (of a change in 锦江 or 渝中)."""
+        owners = {
+            "510000": self.admin,
+            "500000": self.make_user("cq-hooks", "province", "500000"),
+            NATIONAL: self.make_user("nea-hooks", "national"),
+        }
+        endpoints = {t: webhook_endpoint_create(user=u, name=t, url="http://127.0.0.1:9/hook")[0] for t, u in owners.items()}
+        for code in ("510104", "500103"):
+            change_record(type="checkmark.changed", object_url="/x/", region=Region.objects.get(code=code), channel="web", data={})
+        for target, endpoint in endpoints.items():
+            self.objects[target] = endpoint.pk, endpoint.deliveries.first().pk
 
 
 def _sheet_body(code):
@@ -442,9 +497,30 @@ CALLS = {
         World.ledgers,
         lambda c, w, t: c.post(f"/api/v1/assignments/{w.objects[t]}/press/", {"note": "请于本周内报送进展"}, format="json"),
     ),
+    "POST webhooks/": (
+        None,
+        lambda c, w, t: c.post("/api/v1/webhooks/", {"name": "政务平台", "url": "http://127.0.0.1:9/"}, format="json"),
+    ),
+    **{
+        f"{method} webhooks/{{id}}/{path}": (
+            World.webhooks,
+            lambda c, w, t, method=method, path=path: getattr(c, method.lower())(
+                f"/api/v1/webhooks/{w.objects[t][0]}/{path.replace('{delivery_id}', str(w.objects[t][1]))}"
+            ),
+        )
+        for method, path in (
+            ("GET", ""),
+            ("GET", "deliveries/"),
+            ("POST", "disable/"),
+            ("POST", "replay-failed/"),
+            ("POST", "deliveries/{delivery_id}/replay/"),
+        )
+    },
     "GET report-jobs/{id}/": (World.reports, lambda c, w, t: c.get(f"/api/v1/report-jobs/{w.objects[t][0]}/")),
     "GET report-snapshots/{id}/": (World.reports, lambda c, w, t: c.get(f"/api/v1/report-snapshots/{w.objects[t][1]}/")),
     "GET report-snapshots/{id}/xlsx/": (World.reports, lambda c, w, t: c.get(f"/api/v1/report-snapshots/{w.objects[t][1]}/xlsx/")),
+    "GET periods/{p}/regions/{code}/scorecard/": (None, lambda c, w, t: c.get(f"/api/v1/periods/{P}/regions/{t}/scorecard/")),
+    "GET periods/{p}/regions/{code}/service-levels/": (None, lambda c, w, t: c.get(f"/api/v1/periods/{P}/regions/{t}/service-levels/")),
 }
 
 

@@ -32,6 +32,7 @@ def test_every_measurement_runs_and_the_query_counts_do_not_grow(period):
     results += run.bench_county_page(period, 1, writer)
     results.append(run.bench_checkmarks_set(period, 1, writer))
     results.append(run.bench_api(period, 1, writer))
+    results += run.bench_pages(period, 1, provinces[-1])  # the officials' widest pages: each answers 200
     for result in results:
         assert result.time > 0 or result.note, result
         assert result.python_peak is None or result.python_peak > 0

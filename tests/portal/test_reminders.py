@@ -514,3 +514,19 @@ def test_the_nav_badge_snippet_shows_the_count_and_hides_at_zero(make_user, djan
     context = notifications_context(request)
     with django_assert_num_queries(1):  # read twice by the snippet, counted once
         assert Template(BADGE).render(Context(context)) == '<span class="badge">1</span>'
+
+
+@pytest.mark.django_db
+def test_two_programs_of_one_half_year_each_remind_on_their_own(make_user):
+    """Chongqing's program and the national one share 2022S1: each reminds its counties, keyed apart,
+    each linking to its own sheet."""
+    services.period_open(code="2022S1")
+    services.period_open(code="2022S1", program="chongqing-2021")
+    clerk = make_user("yz_clerk", "county", "500103")
+    deadline_reminders_send(today=date(2022, 7, 8))
+    notices = list(clerk.notifications.order_by("link"))
+    assert len(notices) == 2
+    assert {n.link for n in notices} == {"/periods/2022S1/sheet/500103/", "/periods/2022S1/sheet/500103/?program=chongqing-2021"}
+    assert any("重庆市" in n.title and "42" in n.title for n in notices)
+    deadline_reminders_send(today=date(2022, 7, 8))
+    assert clerk.notifications.count() == 2  # once per program and stage

@@ -132,7 +132,7 @@ def test_the_creator_follows_a_report_job_at_the_one_endpoint_and_the_old_one(cl
     assert page.status_code == 200 and f"编制任务 #{report_job.pk} · 宁夏回族自治区" in text
     assert f'href="/reporting/snapshots/{snapshot.pk}/"' in text and "返回统计报表" in text
     old = client.get(f"/reporting/jobs/{report_job.pk}/").content.decode()
-    assert old.split("<main>")[1] == text.split("<main>")[1]  # the same page (the header's CSRF token differs)
+    assert old.split("<main")[1] == text.split("<main")[1]  # the same page (the header's CSRF token differs)
 
 
 def test_the_creator_follows_an_import_and_sees_why_it_was_refused(client, batch):

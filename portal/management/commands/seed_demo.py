@@ -6,7 +6,8 @@ from django.core.management.base import BaseCommand, CommandError
 from accounts.models import Region, User
 from accounts.services import DEMO_PROVINCE, demo_users_create
 from indicators.demo import demo_national_progress_create, demo_period_codes, demo_progress_create
-from ledger.demo import demo_ledgers_create
+from ledger.demo import demo_company_ledger_create, demo_ledgers_create
+from portal.changes import changes_backfill
 from reporting.demo import demo_benefits_create, demo_reports_create
 
 
@@ -36,6 +37,8 @@ class Command(BaseCommand):
             raise CommandError("尚未导入行政区域，请先运行 python manage.py load_regions。")
         started = time.perf_counter()
         credentials = demo_users_create()
+        # 国网重庆市电力公司's ledger given to its departments, with their users.
+        credentials += demo_company_ledger_create(user=User.objects.get(username="admin"))
         self.stdout.write(self.style.WARNING("演示账号（仅供演示）："))
         for username, password, role, region in credentials:
             self.stdout.write(f"  {username:<16} {password:<10} {role}（{region}）")
@@ -46,6 +49,8 @@ class Command(BaseCommand):
             self.stdout.write(f"演示填报数据：写入 {written} 条指标填报（已有数据时不重复生成）。")
             snapshots = demo_reports_create(province_code=DEMO_PROVINCE)
             self.stdout.write(f"演示服务效益与统计表：编制 {len(snapshots)} 份报表快照。")
+        # The demo's rows are bulk-inserted, not written through the services: give them their events.
+        self.stdout.write(f"变更订阅：为演示数据补录 {changes_backfill()} 条事件。")
         self.stdout.write(f"用时 {time.perf_counter() - started:.1f} 秒。")
 
     def _national(self, options):

@@ -2,13 +2,13 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Region
-from indicators.models import Program
 from reporting.management.periods import add_program_argument, command_period
+from reporting.models import ReportKind
 from reporting.services import report_compile
 
 
 class Command(BaseCommand):
-    help = "编制统计表（附件2、附件3）为新的报表快照；不指定省份时编制全部省份和全国汇总。"
+    help = "编制方案的统计表（全国方案：附件2、附件3；其他方案：其完成情况统计表）为新的报表快照；不指定省份时编制方案覆盖的全部省份，全国方案另加全国汇总。"
 
     def add_arguments(self, parser):
         parser.add_argument("--period", required=True, help="报告期，如 2022S1 或 2022")
@@ -17,20 +17,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, period, province, program, **options):
         period_obj = command_period(code=period, program=program)
-        if period_obj.program.code != Program.NATIONAL:
-            # Snapshots are kept per report kind (附件2, 附件3, national roll-up); a program's own
-            # completion table has no snapshot kind yet: it is exported with export_report.
-            raise CommandError(
-                f"方案“{period_obj.program.name}”的完成情况表尚不能编制为报表快照；"
-                f"请用 python manage.py export_report attachment2 --period {period} --program {period_obj.program.code} "
-                "--province 省代码 -o 文件.xlsx 导出。"
-            )
         if province:
             provinces = list(Region.objects.filter(code=province, level="province"))
             if not provinces:
                 raise CommandError(f"{province} 不是省级行政区划代码。")
         else:
-            provinces = list(Region.objects.filter(level="province").order_by("code")) + [None]
+            provinces = list(_provinces_of(period_obj.program))
+            if ReportKind.ATTACHMENT2 in period_obj.program.tables:
+                provinces.append(None)  # the national roll-up of 附件2
         for region in provinces:
             try:
                 snapshots = report_compile(user=None, province=region, period=period_obj)
@@ -38,3 +32,11 @@ class Command(BaseCommand):
                 raise CommandError("；".join(exc.messages)) from exc
             for snapshot in snapshots:
                 self.stdout.write(f"{snapshot}：快照 #{snapshot.pk}，{snapshot.xlsx.name}")
+
+
+def _provinces_of(program):
+    """The provinces a program covers: those of its regions (a region covers those below it), or
+    every province when it names none."""
+    provinces = Region.objects.filter(level="province").order_by("code")
+    codes = {region.path[:6] for region in program.regions.all()}
+    return provinces.filter(code__in=codes) if codes else provinces
