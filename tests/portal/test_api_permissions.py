@@ -91,6 +91,15 @@ READ_REPORTS = {  # compiled tables: report readers, each within their scope
     "regulator": "200 404 404",
     "national": "200 200 200",
 }
+READ_REGION_DATA = {  # a region's own data (附件3 figures, service levels): the region and those above it
+    "county": "404 404 200 404",
+    "city": "404 200 200 404",
+    "province": "200 200 200 404",
+    "supply_company": "200 200 200 404",
+    "regulator": "200 200 200 404",
+    "national": "200 200 200 200",
+}
+
 VIEW_LEDGER = {  # ledgers are seen from below: the national one, and the own province's
     "county": "200 200 404",
     "city": "200 200 404",
@@ -197,17 +206,7 @@ MATRIX = {
     ),
     "POST periods/{p}/regions/{code}/confirm/": (PROVINCES, PROVINCE_STEP),
     "POST periods/{p}/regions/{code}/reopen/": (PROVINCES, PROVINCE_STEP),
-    "GET benefits/{code}/2022/1/": (
-        BENEFITS,
-        {
-            "county": "404 404 200 404",
-            "city": "404 200 200 404",
-            "province": "200 200 200 404",
-            "supply_company": "200 200 200 404",
-            "regulator": "200 200 200 404",
-            "national": "200 200 200 200",
-        },
-    ),
+    "GET benefits/{code}/2022/1/": (BENEFITS, READ_REGION_DATA),
     "PUT benefits/{code}/2022/1/": (
         BENEFITS,
         {
@@ -248,17 +247,7 @@ MATRIX = {
         },
     ),
     # Measured service levels from the application records: whoever reads a region's records.
-    "GET periods/{p}/regions/{code}/service-levels/": (
-        BENEFITS,
-        {
-            "county": "404 404 200 404",
-            "city": "404 200 200 404",
-            "province": "200 200 200 404",
-            "supply_company": "200 200 200 404",
-            "regulator": "200 200 200 404",
-            "national": "200 200 200 200",
-        },
-    ),
+    "GET periods/{p}/regions/{code}/service-levels/": (BENEFITS, READ_REGION_DATA),
     **{f"GET {path}": (LEDGERS, VIEW_LEDGER) for path in ("ledgers/{code}/", "ledgers/{code}/items/", "ledgers/{code}/items/{n}/")},
     "PUT ledgers/{code}/items/{n}/": (LEDGERS, {role: row.format("200") for role, row in EDIT_LEDGER.items()}),
     "POST ledgers/{code}/items/{n}/assignments/": (LEDGERS, {role: row.format("201") for role, row in EDIT_LEDGER.items()}),
