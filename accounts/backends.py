@@ -1,5 +1,7 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+from django.db.models import Exists, OuterRef
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 
 class RegionModelBackend(ModelBackend):
@@ -9,7 +11,11 @@ class RegionModelBackend(ModelBackend):
     of what a non-superuser may do."""
 
     def get_user(self, user_id):
-        user = get_user_model()._default_manager.select_related("region").filter(pk=user_id).first()
+        # Whether the user has an authenticator to verify with: asked on every request by
+        # accounts.otp.SecondFactorMiddleware, so read here in the same query.
+        authenticator = Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True))
+        users = get_user_model()._default_manager.select_related("region").annotate(has_authenticator=authenticator)
+        user = users.filter(pk=user_id).first()
         return user if user is not None and self.user_can_authenticate(user) else None
 
     def get_user_permissions(self, user_obj, obj=None):

@@ -21,6 +21,7 @@ ledger_item.changed  ledger, number, title, deadline, action (create / update)
 assignment.changed   id, ledger, item, region (assignee), status, deadline, action (assign /
                      progress / return / approve / press / overdue), note
 benefit.changed      company, region, year, half, households, saved_cost (as stored)
+reliability.changed  region, year, kind, saidi, saifi, source
 snapshot.compiled    id, kind, period, program, region, created_at
 ===================  ==========================================================================
 """
@@ -47,6 +48,7 @@ EVENT_TYPES = {
     "ledger_item.changed": "台账事项",
     "assignment.changed": "任务分解与进展",
     "benefit.changed": "服务效益（附件3）",
+    "reliability.changed": "供电可靠性",
     "snapshot.compiled": "报表快照",
 }
 
@@ -91,7 +93,7 @@ def changes_record(events):
     events = list(events)
     if not events:
         return events
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # no savepoint: a failure here fails the caller's write
         # Moving the head first takes its row lock (PostgreSQL) or the write lock (SQLite) at once,
         # held until the writer commits: two statements a batch once the head exists.
         if not ChainHead.objects.filter(name=CHAIN).update(seq=F("seq") + len(events)):

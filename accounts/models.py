@@ -81,7 +81,14 @@ class Region(models.Model):
 
     @property
     def full_name(self):
-        """Province, city and county together: a county's name alone is not unique."""
+        """Province, city and county together: a county's name alone is not unique. No query when
+        the parents were read with the region (``select_related("parent__parent")``)."""
+        chain, node = [self.name], self
+        while node.parent_id and Region.parent.is_cached(node):
+            node = node.parent
+            chain.append(node.name)
+        if node.parent_id is None:
+            return " ".join(reversed(chain))
         names = {r.code: r.name for r in Region.objects.filter(code__in=self.ancestor_codes())}
         return " ".join([names[c] for c in self.ancestor_codes()] + [self.name])
 

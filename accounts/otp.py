@@ -79,6 +79,13 @@ def confirmed_device(user):
     return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
 
 
+def _has_authenticator(user):
+    """Whether ``user`` has a confirmed authenticator: read with the user by accounts.backends
+    when the session loaded it, else asked."""
+    known = getattr(user, "has_authenticator", None)
+    return known if known is not None else confirmed_device(user) is not None
+
+
 def recovery_codes_left(user):
     return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
 
@@ -286,7 +293,7 @@ class SecondFactorMiddleware:
             return self.get_response(request)
         if user.is_verified():
             return self.get_response(request)
-        if confirmed_device(user) is not None:
+        if _has_authenticator(user):
             target = VERIFY_URL_NAME
         elif must_enrol(user):
             target = SETUP_URL_NAME

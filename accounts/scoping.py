@@ -75,15 +75,25 @@ class RestrictedQuerySet(models.QuerySet):
         return self.filter(scope_q(user, action, self.model))
 
 
-def in_scope(user, obj, action=Action.VIEW):
-    """Whether a stored object is within ``user``'s scope: ``restrict``'s filter, for one row."""
+def _asked(user, obj, action):
     return type(obj)._default_manager.restrict(user, action).filter(pk=obj.pk).exists()
 
 
-def ensure_in_scope(user, obj, action=Action.CHANGE):
-    """Re-check, inside the caller's transaction, that a saved object is still in scope.
+def in_scope(user, obj, action=Action.VIEW):
+    """Whether a stored object is within ``user``'s scope: ``restrict``'s filter, for one row. A
+    write's own re-check of the same object (``ensure_in_scope``, moments before in its transaction)
+    is the answer, not asked twice."""
+    known = obj.__dict__.get("_scope_checked", {}).get((user.pk, action))
+    return known if known is not None else _asked(user, obj, action)
+
+
+def ensure_in_scope(user, obj, action=Action.CHANGE, *, message="该记录不在您的管辖范围内，操作已撤销。"):
+    """Re-check, inside the caller's transaction, that a saved object is still in scope: always
+    asked of the database, whatever was known before.
 
     Raising rolls the transaction back, so an object moved out of scope is never stored.
     """
-    if not in_scope(user, obj, action):
-        raise PermissionDenied("该记录不在您的管辖范围内，操作已撤销。")
+    found = _asked(user, obj, action)
+    obj.__dict__.setdefault("_scope_checked", {})[(user.pk, action)] = found
+    if not found:
+        raise PermissionDenied(message)

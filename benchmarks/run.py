@@ -55,6 +55,10 @@ FULL_PERIODS = 8
 TARGET_COMPILE_RATIO = 3.0
 TARGET_EXPORT_RATIO = 1.5
 TARGET_PAGE_QUERIES = 15
+# A save writes more than it reads: besides the form, scope, lock and rows, the audit chain (4), the
+# change feed (3) and the webhook fan-out (1) — docs/benchmarks.md lists them. Fixed, whatever the
+# number of indicators.
+TARGET_SAVE_QUERIES = 25
 
 
 @dataclass
@@ -494,15 +498,16 @@ def bench_county_page(period, runs, writer=None):
         if response.status_code != 302:
             raise RuntimeError(f"POST {url}: HTTP {response.status_code} {response.content.decode()[:500]}")
 
-    target = f"≤ {TARGET_PAGE_QUERIES} 条查询"
     name = writer.county.name
-    results = [
-        measured(f"县级填报页 GET（{name}）", get, runs, target=target, note="服务端时间（测试客户端，含中间件与模板）"),
-        measured(f"县级填报页 POST 保存 31 项（{name}）", post, runs, target=target, note="每次 31 项全部改变；不含随后的重定向"),
-    ]
-    for r in results:
-        r.met = r.queries <= TARGET_PAGE_QUERIES
-        r.rate = f"{1 / r.time:.0f} 次/秒"
+    results = []
+    for label, fn, budget, note in (
+        (f"县级填报页 GET（{name}）", get, TARGET_PAGE_QUERIES, "服务端时间（测试客户端，含中间件与模板）"),
+        (f"县级填报页 POST 保存 31 项（{name}）", post, TARGET_SAVE_QUERIES, "每次 31 项全部改变；不含随后的重定向"),
+    ):
+        result = measured(label, fn, runs, target=f"≤ {budget} 条查询", note=note)
+        result.met = result.queries <= budget
+        result.rate = f"{1 / result.time:.0f} 次/秒"
+        results.append(result)
     return results
 
 

@@ -26,6 +26,7 @@ from accounts import policy
 from accounts.models import Region, RegionLevel, User
 
 from .models import Channel, Checkmark, CheckmarkStatus, IndicatorSet, Period, Program, Promise, Submission, SubmissionState
+from .periods import period_code
 from .promises import promises_backfill
 from .review import city_accept
 from .services import period_open
@@ -41,7 +42,7 @@ DONE, NOT_DONE = CheckmarkStatus.DONE.value, CheckmarkStatus.NOT_DONE.value  # p
 def demo_period_codes(today, count=4):
     """The last ``count`` periods up to the one being filled now (the current year's 全年), oldest first."""
     years = range(today.year - (count + 1) // 2 + 1, today.year + 1)
-    return [code for year in years for code in (f"{year}S1", f"{year}")][-count:]
+    return [period_code(year, kind) for year in years for kind in ("half", "year")][-count:]
 
 
 def demo_periods_open(codes, program=Program.NATIONAL):

@@ -16,6 +16,7 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 
 from utilities.csvdata import DataError, DataFileError, read_rows
 
@@ -114,37 +115,37 @@ class Offer:
         return f"采用{self.source_period.program.name}第{self.source.label}项的√（{relation}）"
 
 
-def offers(*, region, period):
+def offers(*, region, period, running=None):
     """The offers for ``region`` in ``period`` (the target's period), one per target indicator
-    not yet √, in the target's order: a fixed number of queries."""
+    not yet √, in the target's order: a fixed number of queries, none more when no other program
+    runs here in this half-year. ``running``: the half-year's periods of the programs covering the
+    region, when the caller has read them (``programs.periods_beside``)."""
+    if running is None:
+        running = Period.objects.filter(code=period.code, program__in=programs_covering(region)).select_related("program")
+    source_periods = {p.indicator_set_id: p for p in running if p.pk != period.pk}
+    if not source_periods:  # no program offering anything runs here in this half-year
+        return []
     mappings = list(
-        IndicatorMapping.objects.filter(target__indicator_set=period.indicator_set_id, target__level=region.level)
+        IndicatorMapping.objects.filter(
+            target__indicator_set=period.indicator_set_id, target__level=region.level, source__indicator_set__in=source_periods
+        )
         .select_related("source__indicator_set__region", "target")
         .order_by("target__number", "source__number")
     )
     if not mappings:
         return []
-    source_periods = {
-        p.indicator_set_id: p
-        for p in Period.objects.filter(
-            code=period.code,
-            indicator_set__in={m.source.indicator_set_id for m in mappings},
-            program__in=programs_covering(region),
-        ).select_related("program")
-    }
-    if not source_periods:  # no program offering anything runs here in this half-year
-        return []
-    done = {
-        (c.period_id, c.indicator_id): c.done_month
-        for c in Checkmark.objects.filter(
-            region=region, period__in=source_periods.values(), indicator__in=[m.source_id for m in mappings], status=CheckmarkStatus.DONE
-        )
-    }
-    ticked = set(
-        Checkmark.objects.filter(
-            region=region, period=period, indicator__in=[m.target_id for m in mappings], status=CheckmarkStatus.DONE
-        ).values_list("indicator_id", flat=True)
-    )
+    # The √ of the sources and of the targets, in one query.
+    done, ticked = {}, set()
+    for period_id, indicator_id, done_month in Checkmark.objects.filter(
+        Q(period__in=source_periods.values(), indicator__in=[m.source_id for m in mappings])
+        | Q(period=period, indicator__in=[m.target_id for m in mappings]),
+        region=region,
+        status=CheckmarkStatus.DONE,
+    ).values_list("period_id", "indicator_id", "done_month"):
+        if period_id == period.pk:
+            ticked.add(indicator_id)
+        else:
+            done[(period_id, indicator_id)] = done_month
     found = {}
     for m in mappings:
         source_period = source_periods.get(m.source.indicator_set_id)

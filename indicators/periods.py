@@ -27,6 +27,11 @@ def parse_period(code):
     return PeriodSpan(code, year, "year", date(year, 1, 1), date(year, 12, 31), date(year + 1, 1, 15))
 
 
+def period_code(year, kind):
+    """The code of the ``kind`` (half / year) period of ``year``: ``parse_period``'s inverse."""
+    return f"{year}S1" if kind == "half" else f"{year}"
+
+
 def parse_month(text):
     """“2021-08” (an HTML month input) or “2021年8月” (the tables) → the first day of that month."""
     text = (text or "").strip()

@@ -6,7 +6,7 @@ program, so every old URL, command and API call keeps meaning what it meant. Re-
 """
 
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 
 from .models import Period, Program, ProgramTable
@@ -76,3 +76,15 @@ def program_create(*, code, name, document, indicator_set=None, region=None):
     if region is not None:
         program.regions.set([region])
     return program
+
+
+def periods_beside(*, region, period):
+    """What a region's page of ``period`` shows beside it, in one query: the periods of its program,
+    newest first (the period switcher), and the periods of the same half-year in every program
+    covering the region (what other programs offer, ``mapping.offers``)."""
+    periods = list(
+        Period.objects.filter(Q(program=period.program_id) | Q(code=period.code, program__in=programs_covering(region)))
+        .select_related("program", "indicator_set__region")
+        .order_by("-ends", "program__order")
+    )
+    return [p for p in periods if p.program_id == period.program_id], [p for p in periods if p.code == period.code]

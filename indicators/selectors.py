@@ -4,7 +4,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from itertools import groupby
 
-from django.db.models import Count
+from django.db.models import Count, Exists, FilteredRelation, OuterRef, Q
 from django.utils import timezone
 
 from accounts.models import Region
@@ -12,12 +12,12 @@ from accounts.models import Region
 from .applications import tallies
 from .blocking import Blocker, blockers
 from .models import AuditEntry, Checkmark, Evidence, Indicator, Period, Program, Submission, SubmissionState
-from .programs import PeriodNotFound, ProgramNotFound, period_get, program_codes, program_get, programs_covering
-from .signoff import province_lock
+from .programs import PeriodNotFound, ProgramNotFound, period_get, periods_beside, program_codes, program_get, programs_covering
+from .signoff import province_locks
 
 # The program and period lookups live in .programs (the services use them, and this module imports
 # modules that import the services); they are read from here like every other selector.
-__all__ = ["PeriodNotFound", "ProgramNotFound", "period_get", "program_codes", "program_get", "programs_covering"]
+__all__ = ["PeriodNotFound", "ProgramNotFound", "period_get", "periods_beside", "program_codes", "program_get", "programs_covering"]
 
 
 @dataclass
@@ -81,11 +81,29 @@ def submission_of(*, region, period):
     )
 
 
+def indicators_with_marks(*, region, period):
+    """The region's indicators of the period in order, and their check-marks by indicator id: one
+    query (at most one check-mark per region, period and indicator)."""
+    mark = FilteredRelation("checkmarks", condition=Q(checkmarks__region=region, checkmarks__period=period))
+    indicators = list(
+        Indicator.objects.filter(indicator_set=period.indicator_set_id, level=region.level)
+        .annotate(mark=mark)
+        .select_related("mark")
+        .order_by("number")
+    )
+    marks = {}
+    for indicator in indicators:
+        if (found := getattr(indicator, "mark", None)) is not None:  # no check-mark: Django sets no attribute
+            found.indicator = indicator
+            marks[indicator.pk] = found
+    return indicators, marks
+
+
 def sheet(*, region, period, today=None):
-    """One region's indicators of a period with their check-marks and evidence, in groups."""
+    """One region's indicators of a period with their check-marks and evidence, in groups (five
+    queries: the county page's budget is benchmarks/run.py's TARGET_PAGE_QUERIES)."""
     today = today or timezone.localdate()
-    indicators = list(Indicator.objects.filter(indicator_set=period.indicator_set_id, level=region.level).order_by("number"))
-    marks = {c.indicator_id: c for c in Checkmark.objects.filter(region=region, period=period).select_related("indicator")}
+    indicators, marks = indicators_with_marks(region=region, period=period)
     # The same function county_submit refuses with: the summary never misses what stops the submit.
     stops = {b.indicator.pk: b for b in blockers(indicators, marks, today)}
     evidence = defaultdict(list)
@@ -97,7 +115,18 @@ def sheet(*, region, period, today=None):
         mark = marks.get(indicator.pk)
         rows.append(SheetRow(indicator, mark, evidence[indicator.pk], stops.get(indicator.pk), records.get((region.pk, indicator.pk))))
     groups = [(group, list(items)) for group, items in groupby(rows, key=lambda r: r.indicator.group)]
-    return Sheet(region, period, submission_of(region=region, period=period), province_lock(region=region, period=period), groups)
+    # The region's own Submission and the confirmation locking it (the province's, maybe the same
+    # row) in one query; which rows lock is province_locks' rule, asked in the same statement.
+    locks = province_locks(region=region, period=period)
+    own, lock = None, None
+    for row in (
+        Submission.objects.filter(Q(region=region, period=period) | Q(pk__in=locks.values("pk")))
+        .annotate(locking=Exists(locks.filter(pk=OuterRef("pk"))))
+        .select_related("region", "updated_by", "state_changed_by")
+    ):
+        own = row if row.region_id == region.pk else own
+        lock = row if row.locking else lock
+    return Sheet(region, period, own or Submission(region=region, period=period), lock, groups)
 
 
 @dataclass

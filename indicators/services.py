@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from accounts.changes import changes_record
 from accounts.models import Region, person_name
-from accounts.scoping import Action
+from accounts.scoping import Action, ensure_in_scope
 from utilities.errors import PeriodLocked, StaleVersion, WrongState
 from utilities.hashchain import chain_append
 
@@ -66,8 +66,7 @@ def _describe(status, done_month, expected_month, indicator):
 
 
 def _in_scope(user, region, action=Action.CHANGE):
-    if not Region.objects.restrict(user, action).filter(pk=region.pk).exists():
-        raise PermissionDenied(f"“{region.name}”不在您的管辖范围内。")
+    ensure_in_scope(user, region, action, message=f"“{region.name}”不在您的管辖范围内。")
 
 
 def _require(user, perm, doing, obj=None):
@@ -79,6 +78,7 @@ def _require(user, perm, doing, obj=None):
 def _submission(region, period):
     """The region's Submission, locked for the rest of the transaction."""
     submission, _ = Submission.objects.select_for_update().get_or_create(region=region, period=period)
+    submission.region = region  # the object checked in scope, not read again by the policy
     return submission
 
 
@@ -432,7 +432,7 @@ def sheet_save(
     version, a lock: nothing is stored. A submit refused for what is still missing leaves the save
     standing (the clerk's work is kept) and is told in ``submit_refused``.
     """
-    _in_scope(user, region)
+    # Scope is checkmarks_set's first question, inside this transaction.
     if expected_version is None:
         raise StaleVersion(f"无法确认您看到的是{region.name}的最新内容（表单缺少版本号）。{STALE_TAIL}")
     submission, changed = checkmarks_set(
@@ -469,5 +469,6 @@ def sheet_save(
         for item in evidence:
             item.file.delete(save=False)
         raise
-    submission.refresh_from_db()  # the files and the submit moved it on
+    if evidence or submitted:
+        submission.refresh_from_db()  # the files and the submit moved it on
     return SheetSaved(submission, changed, tuple(evidence), submitted, refused)

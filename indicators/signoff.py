@@ -30,8 +30,9 @@ CHANGE_ACTIONS = (AuditAction.SET, AuditAction.EVIDENCE)
 CHANGES_LISTED = 20  # the latest changes listed per signed region; the count covers them all
 
 
-def province_lock(*, region, period):
-    """The province's confirmation that locks ``region``'s data of ``period``, if any. One query.
+def province_locks(*, region, period):
+    """The province's confirmation that locks ``region``'s data of ``period``: a queryset of at most
+    one Submission, to read alone (``province_lock``) or beside other rows (the sheet).
 
     A county named an exception of the sign-off (of its city's acceptance or of the province's
     confirmation) was not signed off: the confirmation does not lock it.
@@ -40,7 +41,12 @@ def province_lock(*, region, period):
     lock = Submission.objects.filter(region__code=province_code, period=period, state=SubmissionState.CONFIRMED)
     if region.level == "county":
         lock = lock.exclude(Exists(SignoffException.objects.filter(county=region, submission__period=period)))
-    return lock.select_related("region", "state_changed_by").first()
+    return lock
+
+
+def province_lock(*, region, period):
+    """The confirmation that locks ``region``'s data of ``period``, if any. One query."""
+    return province_locks(region=region, period=period).select_related("region", "state_changed_by").first()
 
 
 def not_approved(counties, period):

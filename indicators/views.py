@@ -18,8 +18,8 @@ from utilities.errors import ConflictError
 
 from . import review, services
 from .forms import parse_sheet, parse_version, sheet_files, signoff_exceptions, typed_from_checkmark
-from .models import Channel, Checkmark, CheckmarkStatus, Evidence, Indicator, SubmissionState
-from .selectors import city_overview, history, period_get, review_matrix, sheet
+from .models import Channel, CheckmarkStatus, Evidence, Indicator, SubmissionState
+from .selectors import city_overview, history, indicators_with_marks, period_get, periods_beside, review_matrix, sheet
 from .signals import sheet_indicators_shown
 from .signoff import changes_since_signoff, county_exception, named_counties, province_signoff
 
@@ -30,7 +30,8 @@ def _period_and_region(request, code, region_code, levels):
     # ?program= on a page, or a posted "program" field (a review step's form); none: the national program
     period = period_get(code=code, program=request.GET.get("program") or request.POST.get("program"))
     changeable = Exists(Region.objects.restrict(request.user, Action.CHANGE).filter(pk=OuterRef("pk")))
-    region = get_object_or_404(Region.objects.restrict(request.user, Action.VIEW).annotate(changeable=changeable), code=region_code)
+    regions = Region.objects.restrict(request.user, Action.VIEW).annotate(changeable=changeable).select_related("parent__parent")
+    region = get_object_or_404(regions, code=region_code)
     if region.level not in levels:
         raise Http404("该页面不适用于此级区域。")
     return period, region
@@ -50,12 +51,8 @@ def sheet_view(request, code, region_code):
     typed, errors, status = None, {}, 200
     if request.method == "POST":
         # A save that succeeds redirects: only the indicators and what is stored are needed to read the form.
-        indicators = list(Indicator.objects.filter(indicator_set=period.indicator_set_id, level=region.level).order_by("number"))
-        numbers = {indicator.pk: indicator.number for indicator in indicators}
-        stored = {
-            numbers[c.indicator_id]: typed_from_checkmark(c)
-            for c in Checkmark.objects.filter(region=region, period=period, indicator__in=indicators)
-        }
+        indicators, marks = indicators_with_marks(region=region, period=period)
+        stored = {i.number: typed_from_checkmark(marks[i.pk]) for i in indicators if i.pk in marks}
         values, typed, errors = parse_sheet(request.POST, indicators, stored)
         if not errors:
             errors = _save_sheet(request, region, period, values, sheet_files(request.FILES, indicators))
@@ -89,6 +86,7 @@ def sheet_view(request, code, region_code):
         )
         for group, rows in data.groups
     ]
+    switcher, running = periods_beside(region=region, period=period)
     return render(
         request,
         "indicators/sheet.html",
@@ -102,6 +100,8 @@ def sheet_view(request, code, region_code):
             "can_edit": _can_edit(request.user, region, data),
             "can_review": _can_review(request.user, region, data),
             "exception": county_exception(county=region, period=period) if region.level == "county" else None,
+            "switcher": switcher,
+            "running": running,
         },
         status=status,
     )

@@ -22,7 +22,7 @@ from utilities.views import job_status as job_status_view
 
 from . import applications
 from .models import Application, ApplicationBatch
-from .selectors import province_lock
+from .signoff import province_lock
 from .views import _period_and_region
 
 

@@ -1,6 +1,7 @@
 """The measured service levels page (issue 14 §3): a region's application records per class and
-stage, its children, its program's limits and targets, the distribution of days with the limits
-drawn and the trend; the same as an .xlsx workbook (``?format=xlsx``)."""
+stage, its children with their targets met or missed, its program's limits and targets, the
+distribution of days with the limits drawn and the trend per class; the same as an .xlsx workbook
+(``?format=xlsx``)."""
 
 import io
 from dataclasses import dataclass
@@ -17,6 +18,15 @@ from .views import _period_and_region
 
 # The distribution's drawing, in SVG user units.
 BAR_WIDTH, CHART_HEIGHT, LABEL_HEIGHT = 14, 120, 16
+# The trend's drawing: the plot, and room left for the days, below for the periods, right for the names.
+TREND_STEP, TREND_HEIGHT, TREND_LEFT, TREND_BOTTOM, TREND_RIGHT = 90, 160, 36, 24, 80
+# Each line told apart by its dash and its name at its end as well as its colour (WCAG 1.4.1).
+TREND_STYLES = {
+    CustomerClass.RESIDENTIAL: ("#1b7f3b", "6 3"),
+    CustomerClass.LOW_VOLTAGE: ("#7a5b00", "2 3"),
+    CustomerClass.HIGH_VOLTAGE: ("#b00020", "8 3 2 3"),
+    None: ("#0b5cad", ""),
+}
 
 
 @dataclass(frozen=True)
@@ -43,10 +53,47 @@ def _chart(customer_class, histogram):
     return Chart(customer_class, right, bars, limits)
 
 
-def _trend_bars(trend):
-    """[(period, TrendPoint of all classes, bar width in %)], the longest average at full width."""
-    longest = max((everyone.elapsed.average or 0 for _p, _c, everyone in trend), default=0)
-    return [(p, everyone, float(100 * (everyone.elapsed.average or 0) / longest) if longest else 0) for p, _c, everyone in trend]
+@dataclass(frozen=True)
+class TrendLine:
+    """One class's (or all classes') average days from acceptance to connection across the periods."""
+
+    label: str
+    colour: str
+    dash: str
+    points: list  # [(x, y, period, average)], the periods with records of the class
+
+    @property
+    def polyline(self):
+        return " ".join(f"{x},{y}" for x, y, _p, _a in self.points)
+
+
+def _trend_chart(trend):
+    """The trend's lines, each class's and all classes' (thickest, last, so on top), the highest
+    average at the top of the plot and 0 at the bottom; the width and the period labels' x."""
+    highest = max((p.elapsed.average or 0 for everyone in trend for p in [everyone, *everyone.class_points]), default=0)
+
+    def y(average):
+        return round(TREND_HEIGHT - float(average) * (TREND_HEIGHT - 10) / float(highest or 1), 1)
+
+    def line(label, style, points):
+        placed = [(TREND_LEFT + i * TREND_STEP, y(p.elapsed.average), p.period, p.elapsed.average) for i, p in points]
+        return TrendLine(label, *style, placed)
+
+    lines = [
+        line(c.label, TREND_STYLES[c], [(i, e.classes[c]) for i, e in enumerate(trend) if c in e.classes])
+        for c in CustomerClass
+        if any(c in e.classes for e in trend)
+    ]
+    lines.append(line("合计", TREND_STYLES[None], list(enumerate(trend))))
+    return {
+        "lines": lines,
+        "width": TREND_LEFT + max(len(trend) - 1, 0) * TREND_STEP + TREND_RIGHT,
+        "height": TREND_HEIGHT + TREND_BOTTOM,
+        "plot_bottom": TREND_HEIGHT,
+        "highest": highest,
+        "periods": [(TREND_LEFT + i * TREND_STEP, e.period) for i, e in enumerate(trend)],
+        "rows": [row for everyone in trend for row in everyone.rows],
+    }
 
 
 @login_required
@@ -70,7 +117,7 @@ def service_levels_view(request, code, region_code):
             "chart_height": LABEL_HEIGHT * 2 + CHART_HEIGHT,
             "bar_width": BAR_WIDTH - 2,
             "histogram_cap": HISTOGRAM_CAP,
-            "trend": _trend_bars(levels.trend),
+            "trend": _trend_chart(levels.trend),
             "other_programs": others,
         },
     )

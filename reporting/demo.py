@@ -1,4 +1,5 @@
-"""Demo 附件3 figures for cities and a compiled snapshot of a province's last confirmed period."""
+"""Demo 附件3 figures for cities, reliability figures for the demo counties with records, and a compiled
+snapshot of a province's last confirmed period."""
 
 import random
 from decimal import Decimal
@@ -7,13 +8,15 @@ from django.db import transaction
 
 from accounts.models import Region, RegionLevel
 from accounts.services import demo_company_get
-from indicators.models import Period, SubmissionState
+from indicators.models import Channel, Period, PeriodKind, SubmissionState
 
-from .models import Benefit, ReportSnapshot
+from .models import Benefit, Reliability, ReportSnapshot
+from .reliability import Figure, reliability_set
 from .services import report_compile
 from .tables import BENEFIT_CATEGORIES
 
 BATCH = 5000
+RELIABILITY_SOURCE = "演示数据（非真实数据）"
 
 
 def _benefit_rows(city, company_id, year, half):
@@ -70,3 +73,32 @@ def demo_reports_create(*, province_code):
     if confirmed is None or ReportSnapshot.objects.filter(region=province, period=confirmed).exists():
         return []
     return report_compile(user=None, province=province, period=confirmed)
+
+
+def _reliability_figure(region, year, kind):
+    """SAIDI (hours) and SAIFI (times) per customer: each region its own level, a little better each
+    year, a half-year about half the year's."""
+    level = random.Random(f"reliability-{region.code}").uniform(0.6, 1.6)
+    span = random.Random(f"reliability-{region.code}-{year}-{kind}")
+    scale = level * (0.5 if kind == PeriodKind.HALF else 1) * 0.9 ** (year - 2025) * span.uniform(0.85, 1.15)
+    return Figure(
+        where=region.name,
+        region=region.code,
+        saidi=f"{4 * scale:.3f}",
+        saifi=f"{1.5 * scale:.3f}",
+        source=RELIABILITY_SOURCE,
+    )
+
+
+@transaction.atomic
+def demo_reliability_create(*, user, regions, periods):
+    """SAIDI/SAIFI of ``regions`` for the spans of ``periods``, entered as ``user`` through
+    ``reliability_set`` (so each is a change event); a region's span that has figures is left
+    alone, so a second run records no new events. Returns the number of figures stored."""
+    have = set(Reliability.objects.filter(region__in=regions).values_list("region_id", "year", "kind"))
+    stored = 0
+    for year, kind in sorted({(p.year, p.kind) for p in periods}):
+        figures = [_reliability_figure(r, year, kind) for r in regions if (r.pk, year, kind) not in have]
+        if figures:
+            stored += len(reliability_set(user=user, year=year, kind=kind, figures=figures, channel=Channel.SYSTEM))
+    return stored

@@ -1,6 +1,7 @@
-"""SAIDI/SAIFI per county (填报说明 第6条: the reliability figures come separately, from the
-reliability centre), entered on a form or uploaded as CSV by province and city officials. All or
-nothing: every bad row and field is named in Chinese and nothing is stored."""
+"""SAIDI/SAIFI per county, city or province (填报说明 第6条: the reliability figures come separately,
+from the reliability centre), entered on a form or uploaded as CSV by province and city officials.
+All or nothing: every bad row and field is named in Chinese and nothing is stored. Every figure
+stored is a ``reliability.changed`` event of the change feed."""
 
 import csv
 import io
@@ -10,9 +11,12 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
 
+from accounts.changes import change_event, changes_record
 from accounts.models import Region, RegionLevel
 from accounts.scoping import Action
+from indicators.periods import period_code
 
 from .models import Reliability
 
@@ -36,11 +40,14 @@ CSV_HEADERS = {
     "source": "source",
 }
 MAX_CSV_BYTES = 1024 * 1024
+# A city's or province's own figure, when the centre gives one, is scored before its counties' mean.
+LEVELS = (RegionLevel.PROVINCE, RegionLevel.CITY, RegionLevel.COUNTY)
+RELIABILITY = "reliability.changed"
 
 
 @dataclass(frozen=True)
 class Figure:
-    """One county's figures as typed; ``where`` names the row (“第 3 行”, or the county's name)."""
+    """One region's figures as typed; ``where`` names the row (“第 3 行”, or the region's name)."""
 
     where: str
     region: str
@@ -98,29 +105,51 @@ def csv_figures(data):
     return figures
 
 
+def reliability_changed(*, row, channel, user=None):
+    """The change-feed event of one region's stored figures. Its object is the scorecard showing
+    them (the city's for a county; a city's or province's own), of the national program's period
+    of that span (``?program=`` gives another program's)."""
+    region = row.region
+    shown_in = region.parent if region.level == RegionLevel.COUNTY else region
+    return change_event(
+        type=RELIABILITY,
+        object_url=reverse("api:scorecard", kwargs={"code": period_code(row.year, row.kind), "region_code": shown_in.code}),
+        region=region,
+        channel=channel,
+        user=user,
+        data={
+            "region": region.code,
+            "year": row.year,
+            "kind": row.kind,
+            "saidi": f"{row.saidi:.{PLACES}f}",
+            "saifi": f"{row.saifi:.{PLACES}f}",
+            "source": row.source,
+        },
+    )
+
+
 @transaction.atomic
-def reliability_set(*, user, year, kind, figures):
-    """Store ``figures`` (Figures) for the period span ``year``/``kind``, replacing a county's earlier
-    figures of that span. Refused as a whole, every problem named by row and field: a county unknown
+def reliability_set(*, user, year, kind, figures, channel="web"):
+    """Store ``figures`` (Figures) for the period span ``year``/``kind``, replacing a region's earlier
+    figures of that span. Refused as a whole, every problem named by row and field: a region unknown
     or outside the user's change scope, a figure missing, not a number or negative, no source."""
     if not user.has_perm("reporting.enter_reliability"):
         raise PermissionDenied("只有省级、地市级能源主管部门可以填报供电可靠性数据。")
     if not figures:
-        raise ValidationError("没有填写任何县的数据。")
+        raise ValidationError("没有填写任何区域的数据。")
     codes = {f.region.strip() for f in figures}
-    # Read inside the transaction: a county moved out of scope meanwhile is refused here.
-    counties = {
-        r.code: r for r in Region.objects.restrict(user, Action.CHANGE).filter(code__in=codes, level=RegionLevel.COUNTY).select_for_update()
-    }
+    # Read inside the transaction: a region moved out of scope meanwhile is refused here.
+    in_scope = Region.objects.restrict(user, Action.CHANGE).filter(code__in=codes, level__in=LEVELS)
+    areas = {r.code: r for r in in_scope.select_related("parent").select_for_update(of=("self",))}
     errors, seen, rows = [], {}, []
     for figure in figures:
         code = figure.region.strip()
         problems = []
-        county = counties.get(code)
-        if county is None:
-            problems.append(f"{FIELD_LABELS['region']}“{code}”不是您管辖范围内的县级区域。")
+        area = areas.get(code)
+        if area is None:
+            problems.append(f"{FIELD_LABELS['region']}“{code}”不是您管辖范围内的县、地市或省级区域。")
         elif code in seen:
-            problems.append(f"{FIELD_LABELS['region']}“{code}”（{county.name}）与{seen[code]}重复。")
+            problems.append(f"{FIELD_LABELS['region']}“{code}”（{area.name}）与{seen[code]}重复。")
         seen.setdefault(code, figure.where)
         values = {}
         for name in ("saidi", "saifi"):
@@ -136,15 +165,16 @@ def reliability_set(*, user, year, kind, figures):
         if problems:
             errors += [f"{figure.where}：{p}" for p in problems]
         else:
-            rows.append((county, values, source))
+            rows.append((area, values, source))
     if errors:
         raise ValidationError(errors)
     stored = []
-    for county, values, source in rows:
-        row = Reliability.objects.filter(region=county, year=year, kind=kind).first() or Reliability(region=county, year=year, kind=kind)
+    for area, values, source in rows:
+        row = Reliability.objects.filter(region=area, year=year, kind=kind).first() or Reliability(region=area, year=year, kind=kind)
         row.saidi, row.saifi, row.source, row.entered_by = values["saidi"], values["saifi"], source, user
         row.full_clean()
         row.save()
         stored.append(row)
-    logger.info("reliability entered", extra={"user": user.pk, "year": year, "kind": kind, "counties": sorted(counties)})
+    changes_record(reliability_changed(row=row, channel=channel, user=user) for row in stored)
+    logger.info("reliability entered", extra={"user": user.pk, "year": year, "kind": kind, "regions": sorted(areas)})
     return stored

@@ -4,13 +4,17 @@ The World Bank's Doing Business "Getting Electricity" method, adapted to what th
 each component is scored 0–100 as its distance to the frontier, 100 × (worst − x) / (worst − best),
 clipped to 0–100, between the worst and best values of ``FRONTIERS``; a region's overall score is the
 average of the components it has figures for; counties are ranked by it, and compared with their
-rank and score of the previous period.
+rank and score of the previous period. A city or province is scored on its counties' records pooled.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from accounts.models import RegionLevel
+from indicators.applications.levels import Spread
+
 ONE_PLACE = Decimal("0.1")
+FIGURE_PLACES = Decimal("0.001")  # SAIDI/SAIFI are entered with three decimals
 HUNDRED = Decimal(100)
 
 
@@ -68,15 +72,41 @@ def mean(values):
 
 @dataclass(frozen=True)
 class Inputs:
-    """What one county's records (sums, divided once in ``score``) and reliability figures say for a period."""
+    """What one region's records (sums, divided once in ``score``) and reliability figures say for a period."""
 
     applications: int = 0
     stages: int = 0  # 办电环节数, summed
-    days: int = 0  # working days from acceptance to connection, summed
+    # Working days from acceptance to connection as the service levels measure them (全过程).
+    elapsed: Spread = field(default_factory=Spread)
     zero_investment: int = 0
     investment: Decimal = Decimal(0)  # 用户投资（元）, summed
     saidi: Decimal | None = None
     saifi: Decimal | None = None
+
+
+def figures_mean(values):
+    """The plain mean of the figures present, to the figures' three decimals; None for none."""
+    present = [v for v in values if v is not None]
+    return (sum(present) / len(present)).quantize(FIGURE_PLACES, rounding=ROUND_HALF_UP) if present else None
+
+
+def pooled(parts, *, own=(None, None), counties=()):
+    """A region's inputs from ``parts`` (the Inputs of its records, its counties' for a city or
+    province): the sums added. SAIDI/SAIFI: the region's ``own`` figures if entered, else the plain
+    mean of its ``counties``' (pairs) — docs/scorecard.md says why not weighted."""
+    elapsed = Spread()
+    for part in parts:
+        elapsed.add(part.elapsed.count, part.elapsed.days, part.elapsed.longest)
+    saidi, saifi = own if own != (None, None) else (figures_mean(c[0] for c in counties), figures_mean(c[1] for c in counties))
+    return Inputs(
+        applications=sum(p.applications for p in parts),
+        stages=sum(p.stages for p in parts),
+        elapsed=elapsed,
+        zero_investment=sum(p.zero_investment for p in parts),
+        investment=sum((p.investment for p in parts), Decimal(0)),
+        saidi=saidi,
+        saifi=saifi,
+    )
 
 
 def _per_application(total, inputs):
@@ -103,7 +133,7 @@ class Score:
 
 def score(inputs):
     """The scorecard of one region's inputs."""
-    procedures, time = _per_application(inputs.stages, inputs), _per_application(inputs.days, inputs)
+    procedures, time = _per_application(inputs.stages, inputs), inputs.elapsed.average
     zero = rounded(HUNDRED * inputs.zero_investment / inputs.applications) if inputs.applications else None
     reliability = [distance_score(inputs.saidi, FRONTIERS["saidi"]), distance_score(inputs.saifi, FRONTIERS["saifi"])]
     return Score(
@@ -131,7 +161,8 @@ def ranks(overall_by_key):
 
 @dataclass
 class Row:
-    """One county's line: this period's score, its ranks, and how both moved since the previous period."""
+    """One region's line (a county's, a city's or the province's): this period's score, its ranks,
+    and how both moved since the previous period."""
 
     region: object
     current: Score
@@ -160,11 +191,11 @@ class Row:
         return self._moved(self.previous_province_rank, self.province_rank)
 
 
-def ranked(rows, *, city_of, whole_province):
-    """Rank ``rows`` within their city (``city_of(row)``) and, for a province's page, the province;
-    the previous period's ranks the same way. Sorted by overall score, best first."""
+def ranked(rows, *, whole_province, city_of=None):
+    """Rank ``rows`` within their city (``city_of(row)``; not for cities' rows) and, for a province's
+    page, the province; the previous period's ranks the same way. Sorted by overall score, best first."""
     for attribute, previous_attribute, group_of in (
-        ("city_rank", "previous_city_rank", city_of),
+        *((("city_rank", "previous_city_rank", city_of),) if city_of else ()),
         *((("province_rank", "previous_province_rank", lambda row: None),) if whole_province else ()),
     ):
         groups = {}
@@ -177,6 +208,25 @@ def ranked(rows, *, city_of, whole_province):
                 setattr(r, attribute, now[id(r)])
                 setattr(r, previous_attribute, before[id(r)])
     return sorted(rows, key=lambda r: (r.current.overall is None, -(r.current.overall or 0), r.region.code))
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    """A province's or city's scorecard of a period: its counties, its cities (a city's page: itself)
+    and, on a province's page, the province, each ranked; and the period compared with (None for
+    the program's first)."""
+
+    region: object
+    period: object
+    counties: list
+    cities: list
+    province: Row | None
+    previous: object
+
+    @property
+    def areas(self):
+        """The province's line, then the cities'."""
+        return ([self.province] if self.province else []) + self.cities
 
 
 HEADERS = (
@@ -209,15 +259,19 @@ def movement_label(places):
     return f"↑{places}" if places > 0 else f"↓{-places}" if places < 0 else "持平"
 
 
+AREA_NAMES = {RegionLevel.CITY: "全市", RegionLevel.PROVINCE: "全省"}
+
+
 def row_cells(row, *, whole_province):
-    """One row of the table and the workbook, in HEADERS' order (numbers as numbers)."""
-    current, scores = row.current, row.current.scores
+    """One row of the table and the workbook, in HEADERS' order (numbers as numbers). A city's or the
+    province's row names itself under 地市 and “全市”/“全省” under 县."""
+    current, scores, region = row.current, row.current.scores, row.region
+    names = (region.parent.name, region.name) if region.level == RegionLevel.COUNTY else (region.name, AREA_NAMES[region.level])
     return [
         row.city_rank,
         row.province_rank if whole_province else None,
         movement_label(row.province_movement if whole_province else row.city_movement),
-        row.region.parent.name,
-        row.region.name,
+        *names,
         current.applications,
         current.procedures,
         scores["procedures"],
@@ -235,19 +289,20 @@ def row_cells(row, *, whole_province):
     ]
 
 
-def workbook(rows, *, title, whole_province):
-    """The ranked table as an .xlsx (bytes), the frontiers on a second sheet."""
+def workbook(card, *, title, whole_province):
+    """The ranked counties as an .xlsx (bytes), the province and its cities (a city: itself) on a
+    second sheet, the frontiers on a third."""
     from io import BytesIO
 
     from openpyxl import Workbook
 
     book = Workbook()
-    sheet = book.active
-    sheet.title = "获得电力评分"
-    sheet.append([title])
-    sheet.append(list(HEADERS))
-    for row in rows:
-        sheet.append([float(v) if isinstance(v, Decimal) else v for v in row_cells(row, whole_province=whole_province)])
+    book.active.title = "获得电力评分"
+    for sheet, rows in ((book.active, card.counties), (book.create_sheet("地市与全省"), card.areas)):
+        sheet.append([title])
+        sheet.append(list(HEADERS))
+        for row in rows:
+            sheet.append([float(v) if isinstance(v, Decimal) else v for v in row_cells(row, whole_province=whole_province)])
     notes = book.create_sheet("评分方法")
     notes.append(["项目", "单位", "最差值", "最优值", "依据"])
     for frontier in FRONTIERS.values():

@@ -13,10 +13,12 @@ from indicators.selectors import current_period, period_get
 from . import reliability
 from .models import Reliability
 from .scorecard import COMPONENTS, FRONTIERS, HEADERS, row_cells, workbook
-from .scorecard_inputs import scorecard_rows
+from .scorecard_inputs import scorecard_get
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 RANKED_LEVELS = (RegionLevel.PROVINCE, RegionLevel.CITY)
+CITY_NOTE = "按所辖各县报装记录合计计算；供电可靠性用本市填报的数字，未填报时用所辖各县数字的简单平均。"
+AREAS_NOTE = "按所辖各县报装记录合计计算，各地市在全省内排名；供电可靠性用该地市（省）填报的数字，未填报时用所辖各县数字的简单平均。"
 
 
 def _region(request, permission, levels):
@@ -41,13 +43,18 @@ def _period(request):
 
 @login_required
 def scorecard(request):
-    """A province's or city's counties ranked by the Getting-Electricity score, with each component."""
+    """A province's or city's counties ranked by the Getting-Electricity score, with each component;
+    above them the province and its cities (a city: itself), scored on their counties' records."""
     region, period = _region(request, "reporting.view_scorecard", RANKED_LEVELS), _period(request)
-    rows, previous = scorecard_rows(user=request.user, region=region, period=period)
+    card = scorecard_get(user=request.user, region=region, period=period)
     whole_province = region.level == RegionLevel.PROVINCE
+
+    def cells(rows):
+        return [row_cells(row, whole_province=whole_province) for row in rows]
+
     title = f"{region.name}获得电力评分 · {period.label}"
     if request.GET.get("format") == "xlsx":
-        response = HttpResponse(workbook(rows, title=title, whole_province=whole_province), content_type=XLSX)
+        response = HttpResponse(workbook(card, title=title, whole_province=whole_province), content_type=XLSX)
         response["Content-Disposition"] = f"attachment; filename*=UTF-8''scorecard-{region.code}-{period.code}.xlsx"
         return response
     return render(
@@ -56,10 +63,15 @@ def scorecard(request):
         {
             "region": region,
             "period": period,
-            "previous": previous,
+            "previous": card.previous,
             "title": title,
             "headers": HEADERS,
-            "lines": [(row, row_cells(row, whole_province=whole_province)) for row in rows],
+            "tables": [
+                # (heading, note, rows' cells, the column naming the row): the province and cities, then the counties
+                ("全省与各地市" if whole_province else "全市", AREAS_NOTE if whole_province else CITY_NOTE, cells(card.areas), 4),
+                ("各县", "", cells(card.counties), 5),
+            ],
+            "chart": card.areas + card.counties,
             "whole_province": whole_province,
             "frontiers": FRONTIERS.values(),
             "components": COMPONENTS,
@@ -70,39 +82,42 @@ def scorecard(request):
 
 @login_required
 def reliability_entry(request):
-    """SAIDI/SAIFI of the counties of a province or city for a period's span, typed or as a CSV."""
+    """SAIDI/SAIFI of a province or city, its cities and counties for a period's span, typed or as a CSV."""
     region, period = _region(request, "reporting.enter_reliability", RANKED_LEVELS), _period(request)
-    counties = list(Region.objects.restrict(request.user, Action.CHANGE).filter(path__startswith=region.path, level=RegionLevel.COUNTY))
+    areas = list(
+        Region.objects.restrict(request.user, Action.CHANGE)
+        .filter(path__startswith=region.path, level__in=reliability.LEVELS)
+        .order_by("path")
+    )
     stored = {
         r.region_id: r
-        for r in Reliability.objects.restrict(request.user, Action.VIEW).filter(region__in=counties, year=period.year, kind=period.kind)
+        for r in Reliability.objects.restrict(request.user, Action.VIEW).filter(region__in=areas, year=period.year, kind=period.kind)
     }
     typed, errors, status = {}, [], 200
     if request.method == "POST":
         try:
-            if request.FILES.get("file"):
+            channel = "import" if request.FILES.get("file") else "web"
+            if channel == "import":
                 figures = reliability.csv_figures(request.FILES["file"].read())
             else:
-                typed = {c.code: {n: request.POST.get(f"{c.code}-{n}", "").strip() for n in ("saidi", "saifi", "source")} for c in counties}
-                figures = [
-                    reliability.Figure(where=c.name, region=c.code, **typed[c.code]) for c in counties if any(typed[c.code].values())
-                ]
-            reliability.reliability_set(user=request.user, year=period.year, kind=period.kind, figures=figures)
+                typed = {a.code: {n: request.POST.get(f"{a.code}-{n}", "").strip() for n in ("saidi", "saifi", "source")} for a in areas}
+                figures = [reliability.Figure(where=a.name, region=a.code, **typed[a.code]) for a in areas if any(typed[a.code].values())]
+            reliability.reliability_set(user=request.user, year=period.year, kind=period.kind, figures=figures, channel=channel)
         except ValidationError as exc:
             errors, status = exc.messages, 400
             messages.error(request, "有填写错误，未保存任何内容。")
         else:
-            messages.success(request, f"已保存 {len(figures)} 个县{period.label}的供电可靠性数据。")
+            messages.success(request, f"已保存 {len(figures)} 个区域{period.label}的供电可靠性数据。")
             return redirect(request.get_full_path())
     lines = [
         (
-            county,
+            area,
             {
-                name: typed.get(county.code, {}).get(name, getattr(stored[county.pk], name) if county.pk in stored else "")
+                name: typed.get(area.code, {}).get(name, getattr(stored[area.pk], name) if area.pk in stored else "")
                 for name in ("saidi", "saifi", "source")
             },
         )
-        for county in counties
+        for area in areas
     ]
     context = {"region": region, "period": period, "lines": lines, "errors": errors, "entry": True}
     return render(request, "reporting/scorecard.html", context, status=status)

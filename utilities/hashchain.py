@@ -178,8 +178,9 @@ def lock_head(head_model, name):
     read the head and one fail on upgrading its lock) and PostgreSQL's row lock; select_for_update
     then reads it (a no-op on SQLite, already held on PostgreSQL).
     """
-    head_model.objects.get_or_create(name=name)
-    head_model.objects.filter(name=name).update(seq=F("seq"))
+    if not head_model.objects.filter(name=name).update(seq=F("seq")):  # a new chain: its head first
+        head_model.objects.get_or_create(name=name)
+        head_model.objects.filter(name=name).update(seq=F("seq"))
     return head_model.objects.select_for_update().get(name=name)
 
 
@@ -210,7 +211,8 @@ def chain_append(entries):
             # Time fields are stamped here, before hashing (an auto_now_add would be set after it).
             if isinstance(field, models.DateTimeField) and getattr(entry, field.attname) is None:
                 setattr(entry, field.attname, now)
-    with transaction.atomic():
+    # No savepoint of its own: a failure here fails the caller's whole write.
+    with transaction.atomic(savepoint=False):
         head = lock_head(head_model, model.chain_name)
         link(entries, fields=model.chain_fields, head=head)
         models.QuerySet(model).bulk_create(entries)

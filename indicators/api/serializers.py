@@ -16,6 +16,7 @@ from indicators.models import (
     Period,
     Program,
     ProgramTable,
+    RuleStatistic,
     Stage,
     SubmissionState,
 )
@@ -387,19 +388,31 @@ class ClassLevelSerializer(serializers.Serializer):
     level = LevelSerializer(help_text="该类别的服务水平。")
 
 
+class TargetResultSerializer(serializers.Serializer):
+    applies_to = serializers.CharField(source="rule.applies_label", help_text="适用记录。")
+    target = serializers.CharField(source="rule.describe", help_text="平均或最长时限目标。")
+    statistic = serializers.ChoiceField(
+        source="rule.statistic",
+        choices=[(s.value, s.label) for s in (RuleStatistic.AVERAGE, RuleStatistic.LONGEST)],
+        help_text="目标口径：average 平均、longest 最长。",
+    )
+    limit = serializers.IntegerField(source="rule.limit", help_text="目标工作日数：实测值不超过它为达到。")
+    total = serializers.IntegerField(help_text="适用件数。")
+    value = serializers.DecimalField(
+        max_digits=8, decimal_places=1, allow_null=True, source="shown_value", help_text="实测平均（保留一位小数）或最长工作日。"
+    )
+    met = serializers.BooleanField(allow_null=True, help_text="是否达到；无适用记录为 null。")
+    verdict = serializers.CharField(
+        help_text="页面与 Excel 所示的结论，如“平均 12.3 个工作日 ≤ 15 √ 达到”“最长 58 个工作日 > 55 ✗ 未达到”；无适用记录为“无此类记录”。"
+    )
+    source = serializers.CharField(source="rule.source", help_text="出处。")
+
+
 class ChildLevelSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="下级区域代码。")
     name = serializers.CharField(help_text="下级区域名称。")
     level = LevelSerializer(help_text="全部用户类别合计。")
-
-
-class TargetResultSerializer(serializers.Serializer):
-    applies_to = serializers.CharField(source="rule.applies_label", help_text="适用记录。")
-    target = serializers.CharField(source="rule.describe", help_text="平均或最长时限目标。")
-    total = serializers.IntegerField(help_text="适用件数。")
-    value = serializers.DecimalField(max_digits=8, decimal_places=1, allow_null=True, help_text="实测平均或最长工作日。")
-    met = serializers.BooleanField(allow_null=True, help_text="是否达到；无适用记录为 null。")
-    source = serializers.CharField(source="rule.source", help_text="出处。")
+    targets = TargetResultSerializer(many=True, help_text="该下级区域自己的实测值对平均、最长时限目标的达成情况，顺序同上级的 targets。")
 
 
 class DistributionSerializer(serializers.Serializer):
@@ -408,12 +421,24 @@ class DistributionSerializer(serializers.Serializer):
     limits = serializers.ListField(child=serializers.IntegerField(), help_text="适用于该类别的全过程时限。")
 
 
-class TrendPointSerializer(serializers.Serializer):
-    period = serializers.CharField(source="period.code", help_text="报告期代码。")
+class TrendFiguresSerializer(serializers.Serializer):
     count = serializers.IntegerField(help_text="申请件数。")
     elapsed = SpreadSerializer(help_text="全过程。")
     total = SpreadSerializer(help_text="各环节合计。")
     zero_percent = serializers.DecimalField(max_digits=5, decimal_places=1, allow_null=True, help_text="零投资占比（%）。")
+
+
+class ClassTrendPointSerializer(TrendFiguresSerializer):
+    customer_class = serializers.ChoiceField(choices=CustomerClass.choices, help_text="用户类别。")
+
+
+class TrendPointSerializer(TrendFiguresSerializer):
+    """一个报告期：全部用户类别合计（classes 之外的字段），及 classes 中的各用户类别。"""
+
+    period = serializers.CharField(source="period.code", help_text="报告期代码。")
+    classes = ClassTrendPointSerializer(
+        many=True, source="class_points", help_text="按用户类别（该期有记录的类别）；外层的件数、全过程等为全部类别合计。"
+    )
 
 
 class ServiceLevelsSerializer(serializers.Serializer):
@@ -425,7 +450,7 @@ class ServiceLevelsSerializer(serializers.Serializer):
     children = serializers.SerializerMethodField(help_text="下级区域（市的各县、省的各市）；县为空。")
     targets = TargetResultSerializer(many=True, help_text="平均、最长时限目标的达成情况。")
     distributions = serializers.SerializerMethodField(help_text="按用户类别的全过程用时分布。")
-    trend = serializers.SerializerMethodField(help_text="本方案各报告期（全部用户类别合计）。")
+    trend = TrendPointSerializer(many=True, help_text="本方案各报告期，由早到晚：全部用户类别合计，及 classes 中的各用户类别。")
 
     @extend_schema_field(ClassLevelSerializer(many=True))
     def get_classes(self, levels):
@@ -433,7 +458,8 @@ class ServiceLevelsSerializer(serializers.Serializer):
 
     @extend_schema_field(ChildLevelSerializer(many=True))
     def get_children(self, levels):
-        return ChildLevelSerializer([{"code": r.code, "name": r.name, "level": level} for r, level, _c in levels.children], many=True).data
+        children = [{"code": r.code, "name": r.name, "level": level, "targets": targets} for r, level, _c, targets in levels.children]
+        return ChildLevelSerializer(children, many=True).data
 
     @extend_schema_field(DistributionSerializer(many=True))
     def get_distributions(self, levels):
@@ -441,7 +467,3 @@ class ServiceLevelsSerializer(serializers.Serializer):
             {"customer_class": c.value, "counts": [n for _days, n in h.buckets], "limits": [limit for limit, _rules in h.limits]}
             for c, h in levels.histograms.items()
         ]
-
-    @extend_schema_field(TrendPointSerializer(many=True))
-    def get_trend(self, levels):
-        return TrendPointSerializer([everyone for _period, _classes, everyone in levels.trend], many=True).data

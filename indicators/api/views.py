@@ -443,7 +443,8 @@ LIMITS_QUERY = OpenApiParameter(
     tags=[TAG_PERIODS],
     summary="某区域本期用电报装服务水平",
     description="按报装记录测算：各用户类别的申请件数，各环节、各环节合计和全过程的平均、最长工作日，方案各项时限的达标率，"
-    "零投资占比；平均、最长时限目标是否达到；全过程用时分布；下级区域（市的各县、省的各市）；本方案各报告期的趋势。"
+    "零投资占比；平均、最长时限目标是否达到；全过程用时分布；下级区域（市的各县、省的各市）及各自的平均、最长时限目标是否达到；"
+    "本方案各报告期的趋势（全部用户类别合计及各用户类别）。"
     "只计您可查看的记录。",
     parameters=[PERIOD_CODE, PROGRAM_QUERY, REGION_CODE, LIMITS_QUERY],
     responses={200: ServiceLevelsSerializer},

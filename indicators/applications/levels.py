@@ -2,13 +2,14 @@
 class — how many, the average and longest working days of each stage, of all stages together and
 of the whole process, the share within each of the program's limits, the zero-investment share —
 for the region and each of its children, with the program's average and longest targets met or
-missed, a distribution of the whole process's days, and the same figures across the program's
-periods.
+missed (the region's and each child's), a distribution of the whole process's days, and the same
+figures across the program's periods, per class and for all classes.
 
 Every figure is aggregated in the database, in a fixed number of queries whatever the number of
 counties and records (``service_levels``: five). The region and its children come from one query
 grouped by child and class: counts, sums and maxima add up exactly, so the region's own figures
-are the children's combined in Python rather than a second scan.
+are the children's combined in Python rather than a second scan, and each child's targets are read
+from its own sums and maxima in that same query.
 """
 
 import operator
@@ -21,6 +22,7 @@ from django.db.models.functions import Least, Substr
 
 from accounts.models import Region, RegionLevel
 from accounts.scoping import Action
+from utilities.formatting import percent, percent_text
 
 from ..models import DAY_MEASURES, Application, ApplicationRule, CustomerClass, Period, RuleMeasure, RuleStatistic, Stage
 from ..programs import ProgramNotFound, programs_covering
@@ -36,10 +38,6 @@ ONE_PLACE = Decimal("0.1")
 
 def _rounded(value):
     return value.quantize(ONE_PLACE, rounding=ROUND_HALF_UP)
-
-
-def _percent(part, whole):
-    return _rounded(Decimal(100 * part) / whole) if whole else None
 
 
 @dataclass
@@ -61,6 +59,32 @@ class Spread:
         return _rounded(Decimal(self.days) / self.count) if self.count else None
 
 
+@dataclass(frozen=True)
+class Target(TargetResult):
+    """A target's result as the page, the workbook and the API all show it (``met`` stays
+    ``TargetResult``'s one comparison)."""
+
+    @property
+    def shown_value(self):
+        """The measured value as shown: an average to one place (half up), the longest as is."""
+        if self.value is None or self.rule.statistic == RuleStatistic.LONGEST:
+            return self.value
+        return _rounded(self.value)
+
+    @property
+    def met_word(self):
+        # a mark and a word, never colour alone (WCAG 1.4.1)
+        return "—" if self.met is None else ("√ 达到" if self.met else "✗ 未达到")
+
+    @property
+    def verdict(self):
+        """“平均 12.3 个工作日 ≤ 15 √ 达到”, “最长 58 个工作日 > 55 ✗ 未达到”; “无此类记录” without records."""
+        if self.met is None:
+            return "无此类记录"
+        sign = "≤" if self.met else ">"
+        return f"{self.rule.get_statistic_display()} {self.shown_value} 个工作日 {sign} {self.rule.limit} {self.met_word}"
+
+
 @dataclass
 class Share:
     """One of the program's limits on every application: how many it covers, how many meet it."""
@@ -71,11 +95,27 @@ class Share:
 
     @property
     def percent(self):
-        return _percent(self.met, self.covered)
+        return percent(self.met, self.covered)
+
+    @property
+    def percent_text(self):
+        return percent_text(self.met, self.covered)
+
+
+class _ZeroInvestment:
+    """The zero-investment share of a population with ``count`` and ``zero_investment``."""
+
+    @property
+    def zero_percent(self):
+        return percent(self.zero_investment, self.count)
+
+    @property
+    def zero_percent_text(self):
+        return percent_text(self.zero_investment, self.count)
 
 
 @dataclass
-class Level:
+class Level(_ZeroInvestment):
     """The measured figures of one population (a region or child, all classes or one)."""
 
     count: int = 0
@@ -86,10 +126,6 @@ class Level:
     covered: dict = field(default_factory=dict)  # rule pk → applications the rule applies to
     shares: dict = field(default_factory=dict)  # rule pk → Share, for the limits on every application
     measured: dict = field(default_factory=dict)  # rule pk → sum (average targets) or longest (longest targets)
-
-    @property
-    def zero_percent(self):
-        return _percent(self.zero_investment, self.count)
 
     def add_row(self, row, rules):
         self.count += row["n"]
@@ -112,7 +148,7 @@ class Level:
                 self.measured[rule.pk] = value if kept is None else combine(kept, value)
 
     def target_results(self, rules):
-        """The average and longest targets met or missed, as ``evaluation.targets`` words them."""
+        """The average and longest targets met or missed ([Target]), measured as ``evaluation.targets`` does."""
         results = []
         for rule in rules:
             if rule.statistic == RuleStatistic.EACH:
@@ -120,7 +156,7 @@ class Level:
             covered, value = self.covered.get(rule.pk, 0), self.measured.get(rule.pk)
             if covered and rule.statistic == RuleStatistic.AVERAGE:
                 value = Decimal(value) / covered
-            results.append(TargetResult(rule, covered, 0, Decimal(value) if covered else None))
+            results.append(Target(rule, covered, 0, Decimal(value) if covered else None))
         return results
 
     def shares_list(self):
@@ -129,10 +165,13 @@ class Level:
 
 
 @dataclass
-class TrendPoint:
-    """One period's figures of the trend: the number, the whole process, all stages, zero investment."""
+class TrendPoint(_ZeroInvestment):
+    """One period's figures of the trend: the number, the whole process, all stages, zero investment;
+    of one class, or of all classes (``customer_class`` None) with each class's own in ``classes``."""
 
     period: Period
+    customer_class: CustomerClass | None = None
+    classes: dict = field(default_factory=dict)  # CustomerClass → TrendPoint; all classes' point only
     count: int = 0
     elapsed: Spread = field(default_factory=Spread)
     total: Spread = field(default_factory=Spread)
@@ -145,8 +184,13 @@ class TrendPoint:
         self.zero_investment += row["zero"]
 
     @property
-    def zero_percent(self):
-        return _percent(self.zero_investment, self.count)
+    def class_points(self):
+        return [self.classes[c] for c in CustomerClass if c in self.classes]
+
+    @property
+    def rows(self):
+        """[(label, point)]: each class's, then all classes' as 合计 — the trend table's rows of a period."""
+        return [(p.customer_class.label, p) for p in self.class_points] + [("合计", self)]
 
 
 @dataclass(frozen=True)
@@ -170,10 +214,10 @@ class ServiceLevels:
     rules: list
     overall: Level
     by_class: dict  # CustomerClass → Level (classes with records)
-    children: list  # [(Region, Level, {CustomerClass: Level})]; empty for a county
-    targets: list  # [TargetResult] of the region
+    children: list  # [(Region, Level, {CustomerClass: Level}, [Target])]; empty for a county
+    targets: list  # [Target] of the region; each child's are in the same order
     histograms: dict  # CustomerClass → Histogram
-    trend: list  # [(Period, {CustomerClass: TrendPoint}, TrendPoint of all classes)]
+    trend: list  # [TrendPoint of all classes], one per period, oldest first
 
     @property
     def classes(self):
@@ -237,7 +281,8 @@ def service_levels(*, user, region, period, program=None):
     children = []
     if region.level != RegionLevel.COUNTY:
         for child in Region.objects.restrict(user, Action.VIEW).filter(parent=region).order_by("code"):
-            children.append((child, by_child.get(child.path, Level()), dict(by_child_class.get(child.path, {}))))
+            level = by_child.get(child.path, Level())
+            children.append((child, level, dict(by_child_class.get(child.path, {})), level.target_results(rules)))
     return ServiceLevels(
         region=region,
         period=period,
@@ -296,10 +341,25 @@ def _trend(user, region, period):
         points[pk][CustomerClass(row["customer_class"])] = row
     trend = []
     for pk in sorted(points, key=lambda pk: periods[pk].ends):
-        by_class, everyone = {}, TrendPoint(periods[pk])
+        everyone = TrendPoint(periods[pk])
         for customer_class, row in points[pk].items():
-            point = by_class[customer_class] = TrendPoint(periods[pk])
+            point = everyone.classes[customer_class] = TrendPoint(periods[pk], customer_class)
             for into in (point, everyone):
                 into.add(row)
-        trend.append((periods[pk], by_class, everyone))
+        trend.append(everyone)
     return trend
+
+
+def elapsed_aggregates():
+    """The aggregates behind the whole process's working days (全过程, ``Level.elapsed``), for a
+    caller grouping the records its own way (the scorecard) that must measure the same time: the
+    same field, nothing excluded; read a row back with ``elapsed_spread``."""
+    return {"n": Count("pk"), **_spread_aggregates("elapsed", "days_elapsed")}
+
+
+def elapsed_spread(row):
+    """The Spread of a row annotated with ``elapsed_aggregates``: its ``average`` rounds as the
+    service levels' figure does."""
+    spread = Spread()
+    spread.add(row["n"], row["s_elapsed"], row["m_elapsed"])
+    return spread

@@ -1,11 +1,12 @@
 """The measured service levels (``levels.service_levels``) as an .xlsx workbook in the house style
 (utilities.excel): one sheet per table of the page — classes and stages, limits, targets, child
-regions, trend. Figures are written as numbers (working days to one place, shares in per cent), an
-empty cell where there is nothing to measure."""
+regions (with each child's average and longest targets met or missed), trend per class. Figures are
+written as numbers (working days to one place, shares in per cent), an empty cell where there is
+nothing to measure."""
 
 from utilities.excel import HEADER_FILL, frame, head, print_setup, put_row, save, set_widths, sheet
 
-from ..models import CustomerClass, Stage
+from ..models import Stage
 
 FIRST_ROW = 3  # below the title and the period line that ``head`` writes
 
@@ -41,10 +42,6 @@ CLASS_HEADER = [
 ]
 
 
-def _met(target):
-    return "—" if target.met is None else ("达到" if target.met else "未达到")
-
-
 def service_levels_workbook(levels):
     """The workbook's bytes."""
     region, period, program = levels.region, levels.period, levels.program
@@ -76,22 +73,33 @@ def service_levels_workbook(levels):
     )
 
     ws = workbook.create_sheet("时限目标")
-    rows = [[t.rule.applies_label, t.rule.describe(), t.total, t.value, _met(t), t.rule.source] for t in levels.targets]
+    rows = [[t.rule.applies_label, t.rule.describe(), t.total, t.shown_value, t.met_word, t.rule.source] for t in levels.targets]
     _table(ws, "平均、最长时限目标", subtitle, ["适用记录", "目标", "件数", "实测（工作日）", "结果", "出处"], rows, [28, 30, 8, 12, 8, 30])
 
     ws = workbook.create_sheet("下级区域")
     rows = [
-        [child.name, level.count, *_spread(level.elapsed), *_spread(level.total), level.zero_percent]
-        for child, level, _classes in levels.children
+        [
+            child.name,
+            level.count,
+            *_spread(level.elapsed),
+            *_spread(level.total),
+            level.zero_percent,
+            *(value for t in targets for value in (t.shown_value, t.met_word)),
+        ]
+        for child, level, _classes, targets in levels.children
     ]
     header = ["区域", "件数", "全过程平均", "全过程最长", "各环节合计平均", "各环节合计最长", "零投资占比（%）"]
-    _table(ws, "下级区域服务水平", subtitle, header, rows, [16, 8, 10, 10, 12, 12, 12])
+    for t in levels.targets:
+        target = f"{t.rule.applies_label} {t.rule.describe()}"
+        header += [f"{target}：实测（工作日）", f"{target}：结果"]
+    _table(ws, "下级区域服务水平", subtitle, header, rows, [16, 8, 10, 10, 12, 12, 12] + [24, 10] * len(levels.targets))
 
     ws = workbook.create_sheet("趋势")
-    rows = []
-    for trend_period, by_class, everyone in levels.trend:
-        points = [(c.label, by_class[c]) for c in CustomerClass if c in by_class] + [("合计", everyone)]
-        rows += [[trend_period.label, label, p.count, *_spread(p.elapsed), *_spread(p.total), p.zero_percent] for label, p in points]
+    rows = [
+        [p.period.label, label, p.count, *_spread(p.elapsed), *_spread(p.total), p.zero_percent]
+        for everyone in levels.trend
+        for label, p in everyone.rows
+    ]
     header = ["报告期", "用户类别", "件数", "全过程平均", "全过程最长", "各环节合计平均", "各环节合计最长", "零投资占比（%）"]
     _table(ws, "各报告期服务水平", subtitle, header, rows, [14, 12, 8, 10, 10, 12, 12, 12])
     return save(workbook)

@@ -1,27 +1,25 @@
-"""``{% program_offers sheet %}``: on a sheet, the √ other programs offer for it (one click to take
-them) and, on the offering program's sheet, how many of its √ wait to be taken elsewhere (issue 13 §2)."""
+"""``{% program_offers sheet running %}``: on a sheet, the √ other programs offer for it (one click to
+take them) and, on the offering program's sheet, how many of its √ wait to be taken elsewhere (issue
+13 §2). ``running``: the half-year's periods of the programs covering the region
+(``programs.periods_beside``)."""
 
 from django import template
 
 from ..mapping import offers, short_name
-from ..models import Period
-from ..programs import programs_covering
 
 register = template.Library()
 
 
 @register.inclusion_tag("indicators/program_offers.html", takes_context=True)
-def program_offers(context, sheet):
+def program_offers(context, sheet, running):
     region, period = sheet.region, sheet.period
-    others = (
-        Period.objects.filter(code=period.code, program__in=programs_covering(region))
-        .exclude(pk=period.pk)
-        .select_related("indicator_set__region")
-    )
+    others = [p for p in running if p.pk != period.pk]
     return {
         "request": context.get("request"),
         "csrf_token": context.get("csrf_token"),
         "sheet": sheet,
-        "offers": offers(region=region, period=period),
-        "elsewhere": [(short_name(other.indicator_set), n) for other in others if (n := len(offers(region=region, period=other)))],
+        "offers": offers(region=region, period=period, running=running),
+        "elsewhere": [
+            (short_name(other.indicator_set), n) for other in others if (n := len(offers(region=region, period=other, running=running)))
+        ],
     }

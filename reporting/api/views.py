@@ -19,7 +19,7 @@ from accounts.scoping import Action
 from indicators.selectors import period_get
 from reporting import services
 from reporting.models import Benefit, Reliability, ReportJob, ReportSnapshot
-from reporting.scorecard_inputs import scorecard_rows
+from reporting.scorecard_inputs import scorecard_get
 from reporting.tables import BENEFIT_CATEGORIES, BENEFIT_MEASURES
 
 from .filtersets import BenefitFilterSet, ReportJobFilterSet, ReportSnapshotFilterSet
@@ -256,20 +256,37 @@ class ScorecardRowSerializer(serializers.Serializer):
     score_change = serializers.DecimalField(max_digits=5, decimal_places=1, allow_null=True, help_text="总分比上期的变化")
 
 
+class AreaScoreSerializer(serializers.Serializer):
+    region = serializers.CharField(source="region.code", help_text="地市或省的行政区划代码")
+    name = serializers.CharField(source="region.name", help_text="地市或省名")
+    level = serializers.CharField(source="region.level", help_text="city 或 province")
+    current = ScoreSerializer(
+        help_text="本期各项数值与得分：所辖各县报装记录合计计算；SAIDI/SAIFI 为本级填报数，未填报时为所辖各县的简单平均"
+    )
+    previous = ScoreSerializer(allow_null=True, help_text="上一报告期的数值与得分；无上期时为 null")
+    province_rank = serializers.IntegerField(allow_null=True, help_text="地市在全省内的名次（省级区域时才有；省本身为 null）")
+    province_movement = serializers.IntegerField(allow_null=True, help_text="全省名次比上期上升（正）或下降（负）的位数")
+    score_change = serializers.DecimalField(max_digits=5, decimal_places=1, allow_null=True, help_text="总分比上期的变化")
+
+
 class ScorecardSerializer(serializers.Serializer):
     region = serializers.CharField(source="region.code", help_text="排名范围（省或地市）的行政区划代码")
     period = serializers.CharField(source="period.code", help_text="报告期代码")
     previous_period = serializers.CharField(
         source="previous.code", allow_null=True, default=None, help_text="用于比较的上一报告期；无则为 null"
     )
-    rows = ScorecardRowSerializer(many=True, help_text="各县，按总分从高到低")
+    rows = ScorecardRowSerializer(source="counties", many=True, help_text="各县，按总分从高到低")
+    cities = AreaScoreSerializer(many=True, help_text="各地市（地市级区域时为其本身，不排名），按总分从高到低")
+    province = AreaScoreSerializer(allow_null=True, help_text="全省（省级区域时才有，否则为 null）")
 
 
 @extend_schema(
     tags=[TAG_SCORECARD],
     summary="某省或地市各县的获得电力评分",
     description="按世界银行“获得电力”方法改编（docs/scorecard.md）：办电环节、办电时间、办电成本、供电可靠性各按与前沿的距离计 0–100 分，"
-    "总分为有数据各项的平均；各县在地市内（省级区域时也在全省）排名，并与上一报告期比较。只计您可查看的记录。",
+    "总分为有数据各项的平均；各县在地市内（省级区域时也在全省）排名，并与上一报告期比较。只计您可查看的记录。"
+    "`rows` 为各县；`cities`（各地市，省级区域时在全省内排名）和 `province`（全省）按所辖各县的记录合计计算，"
+    "供电可靠性用本级填报的数字，未填报时用所辖各县数字的简单平均。",
     parameters=[
         PERIOD_CODE,
         region_code("province"),
@@ -286,5 +303,5 @@ class ScorecardView(generics.GenericAPIView):
         if not request.user.has_perm("reporting.view_scorecard", region):
             raise PermissionDenied(SCORECARD_READERS)
         period = period_get(code=code, program=request.query_params.get("program"))
-        rows, previous = scorecard_rows(user=request.user, region=region, period=period)
-        return Response(ScorecardSerializer({"region": region, "period": period, "previous": previous, "rows": rows}).data)
+        card = scorecard_get(user=request.user, region=region, period=period)
+        return Response(ScorecardSerializer(card).data)

@@ -684,7 +684,7 @@ def test_the_county_sheet_shows_what_the_records_say_and_warns(ticked, people, c
     # 14, 22, 24 and 34 are open too while their records all comply
     assert page.count("records-conflict") == 6 and page.count("⚠ 记录全部符合，但尚未打√") == 5
     region = Region.objects.get(code=JINJIANG)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(5):
         data = sheet(region=region, period=period)
     rows = {r.indicator.number: r for r in data.rows}
     assert rows[6].records_conflict == "已打√，但记录显示 1 件不符合"

@@ -63,8 +63,8 @@ def test_a_county_measured_by_class_and_stage_as_computed_by_hand(people, yuzhon
     assert levels.children == [] and levels.targets == []
     assert levels.histograms[RES].buckets == [(0, 0), (1, 0), (2, 0), (3, 2), (4, 0), (5, 0), (6, 1)]
     assert [limit for limit, _rules in levels.histograms[RES].limits] == [5]
-    [(trend_period, by_class, everyone)] = levels.trend
-    assert trend_period.code == "2024S1" and everyone.count == 7 and by_class[LOW].elapsed.longest == 9
+    [everyone] = levels.trend
+    assert everyone.period.code == "2024S1" and everyone.count == 7 and everyone.classes[LOW].elapsed.longest == 9
 
 
 def test_a_program_s_average_target_met_with_its_measured_value(people, yuzhong, period):
@@ -82,12 +82,12 @@ def test_a_city_and_its_counties_in_the_same_grouped_query(people, yuzhong, peri
     levels = service_levels(user=people["chongqing"], region=city, period=period)
     children = {
         child.code: (level.count, level.elapsed.longest, classes.get(HIGH) and classes[HIGH].count)
-        for child, level, classes in levels.children
+        for child, level, classes, _targets in levels.children
     }
     assert children["500103"] == children["500104"] == (7, 22, 1) and children["500101"] == (0, None, None)
     assert levels.overall.count == 14 and levels.overall.elapsed.average == D("7.3")
     province = service_levels(user=people["chongqing"], region=Region.objects.get(code="500000"), period=period)
-    assert {child.code: level.count for child, level, _classes in province.children}["500100"] == 14
+    assert {child.code: level.count for child, level, _classes, _targets in province.children}["500100"] == 14
 
 
 @pytest.mark.parametrize("region_code", ["500000", "500100"])
@@ -122,7 +122,8 @@ def test_the_page_shows_tables_distribution_with_limits_and_trend(client, people
     assert 'id="record-count">7<' in html and 'id="class-residential"' in html and 'id="class-all"' in html
     assert "2 / 3" in html and "66.7%" in html  # 指标 6: 居民 ≤ 5
     assert 'aria-label="居民全过程用时分布"' in html and "≤5" in html and "6 个工作日：1 件" in html
-    assert "2024年上半年" in html and "平均 7.3 · 最长 22 个工作日 · 7 件" in html
+    trend = html[html.index('id="trend-table"') :]
+    assert "2024年上半年" in trend and '<th scope="row">合计</th><td class="num">7</td>' in trend and ">7.3<" in trend
     chongqing = client.get(PAGE.format(YUZHONG), {"limits": "chongqing-2021"}).content.decode()
     assert "√ 达到" in chongqing and "平均 22.0 个工作日（1 件）" in chongqing
     city = client.get(PAGE.format("500100")).content.decode()
@@ -162,9 +163,10 @@ def test_the_workbook_reads_back_cell_by_cell(client, people, yuzhong, period):
         [r[2] for r in limits].index("各环节合计办理时间 ≤ 3 个工作日")
     ][:6]
     [target] = workbook["时限目标"].iter_rows(min_row=4, values_only=True)
-    assert target[2:5] == (2, 22, "达到")
+    assert target[2:5] == (2, 22, "√ 达到")
     children = {r[0]: r for r in workbook["下级区域"].iter_rows(min_row=4, values_only=True)}
     assert children["渝中区"][1:4] == (7, 7.3, 22) and children["万州区"][1:4] == (0, None, None)
+    assert children["渝中区"][-2:] == (22, "√ 达到") and children["万州区"][-2:] == (None, "—")  # 10千伏城镇 平均 ≤ 30
     trend = list(workbook["趋势"].iter_rows(min_row=4, values_only=True))
     assert trend[-1][:5] == ("2024年上半年", "合计", 14, 7.3, 22)
 

@@ -1,5 +1,7 @@
-"""The Getting-Electricity scorecard (issue 14 §4): scores against hand numbers, ranks and movement,
-the reliability figures' bad input and scope, the workbook read back, the API, the query count."""
+"""The Getting-Electricity scorecard (issue 14 §4): scores against hand numbers (counties, cities
+pooled from their counties, the province), ranks and movement, the time measured as the service
+levels measure it, the reliability figures' bad input and scope, the workbook read back, the API,
+the query count."""
 
 import io
 from decimal import Decimal
@@ -12,11 +14,12 @@ from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
 from accounts.models import Region
+from indicators.applications.levels import service_levels
 from indicators.models import Application, ApplicationBatch
 from indicators.services import period_open
 from reporting import reliability, scorecard
 from reporting.models import Reliability
-from reporting.scorecard_inputs import scorecard_rows
+from reporting.scorecard_inputs import scorecard_get
 from tests.helpers import V1
 from utilities.models import Job
 
@@ -98,9 +101,9 @@ def test_distance_to_frontier_is_clipped_and_works_both_ways():
 
 
 def test_scores_of_three_counties_as_computed_by_hand(people, three_counties):
-    rows, previous = scorecard_rows(user=people["province"], region=Region.objects.get(code=SICHUAN), period=three_counties)
-    assert previous.code == "2021S1"
-    by_code = {row.region.code: row for row in rows}
+    card = scorecard_get(user=people["province"], region=Region.objects.get(code=SICHUAN), period=three_counties)
+    assert card.previous.code == "2021S1"
+    by_code = {row.region.code: row for row in card.counties}
     jinjiang = by_code[JINJIANG].current
     assert (jinjiang.procedures, jinjiang.time, jinjiang.zero_percent, jinjiang.investment) == (D("3.0"), D("5.0"), D("50.0"), D("500.0"))
     # 100×(9−3)/7 = 85.7; 100×(55−5)/52 = 96.2; 50; SAIDI 100×10.8/12 = 90, SAIFI 95 → 92.5
@@ -116,7 +119,7 @@ def test_scores_of_three_counties_as_computed_by_hand(people, three_counties):
 
 
 def test_ranked_within_city_and_province_with_movement(people, three_counties):
-    rows, _previous = scorecard_rows(user=people["province"], region=Region.objects.get(code=SICHUAN), period=three_counties)
+    rows = scorecard_get(user=people["province"], region=Region.objects.get(code=SICHUAN), period=three_counties).counties
     assert [r.region.code for r in rows[:3]] == [QINGYANG, JINJIANG, ZILIUJING]
     by_code = {row.region.code: row for row in rows}
     ranks = {code: (by_code[code].province_rank, by_code[code].city_rank) for code in (QINGYANG, JINJIANG, ZILIUJING)}
@@ -146,7 +149,7 @@ def test_bad_figures_are_named_by_row_and_field_and_nothing_is_stored(people, pe
     assert caught.value.messages == [
         "第 3 行：户均停电时间（SAIDI）不能为负数（填了 -1）。",
         "第 3 行：户均停电次数（SAIFI）“abc”不是数字。",
-        "第 4 行：行政区划代码“510302”不是您管辖范围内的县级区域。",
+        "第 4 行：行政区划代码“510302”不是您管辖范围内的县、地市或省级区域。",
         "第 5 行：数据来源未填写（如“供电可靠性中心 2022 年上半年统计”）。",
     ]
     assert not Reliability.objects.exists()
@@ -183,7 +186,11 @@ def test_the_page_ranks_a_city_s_counties_and_a_county_may_not_see_it(client, pe
     page = client.get(f"/reporting/scorecard/?period=2022S1&region={CHENGDU}").content.decode()
     assert "成都市获得电力评分" in page and "青羊区" in page and "自流井区" not in page
     assert "排名（全省）" not in page and "↓1" in page  # 锦江 lost its first place in 成都
+    assert "<h2>全市</h2>" in page and '<th scope="row">成都市</th>' in page and "86.7" in page
     assert client.get(f"/reporting/scorecard/?period=2022S1&region={SICHUAN}").status_code == 403  # the province is not the city's to rank
+    client.force_login(people["province"])
+    page = client.get(f"/reporting/scorecard/?period=2022S1&region={SICHUAN}").content.decode()
+    assert "<h2>全省与各地市</h2>" in page and '<th scope="row">四川省</th>' in page and "64.2" in page
     client.force_login(people["county"])
     assert client.get(f"/reporting/scorecard/?period=2022S1&region={CHENGDU}").status_code in (403, 404)
 
@@ -199,6 +206,15 @@ def test_the_workbook_reads_back(client, people, three_counties):
     jinjiang = dict(zip(header, rows["锦江区"]))
     assert (jinjiang["排名（全省）"], jinjiang["名次变化"], jinjiang["总分"], jinjiang["上期总分"]) == (2, "↓1", 81.1, 100.0)
     assert (jinjiang["平均办电时间（工作日）"], jinjiang["SAIDI（小时/户）"], jinjiang["报装数"]) == (5.0, 1.2, 2)
+    areas = load_workbook(io.BytesIO(response.content))["地市与全省"]
+    assert [c.value for c in areas[2]] == list(scorecard.HEADERS)
+    lines = [dict(zip(header, r)) for r in areas.iter_rows(min_row=3, values_only=True)]
+    assert [(line["地市"], line["县"], line["总分"]) for line in lines[:3]] == [
+        ("四川省", "全省", 64.2),
+        ("成都市", "全市", 86.7),
+        ("自贡市", "全市", 12.5),
+    ]
+    assert (lines[1]["排名（全省）"], lines[1]["名次变化"], lines[1]["分数变化"]) == (1, "持平", 36.7)
 
 
 def test_the_api_gives_the_scorecard_and_the_schema_lists_it(client, people, three_counties):
@@ -208,9 +224,19 @@ def test_the_api_gives_the_scorecard_and_the_schema_lists_it(client, people, thr
     first = body["rows"][0]
     assert (first["region"], first["province_rank"], first["province_movement"], first["current"]["overall"]) == (QINGYANG, 1, 1, "100.0")
     assert first["current"]["scores"]["reliability"] is None
+    chengdu, province = body["cities"][0], body["province"]
+    assert (chengdu["region"], chengdu["level"], chengdu["province_rank"], chengdu["current"]["overall"]) == (CHENGDU, "city", 1, "86.7")
+    assert (province["region"], province["level"], province["province_rank"], province["current"]["time"]) == (
+        SICHUAN,
+        "province",
+        None,
+        "18.3",
+    )
     client.force_login(people["city"])
     assert client.get(f"{V1}/periods/2022S1/regions/{SICHUAN}/scorecard/").status_code == 404
-    assert {r["region"] for r in client.get(f"{V1}/periods/2022S1/regions/{CHENGDU}/scorecard/").json()["rows"]} >= {JINJIANG}
+    city = client.get(f"{V1}/periods/2022S1/regions/{CHENGDU}/scorecard/").json()
+    assert {r["region"] for r in city["rows"]} >= {JINJIANG}
+    assert ([c["region"] for c in city["cities"]], city["cities"][0]["province_rank"], city["province"]) == ([CHENGDU], None, None)
     client.force_login(people["county"])
     assert client.get(f"{V1}/periods/2022S1/regions/{CHENGDU}/scorecard/").status_code in (403, 404)
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
@@ -224,11 +250,74 @@ def test_a_fixed_number_of_queries_for_2_or_20_counties(people, periods):
     for county in counties[:2]:
         records(county.code, period, [(2, 3, 0)])
     with CaptureQueriesContext(connection) as small:
-        scorecard_rows(user=people["province"], region=province, period=period)
+        scorecard_get(user=people["province"], region=province, period=period)
     for county in counties[2:]:
         records(county.code, period, [(3, 5, 10)])
     figures(people["province"], period, *[(c.code, "1", "1", "中心") for c in counties])
     with CaptureQueriesContext(connection) as large:
-        rows, _previous = scorecard_rows(user=people["province"], region=province, period=period)
+        card = scorecard_get(user=people["province"], region=province, period=period)
     assert len(small.captured_queries) == len(large.captured_queries) == 4
-    assert sum(1 for r in rows if r.current.applications) == 20
+    assert sum(1 for r in card.counties if r.current.applications) == 20
+    assert card.province.current.applications == 20
+
+
+def test_a_city_and_the_whole_province_take_the_same_queries(people, three_counties, django_assert_max_num_queries):
+    """成都 (3 counties with records among its 22) and 四川 (its 21 cities, 183 counties)."""
+    for code in (CHENGDU, SICHUAN):
+        region = Region.objects.get(code=code)
+        with django_assert_max_num_queries(4):
+            card = scorecard_get(user=people["province"], region=region, period=three_counties)
+        assert card.cities and card.counties
+
+
+# --- cities and the province, pooled from their counties -----------------------------------------
+
+
+def test_a_city_is_scored_on_its_counties_records_pooled(people, three_counties):
+    """成都 = 锦江 + 青羊: 3 records, stages 2+4+2 = 8, days 3+7+3 = 13, 2 of 3 zero investment,
+    1000 元; reliability the counties' mean, then 成都's own figures once entered."""
+    sichuan = Region.objects.get(code=SICHUAN)
+    card = scorecard_get(user=people["province"], region=sichuan, period=three_counties)
+    chengdu, zigong = card.cities[0], card.cities[1]
+    assert (chengdu.region.code, zigong.region.code) == (CHENGDU, "510300")
+    now = chengdu.current
+    # 8/3 = 2.7; 13/3 = 4.3; 200/3 = 66.7 %; 1000/3 = 333.3 元
+    assert (now.applications, now.procedures, now.time, now.zero_percent, now.investment) == (3, D("2.7"), D("4.3"), D("66.7"), D("333.3"))
+    # 100×(9−2.7)/7 = 90.0; 100×(55−4.3)/52 = 97.5; 66.7; only 锦江 has figures (1.2, 0.6): 90, 95 → 92.5
+    assert (now.saidi, now.saifi) == (D("1.200"), D("0.600"))
+    assert now.scores == {"procedures": D("90.0"), "time": D("97.5"), "cost": D("66.7"), "reliability": D("92.5")}
+    assert now.overall == D("86.7")  # 346.7 / 4 = 86.675
+    # before: 锦江 (2, 3, 0) + 青羊 (9, 55, 1): 5.5 → 50, 29 → 50, 50 % → 50
+    assert (chengdu.previous.overall, chengdu.score_change) == (D("50.0"), D("36.7"))
+    assert (chengdu.province_rank, chengdu.previous_province_rank, chengdu.province_movement, chengdu.city_rank) == (1, 1, 0, None)
+    assert (zigong.current.overall, zigong.province_rank, zigong.province_movement) == (D("12.5"), 2, None)  # 自流井 alone
+    assert all(c.province_rank is None for c in card.cities[2:])  # no records, no figures
+    # 四川: 4 records, stages 17 → 4.3 (4.25 half up), days 73 → 18.3, 2 of 4 zero, 6000 元 → 1500;
+    # SAIDI (1.2 + 13)/2 = 7.1, SAIFI (0.6 + 0)/2 = 0.3
+    province = card.province.current
+    assert (province.procedures, province.time, province.zero_percent, province.investment) == (D("4.3"), D("18.3"), D("50.0"), D("1500.0"))
+    assert (province.saidi, province.saifi) == (D("7.100"), D("0.300"))
+    # 100×4.7/7 = 67.1; 100×36.7/52 = 70.6; 50; SAIDI 100×4.9/12 = 40.8, SAIFI 97.5 → 69.2 (69.15)
+    assert province.scores == {"procedures": D("67.1"), "time": D("70.6"), "cost": D("50.0"), "reliability": D("69.2")}
+    assert (province.overall, card.province.score_change, card.province.province_rank) == (D("64.2"), D("14.2"), None)
+
+    figures(people["province"], three_counties, (QINGYANG, "3", "1.5", "可靠性中心"))
+    chengdu = scorecard_get(user=people["province"], region=sichuan, period=three_counties).cities[0].current
+    # the plain mean: SAIDI (1.2 + 3)/2 = 2.1 → 82.5, SAIFI (0.6 + 1.5)/2 = 1.05 → 91.3 (91.25) → 86.9
+    assert (chengdu.saidi, chengdu.saifi, chengdu.scores["reliability"]) == (D("2.100"), D("1.050"), D("86.9"))
+    assert chengdu.overall == D("85.3")  # 341.1 / 4 = 85.275
+    figures(people["city"], three_counties, (CHENGDU, "6", "6", "可靠性中心 成都市统计"))
+    card = scorecard_get(user=people["city"], region=Region.objects.get(code=CHENGDU), period=three_counties)
+    (chengdu,) = card.cities  # a city's page: the city itself, unranked
+    assert (chengdu.current.saidi, chengdu.current.scores["reliability"]) == (D(6), D("50.0"))  # its own figures, not the mean
+    assert chengdu.current.overall == D("76.1")  # 304.2 / 4 = 76.05
+    assert (chengdu.province_rank, chengdu.city_movement, card.province) == (None, None, None)
+
+
+def test_the_time_is_the_service_levels_whole_process(people, three_counties):
+    """The same field (全过程, days_elapsed; 各环节合计 days_total, 0 here, is not it), rounding and records."""
+    card = scorecard_get(user=people["province"], region=Region.objects.get(code=CHENGDU), period=three_counties)
+    rows = {row.region.code: row for row in [*card.cities, *card.counties]}
+    for code, time in ((CHENGDU, D("4.3")), (JINJIANG, D("5.0"))):
+        levels = service_levels(user=people["province"], region=Region.objects.get(code=code), period=three_counties)
+        assert rows[code].current.time == levels.overall.elapsed.average == time

@@ -5,10 +5,11 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Region, User
 from accounts.services import DEMO_PROVINCE, demo_users_create
+from indicators.applications.demo import DEMO_CITY, demo_applications_create, demo_counties, demo_record_periods
 from indicators.demo import demo_national_progress_create, demo_period_codes, demo_progress_create
 from ledger.demo import demo_company_ledger_create, demo_ledgers_create
 from portal.changes import changes_backfill
-from reporting.demo import demo_benefits_create, demo_reports_create
+from reporting.demo import demo_benefits_create, demo_reliability_create, demo_reports_create
 
 
 class Command(BaseCommand):
@@ -45,6 +46,7 @@ class Command(BaseCommand):
         if options["scale"] == "national":
             self._national(options)
         else:
+            self._records()
             written = demo_progress_create(province_code=DEMO_PROVINCE)
             self.stdout.write(f"演示填报数据：写入 {written} 条指标填报（已有数据时不重复生成）。")
             snapshots = demo_reports_create(province_code=DEMO_PROVINCE)
@@ -52,6 +54,19 @@ class Command(BaseCommand):
         # The demo's rows are bulk-inserted, not written through the services: give them their events.
         self.stdout.write(f"变更订阅：为演示数据补录 {changes_backfill()} 条事件。")
         self.stdout.write(f"用时 {time.perf_counter() - started:.1f} 秒。")
+
+    def _records(self):
+        """Application records and reliability figures, entered through the services as their users
+        would; the records before ``demo_progress_create`` confirms (locks) the past periods."""
+        counties, periods = demo_counties(), demo_record_periods()
+        written, locked = demo_applications_create(user=User.objects.get(username="demo_supply"), counties=counties, periods=periods)
+        self.stdout.write(
+            f"演示报装记录：{written} 条（{len(counties)} 个县×{len(periods)} 个报告期，已有记录的不重复上传）。"
+            + (f"另有 {locked} 份（县×报告期）因报告期已由省级确认锁定而未上传，请在新数据库上重建演示数据。" if locked else "")
+        )
+        regions = [*counties, Region.objects.get(code=DEMO_CITY)]
+        figures = demo_reliability_create(user=User.objects.get(username="demo_province"), regions=regions, periods=periods)
+        self.stdout.write(f"演示供电可靠性：{figures} 条（已有数据的不重复填报）。")
 
     def _national(self, options):
         if options["periods"] < 1:
