@@ -230,11 +230,12 @@ class Scorecard:
 
 
 HEADERS = (
+    # The region's name first: on a phone the first column stays in view while the table scrolls.
+    "区域",
+    "所属地市",
     "排名（地市内）",
     "排名（全省）",
     "名次变化",
-    "地市",
-    "县",
     "报装数",
     "平均办电环节（个）",
     "环节得分",
@@ -259,19 +260,16 @@ def movement_label(places):
     return f"↑{places}" if places > 0 else f"↓{-places}" if places < 0 else "持平"
 
 
-AREA_NAMES = {RegionLevel.CITY: "全市", RegionLevel.PROVINCE: "全省"}
-
-
 def row_cells(row, *, whole_province):
-    """One row of the table and the workbook, in HEADERS' order (numbers as numbers). A city's or the
-    province's row names itself under 地市 and “全市”/“全省” under 县."""
+    """One row of the table and the workbook, in HEADERS' order (numbers as numbers). A county's row
+    names its city beside it; a city's or the province's row has no city."""
     current, scores, region = row.current, row.current.scores, row.region
-    names = (region.parent.name, region.name) if region.level == RegionLevel.COUNTY else (region.name, AREA_NAMES[region.level])
     return [
+        region.name,
+        region.parent.name if region.level == RegionLevel.COUNTY else None,
         row.city_rank,
         row.province_rank if whole_province else None,
         movement_label(row.province_movement if whole_province else row.city_movement),
-        *names,
         current.applications,
         current.procedures,
         scores["procedures"],

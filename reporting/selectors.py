@@ -203,21 +203,27 @@ def completion_by_city(*, period, region):
 def completion_over_periods(*, region, program=None):
     """Per Period of ``program`` (a code; None: the national one) in order: the share of ``region``'s
     counties that completed every county indicator of the period's set, and the share of county ×
-    indicator cells done. Two queries.
+    indicator cells done. Three queries: the counties, the periods, and the done check-marks counted
+    per period and county (grouped once, not a correlated count per period and county, which on
+    PostgreSQL grew to 0.2 s over eight periods of a large province).
     """
     counties = counties_of(region=region)
     county_count = counties.count()
-    periods = (
+    periods = list(
         Period.objects.filter(program__code=program or Program.NATIONAL)
         .order_by("ends")
-        .annotate(
-            indicator_count=RowCount(Indicator.objects.filter(indicator_set=OuterRef("indicator_set"), level=IndicatorLevel.COUNTY)),
-            done_cells=RowCount(county_checkmarks().filter(DONE, period=OuterRef("pk"), region__in=counties)),
-            complete_count=RowCount(
-                counties.annotate(done_count=_done_count(OuterRef(OuterRef("pk")))).filter(done_count__gte=OuterRef("indicator_count"))
-            ),
-        )
+        .annotate(indicator_count=RowCount(Indicator.objects.filter(indicator_set=OuterRef("indicator_set"), level=IndicatorLevel.COUNTY)))
     )
+    done = defaultdict(list)  # period pk → each county's number of done county indicators (counties with any)
+    per_county = (
+        county_checkmarks()
+        .filter(DONE, period__in=periods, region__in=counties)
+        .values_list("period_id", "region_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for period_id, _region_id, n in per_county:
+        done[period_id].append(n)
     return [
         {
             "code": period.code,
@@ -226,8 +232,8 @@ def completion_over_periods(*, region, program=None):
             "kind": period.get_kind_display(),
             **_completion(
                 county_count=county_count,
-                complete_count=period.complete_count,
-                done_cells=period.done_cells,
+                complete_count=sum(n >= period.indicator_count for n in done[period.pk]),
+                done_cells=sum(done[period.pk]),
                 indicator_count=period.indicator_count,
             ),
         }

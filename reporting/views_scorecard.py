@@ -67,9 +67,9 @@ def scorecard(request):
             "title": title,
             "headers": HEADERS,
             "tables": [
-                # (heading, note, rows' cells, the column naming the row): the province and cities, then the counties
-                ("全省与各地市" if whole_province else "全市", AREAS_NOTE if whole_province else CITY_NOTE, cells(card.areas), 4),
-                ("各县", "", cells(card.counties), 5),
+                # (heading, note, rows' cells): the province and cities, then the counties
+                ("全省与各地市" if whole_province else "全市", AREAS_NOTE if whole_province else CITY_NOTE, cells(card.areas)),
+                ("各县", "", cells(card.counties)),
             ],
             "chart": card.areas + card.counties,
             "whole_province": whole_province,

@@ -220,7 +220,7 @@ def test_selectors_take_fixed_queries(data, django_assert_num_queries):
             selectors.heatmap(period=period, region=region, today=TODAY)
         with django_assert_num_queries(2):
             selectors.completion_by_city(period=period, region=region)
-        with django_assert_num_queries(2):
+        with django_assert_num_queries(3):
             selectors.completion_over_periods(region=region)
 
 

@@ -202,17 +202,18 @@ def test_the_workbook_reads_back(client, people, three_counties):
     sheet = load_workbook(io.BytesIO(response.content))["获得电力评分"]
     header = [c.value for c in sheet[2]]
     assert header == list(scorecard.HEADERS)
-    rows = {r[4]: r for r in sheet.iter_rows(min_row=3, values_only=True)}
+    rows = {r[0]: r for r in sheet.iter_rows(min_row=3, values_only=True)}
     jinjiang = dict(zip(header, rows["锦江区"]))
+    assert jinjiang["所属地市"] == "成都市"
     assert (jinjiang["排名（全省）"], jinjiang["名次变化"], jinjiang["总分"], jinjiang["上期总分"]) == (2, "↓1", 81.1, 100.0)
     assert (jinjiang["平均办电时间（工作日）"], jinjiang["SAIDI（小时/户）"], jinjiang["报装数"]) == (5.0, 1.2, 2)
     areas = load_workbook(io.BytesIO(response.content))["地市与全省"]
     assert [c.value for c in areas[2]] == list(scorecard.HEADERS)
     lines = [dict(zip(header, r)) for r in areas.iter_rows(min_row=3, values_only=True)]
-    assert [(line["地市"], line["县"], line["总分"]) for line in lines[:3]] == [
-        ("四川省", "全省", 64.2),
-        ("成都市", "全市", 86.7),
-        ("自贡市", "全市", 12.5),
+    assert [(line["区域"], line["所属地市"], line["总分"]) for line in lines[:3]] == [
+        ("四川省", None, 64.2),
+        ("成都市", None, 86.7),
+        ("自贡市", None, 12.5),
     ]
     assert (lines[1]["排名（全省）"], lines[1]["名次变化"], lines[1]["分数变化"]) == (1, "持平", 36.7)
 
