@@ -150,12 +150,13 @@ class ReportJob(JobDetail):
 
 
 class Reliability(models.Model):
-    """A county's supply reliability for one period, as the reliability centre counts it (填报说明
-    第6条: these figures come separately, not from the county's sheet): average interruption hours
+    """A region's (county's, city's or province's) supply reliability for one period, as the
+    reliability centre counts it (填报说明 第6条: these figures come separately, not from the county's
+    sheet): average interruption hours
     and times per customer (SAIDI, SAIFI). Keyed by year and kind (上半年 / 全年) like the periods,
     so every program's period of that span reads the same figures."""
 
-    region = models.ForeignKey(Region, verbose_name="县", on_delete=models.PROTECT, related_name="reliabilities")
+    region = models.ForeignKey(Region, verbose_name="区域", on_delete=models.PROTECT, related_name="reliabilities")
     year = models.PositiveSmallIntegerField("年度")
     kind = models.CharField("期间", max_length=4, choices=PeriodKind.choices)
     saidi = models.DecimalField("户均停电时间（小时/户）", max_digits=8, decimal_places=3, validators=[MinValueValidator(0)])

@@ -39,10 +39,17 @@ def demo_counties():
     return [*counties.filter(parent__code=DEMO_CITY), *counties.filter(parent__code=DEMO_SECOND_CITY)[:DEMO_SECOND_CITY_COUNTIES]]
 
 
+# A period under way gets records once this much of it has passed: time for connections to finish.
+RUNNING_DAYS = 90
+
+
 def demo_record_periods(today=None):
-    """The demo periods (national program) that have ended: records are of applications connected."""
+    """The demo periods (national program) with connections to record: those ended, and the one under
+    way once RUNNING_DAYS of it have passed (its records end before today), so a clerk's current sheet
+    shows what the records say too."""
     today = today or timezone.localdate()
-    return [p for p in demo_periods_open(demo_period_codes(today)) if p.ends < today]
+    periods = demo_periods_open(demo_period_codes(today))
+    return [p for p in periods if p.ends < today or (today - p.starts).days >= RUNNING_DAYS]
 
 
 def _calendar_days(rng, working_days):

@@ -58,7 +58,7 @@ def test_seed_demo_uploads_records_and_reliability_once_for_the_scorecard(capsys
     out = capsys.readouterr().out
     assert "演示报装记录：" in out and "演示供电可靠性：" in out
     periods = demo_record_periods()
-    assert len(periods) >= 2  # the ended demo periods: the latest and the one the scorecard compares it with
+    assert len(periods) >= 2  # the latest and the one the scorecard compares it with
     city = Region.objects.get(code=DEMO_CITY)
     counties = set(Region.objects.filter(parent=city).values_list("pk", flat=True))
     for period in periods:
