@@ -168,9 +168,12 @@ def reliability_set(*, user, year, kind, figures, channel="web"):
             rows.append((area, values, source))
     if errors:
         raise ValidationError(errors)
+    # The figures being replaced, read once rather than one query per region.
+    earlier = {r.region_id: r for r in Reliability.objects.filter(region__in=[a for a, _v, _s in rows], year=year, kind=kind)}
     stored = []
     for area, values, source in rows:
-        row = Reliability.objects.filter(region=area, year=year, kind=kind).first() or Reliability(region=area, year=year, kind=kind)
+        row = earlier.get(area.pk) or Reliability(region=area, year=year, kind=kind)
+        row.region = area  # the region read above, not read again by clean() or the change event
         row.saidi, row.saifi, row.source, row.entered_by = values["saidi"], values["saifi"], source, user
         row.full_clean()
         row.save()
